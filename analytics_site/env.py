@@ -1,0 +1,84 @@
+"""Reading settings from the environment, with errors that say what to set."""
+
+import os
+
+import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def required(name):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} is not set. See README.md for the settings "
+            "the site reads (scripts/serve.sh sets local defaults in .dev/env)."
+        )
+    return value
+
+
+def boolean(name, default):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
+
+
+def integer(name, default):
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+
+
+def string_list(name):
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def secret_key(*, debug):
+    """SECRET_KEY, refusing a missing key always and a guessable one when DEBUG is off."""
+    key = required("SECRET_KEY")
+    strong = (
+        len(key) >= SECRET_KEY_MIN_LENGTH
+        and len(set(key)) >= SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        and not key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    )
+    if not strong and not debug:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is too weak to run with DEBUG off: use at least {SECRET_KEY_MIN_LENGTH} "
+            f"random characters (not starting with {SECRET_KEY_INSECURE_PREFIX!r}), e.g. the output "
+            "of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    return key
+
+
+def database(name, *, engine=None, options=None, **config):
+    """One DATABASES entry from the URL in the environment variable `name`."""
+    url = required(name)
+    try:
+        settings = dj_database_url.parse(url, engine=engine, **config)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is not a usable database URL: {error}") from None
+    if not settings.get("NAME"):
+        raise ImproperlyConfigured(f"{name} names no database; end the URL with /<database name>.")
+    settings.setdefault("OPTIONS", {}).update(options or {})
+    return settings
+
+
+def string(name, default):
+    return os.environ.get(name, "").strip() or default

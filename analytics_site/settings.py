@@ -1,0 +1,110 @@
+"""Settings for the analytics site, read from the environment (see README.md).
+
+Local defaults are not here: scripts/serve.sh and scripts/test.sh set them.
+"""
+
+from pathlib import Path
+
+from analytics_site import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env.boolean("DEBUG", default=False)
+SECRET_KEY = env.secret_key(debug=DEBUG)
+ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "analytics_site.urls"
+WSGI_APPLICATION = "analytics_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Users, sessions and the item catalog live in PostgreSQL ("default"); the order stream
+# lives in RisingWave ("olap"). dashboard.dbrouter.OlapOltpRouter decides which model goes
+# where.
+DATABASES = {
+    "default": env.database(
+        "DATABASE_URL",
+        conn_max_age=env.integer("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    ),
+    "olap": env.database(
+        "OLAP_DATABASE_URL",
+        engine="django_risingwave",
+        conn_max_age=env.integer("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+        # RisingWave has no WITH HOLD cursors in older releases, and libpq's default
+        # gssencmode=prefer breaks the handshake with it.
+        disable_server_side_cursors=True,
+        options={"gssencmode": "disable", "connect_timeout": 5},
+    ),
+}
+DATABASE_ROUTERS = ["dashboard.dbrouter.OlapOltpRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:index"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# The self-hosted Chart.js is the npm package pinned in package-lock.json.
+STATICFILES_DIRS = [("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist")]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Chart.js: the pinned CDN file by default. Point CHARTJS_URL at the self-hosted copy
+# (/static/vendor/chartjs/chart.umd.min.js) to serve it from the site; it is the same
+# file, so the same integrity hash holds.
+CHARTJS_VERSION = "4.6.1"
+CHARTJS_URL = env.string(
+    "CHARTJS_URL",
+    f"https://cdn.jsdelivr.net/npm/chart.js@{CHARTJS_VERSION}/dist/chart.umd.min.js",
+)
+CHARTJS_INTEGRITY = "sha384-Emf5ZVIUiarAdhkgtqK+5/Z5qIvM6QoVrS+qAVtfyZVuD5lIHrac0me485+Antp0"

@@ -1,0 +1,40 @@
+"""OlapOltpRouter: the one place that knows which model lives in which database."""
+
+from dashboard.readonly import refuse_write
+
+OLAP = "olap"
+
+# Model label (lower case) -> database alias. Models not listed live in "default".
+MODEL_DATABASES = {
+    "dashboard.order": OLAP,
+}
+
+
+def home_database(model):
+    return MODEL_DATABASES.get(model._meta.label_lower)
+
+
+class OlapOltpRouter:
+    def db_for_read(self, model, **hints):
+        return home_database(model)
+
+    def db_for_write(self, model, **hints):
+        if home_database(model) == OLAP:
+            refuse_write(model, "write through the ORM")
+        return None
+
+    def allow_relation(self, obj1, obj2, **hints):
+        # No relation crosses the two databases: join in Python instead.
+        first, second = home_database(type(obj1)), home_database(type(obj2))
+        if OLAP in (first, second):
+            return first == second
+        return None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        # The OLAP schema belongs to `manage.py setup_olap` (DDL RisingWave accepts), so
+        # nothing is ever migrated there, and OLAP models are migrated nowhere.
+        if db == OLAP:
+            return False
+        if model_name is not None and MODEL_DATABASES.get(f"{app_label}.{model_name}") == OLAP:
+            return False
+        return None

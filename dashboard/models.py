@@ -1,0 +1,38 @@
+from django.db import models
+
+from dashboard.readonly import ReadOnlyModel
+
+
+class Item(models.Model):
+    """The item catalog (OLTP): names that label item ids coming from the order stream."""
+
+    itemid = models.IntegerField(primary_key=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["itemid"]
+
+    def __str__(self):
+        return f"{self.name} (#{self.itemid})"
+
+
+class Order(ReadOnlyModel):
+    """One order line in the OLAP database. The table is created by `manage.py setup_olap`."""
+
+    pk = models.CompositePrimaryKey("orderid", "itemid")
+    orderid = models.BigIntegerField()
+    itemid = models.IntegerField()
+    qty = models.IntegerField(null=True)
+    # RisingWave rejects NUMERIC(p, s), so the column is plain NUMERIC; the generator and
+    # the order stream carry cents.
+    price = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    dt = models.DateField(null=True)
+    # NULL is a real value in the order stream (unknown state), not an empty string.
+    state = models.CharField(max_length=2, null=True)  # noqa: DJ001
+
+    class Meta:
+        managed = False
+        db_table = "orders"
+
+    def __str__(self):
+        return f"order {self.orderid} item {self.itemid}"

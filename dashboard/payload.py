@@ -1,0 +1,28 @@
+"""Rankings as JSON-ready data, shared by the API and the page that draws the charts."""
+
+from dashboard.rankings import AVERAGE, COUNT, MONEY
+
+
+def json_value(value, kind):
+    # Money travels as a string with exactly two decimals so no float ever touches it.
+    if kind == MONEY:
+        return f"{value:.2f}"
+    if kind == AVERAGE:
+        return float(value)
+    if kind == COUNT:
+        return int(value)
+    raise ValueError(f"unknown value kind {kind!r}")
+
+
+def rankings_payload(rankings, *, generated_at, filters=None):
+    return {
+        "generated_at": generated_at.isoformat(),
+        "filters": filters or {},
+        "rankings": {
+            ranking.name: [
+                {"key": entry.key, "label": entry.label, "value": json_value(entry.value, ranking.kind)}
+                for entry in ranking.entries
+            ]
+            for ranking in rankings
+        },
+    }

@@ -1,0 +1,42 @@
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dashboard.payload import rankings_payload
+from dashboard.rankings import all_rankings
+
+
+def api_login_required(view):
+    """Like login_required, but an API client gets a JSON 401 instead of a login redirect."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "Authentication required: log in at /accounts/login/."}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@login_required
+def index(request):
+    rankings = all_rankings()
+    context = {
+        "rankings": rankings,
+        "payload": rankings_payload(rankings, generated_at=timezone.now()),
+        "chartjs_url": settings.CHARTJS_URL,
+        "chartjs_integrity": settings.CHARTJS_INTEGRITY,
+    }
+    return render(request, "dashboard/index.html", context)
+
+
+@require_GET
+@api_login_required
+def api_rankings(request):
+    return JsonResponse(rankings_payload(all_rankings(), generated_at=timezone.now()))

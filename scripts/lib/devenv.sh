@@ -1,0 +1,155 @@
+# Shared set-up for scripts/serve.sh and scripts/test.sh. Source it; do not run it.
+#
+# Everything lives inside the checkout (.venv/ and .dev/, both git-ignored) so that a
+# newcomer's machine keeps nothing of ours elsewhere and `rm -rf .venv .dev` resets it.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DEV_DIR="$ROOT/.dev"
+VENV="$ROOT/.venv"
+PG_PORT="${DEV_PG_PORT:-54329}"
+PG_DATA="$DEV_DIR/postgres"
+PG_LOG="$DEV_DIR/postgres.log"
+PG_SUPERUSER="dashboard"
+PG_STARTED_HERE=""
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+apt_install() {
+    # Only root may install system packages; everyone else is told what to install.
+    if ! is_root; then
+        die "missing system packages: $*. Install them (Debian/Ubuntu: sudo apt-get install $*) and run again."
+    fi
+    say "installing system packages: $*"
+    if [ -z "${DEVENV_APT_UPDATED:-}" ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        DEVENV_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_python() {
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || die "Python 3.11 or newer is needed; python3 is $(python3 --version 2>&1)."
+    python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+}
+
+# $1: the requirements file to install (requirements.txt or requirements-dev.txt).
+ensure_venv() {
+    ensure_python
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating the virtual environment in .venv/"
+        python3 -m venv "$VENV"
+    fi
+    local stamp="$VENV/.installed-$(basename "$1")"
+    # Reinstall only when a requirements file changed since the last install.
+    if [ ! -f "$stamp" ] || [ -n "$(find "$ROOT" -maxdepth 1 -name 'requirements*.txt' -newer "$stamp")" ]; then
+        say "installing Python packages from $1"
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/$1"
+        touch "$stamp"
+    fi
+    export PATH="$VENV/bin:$PATH"
+}
+
+# Chart.js is pinned in package.json/package-lock.json (npm verifies its integrity hash);
+# the self-hosted copy is served from node_modules through STATICFILES_DIRS.
+ensure_js_assets() {
+    command -v npm >/dev/null || apt_install nodejs npm
+    if [ ! -f "$ROOT/node_modules/.package-lock.json" ] \
+        || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+        say "installing Chart.js (pinned in package-lock.json)"
+        (cd "$ROOT" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+    fi
+}
+
+pg_bindir() {
+    local dir
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
+        # Django 5.2 needs PostgreSQL 14 or newer.
+        if [ -x "$dir/pg_ctl" ] && [ "$(basename "$(dirname "$dir")")" -ge 14 ]; then
+            echo "$dir"
+            return
+        fi
+    done
+    if command -v pg_ctl >/dev/null; then
+        dirname "$(command -v pg_ctl)"
+    fi
+}
+
+# PostgreSQL refuses to run as root, so root runs the cluster as the "postgres" user.
+as_pg_owner() {
+    if is_root; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+pg_running() { as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
+
+ensure_postgres() {
+    PG_BIN="$(pg_bindir)"
+    if [ -z "$PG_BIN" ]; then
+        apt_install postgresql
+        PG_BIN="$(pg_bindir)"
+        [ -n "$PG_BIN" ] || die "PostgreSQL server binaries (14 or newer) not found after installing them."
+    fi
+    if is_root && ! id postgres >/dev/null 2>&1; then
+        useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+    fi
+    mkdir -p "$DEV_DIR"
+    if is_root; then
+        chown postgres "$DEV_DIR"
+        runuser -u postgres -- test -w "$DEV_DIR" \
+            || die "the postgres user cannot write to $DEV_DIR; clone the project somewhere it can reach (not under /root)."
+    fi
+    if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+        say "creating a private PostgreSQL cluster in .dev/postgres (port $PG_PORT)"
+        # Trust authentication is safe here only because the cluster listens on loopback
+        # and a socket inside this folder.
+        as_pg_owner "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_SUPERUSER" --auth=trust \
+            --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    fi
+    if ! pg_running; then
+        say "starting PostgreSQL on 127.0.0.1:$PG_PORT (log: .dev/postgres.log)"
+        as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
+            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DATA" start >/dev/null \
+            || die "PostgreSQL did not start; see $PG_LOG"
+        PG_STARTED_HERE=1
+    fi
+}
+
+stop_postgres_if_started_here() {
+    if [ -n "$PG_STARTED_HERE" ] && pg_running; then
+        say "stopping the PostgreSQL cluster this command started"
+        as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null || true
+    fi
+}
+
+# $1: database name. Idempotent.
+ensure_database() {
+    local exists
+    exists="$(echo "SELECT 1 FROM pg_database WHERE datname = :'name'" \
+        | "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_SUPERUSER" -d postgres -tAq -v name="$1")"
+    if [ "$exists" != "1" ]; then
+        say "creating database $1"
+        "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_SUPERUSER" "$1"
+    fi
+}
+
+pg_url() { echo "postgres://$PG_SUPERUSER@127.0.0.1:$PG_PORT/$1"; }
+
+# A random key kept in .dev/ so that sessions survive restarts of the dev server.
+ensure_secret_key() {
+    local file="$DEV_DIR/secret_key"
+    if [ ! -s "$file" ]; then
+        (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(50))' >"$file")
+    fi
+    cat "$file"
+}
