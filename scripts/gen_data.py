@@ -1,0 +1,212 @@
+#!/usr/bin/env python
+"""Load realistic sample orders into the OLAP database, and their item names into the catalog.
+
+Reads the same settings as the site (DATABASE_URL, OLAP_DATABASE_URL, ...). Loading a seed
+replaces that seed's orders, so the same command twice leaves the same table, and different
+seeds add orders that never collide.
+"""
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_ORDERS = 40_000
+DEFAULT_ITEMS = 200
+MAX_ITEMS = 100_000
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, no usage dump: scripts that call us read the last line of stderr.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def iso_date(text):
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+positive_int.__name__ = "whole number"
+non_negative_int.__name__ = "whole number"
+iso_date.__name__ = "ISO date"
+
+
+def parse_args(argv):
+    parser = Parser(
+        prog="gen_data.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Example: python scripts/gen_data.py --orders 100000 --seed 7 --days 90",
+    )
+    parser.add_argument(
+        "--orders",
+        type=non_negative_int,
+        default=DEFAULT_ORDERS,
+        help="orders to load; each has 1 to 5 lines (default: %(default)s, about 3 lines each)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=1,
+        help="names the data set: same seed, same orders; other seeds add others (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--items",
+        type=positive_int,
+        default=DEFAULT_ITEMS,
+        help=f"size of the item catalog, 1 to {MAX_ITEMS} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--days", type=positive_int, default=365, help="orders span this many days (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--end", type=iso_date, default=date.today(), help="date of the newest orders (default: today)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=1000,
+        help="rows per INSERT statement when the OLAP database is RisingWave (default: %(default)s)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the final summary")
+    args = parser.parse_args(argv)
+    from dashboard.sample_orders import IDS_PER_SEED, SEED_LIMIT
+
+    if args.seed >= SEED_LIMIT:
+        parser.error(f"argument --seed: must be below {SEED_LIMIT}")
+    if args.orders >= IDS_PER_SEED:
+        parser.error(f"argument --orders: must be below {IDS_PER_SEED}")
+    if args.items > MAX_ITEMS:
+        parser.error(f"argument --items: must be at most {MAX_ITEMS}")
+    return args
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "analytics_site.settings")
+    import django
+
+    django.setup()
+
+
+def save_catalog(catalog):
+    from dashboard.models import Item
+
+    Item.objects.bulk_create(
+        [Item(itemid=int(i), name=name) for i, name in zip(catalog.itemids, catalog.names, strict=True)],
+        update_conflicts=True,
+        unique_fields=["itemid"],
+        update_fields=["name"],
+        batch_size=5000,
+    )
+
+
+class Progress:
+    def __init__(self, expected_lines, quiet):
+        self.expected = expected_lines
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, loaded):
+        if self.quiet:
+            return
+        share = f" ({loaded / self.expected:.0%})" if self.expected else ""
+        end = "\r" if self.tty else "\n"
+        sys.stderr.write(f"  {loaded:,} order lines loaded, about {self.expected:,} expected{share}{end}")
+        sys.stderr.flush()
+
+    def done(self):
+        if self.tty and not self.quiet:
+            sys.stderr.write("\n")
+
+
+class LoadError(Exception):
+    pass
+
+
+def connect(alias, variable):
+    from django.db import OperationalError, connections
+
+    connection = connections[alias]
+    try:
+        connection.ensure_connection()
+    except OperationalError as error:
+        reason = str(error).strip().splitlines()[0]
+        raise LoadError(f"cannot reach the {alias!r} database ({variable}): {reason}") from None
+    return connection
+
+
+def run(args, out=sys.stdout):
+    from dashboard.dbrouter import OLAP
+    from dashboard.olap.engine import RISINGWAVE, server_engine
+    from dashboard.olap.loading import load_postgresql, load_risingwave
+    from dashboard.sample_orders import first_date, generate, make_catalog, order_id_range
+
+    connect("default", "DATABASE_URL")
+    olap = connect(OLAP, "OLAP_DATABASE_URL")
+    engine = server_engine(olap)
+    catalog = make_catalog(args.items)
+    save_catalog(catalog)
+
+    id_range = order_id_range(args.seed, args.orders)
+    batches = generate(args.seed, args.orders, catalog, args.end, args.days)
+    progress = Progress(expected_lines=args.orders * (min(5, args.items) + 1) // 2, quiet=args.quiet)
+    started = time.perf_counter()
+    if engine == RISINGWAVE:
+        lines = load_risingwave(olap, batches, id_range, args.batch_size, on_batch=progress)
+    else:
+        lines = load_postgresql(olap, batches, id_range, on_batch=progress)
+    seconds = time.perf_counter() - started
+    progress.done()
+    rate = lines / seconds if seconds > 0 else 0
+    out.write(
+        f"Loaded {lines:,} order lines ({args.orders:,} orders, seed {args.seed}, "
+        f"{first_date(args.end, args.days)} to {args.end}) into {engine} in {seconds:.2f} s: "
+        f"{rate:,.0f} lines/s. Catalog: {args.items:,} items.\n"
+    )
+    return lines
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        setup_django()
+        from django.core.exceptions import ImproperlyConfigured
+        from django.db import DatabaseError
+    except Exception as error:  # settings are read here: report, do not dump a traceback
+        print(f"gen_data.py: error: {error}", file=sys.stderr)
+        return 1
+    try:
+        run(args)
+    except (LoadError, ImproperlyConfigured, DatabaseError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"gen_data.py: error: {first_line}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gen_data.py: interrupted; nothing from the unfinished load is kept", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
