@@ -128,7 +128,10 @@ def load_postgresql(connection, batches, id_range, on_batch=None):
 
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(DELETE_RANGE_SQL, list(id_range))
-        cursor.copy_expert(COPY_SQL, _ChunkReader(stream()), 1 << 20)
+        # copy_expert reaches the driver's cursor directly; wrap its errors as Django's
+        # own, like every other query, so callers catch one kind of DatabaseError.
+        with connection.wrap_database_errors:
+            cursor.copy_expert(COPY_SQL, _ChunkReader(stream()), 1 << 20)
     return loaded
 
 

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install everything, start a private PostgreSQL, load sample orders and serve the dashboard
+# on http://127.0.0.1:8000/. Running it again reuses what exists.
+#
+# The OLAP side here is a second PostgreSQL database standing in for RisingWave; set
+# OLAP_DATABASE_URL to a RisingWave URL (postgres://root@HOST:4566/dev) to use the real one.
+#
+# Environment: SAMPLE_ORDERS (default 40000, about 120k order lines), PORT (default 8000),
+# DEV_PG_PORT (default 54329).
+source "$(dirname "${BASH_SOURCE[0]}")/lib/devenv.sh"
+
+ensure_venv requirements.txt
+ensure_js_assets
+ensure_postgres
+trap stop_postgres_if_started_here EXIT
+ensure_database analytics
+ensure_database analytics_olap
+
+mkdir -p "$DEV_DIR"
+DEMO_PASSWORD_FILE="$DEV_DIR/demo_password"
+[ -s "$DEMO_PASSWORD_FILE" ] || (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(12))' >"$DEMO_PASSWORD_FILE")
+
+# The local defaults, also kept in .dev/env so you can `set -a; . .dev/env; set +a` and run
+# manage.py or scripts/gen_data.py yourself.
+cat >"$DEV_DIR/env" <<ENV
+DEBUG=1
+SECRET_KEY=$(ensure_secret_key)
+ALLOWED_HOSTS=127.0.0.1,localhost
+DATABASE_URL=$(pg_url analytics)
+OLAP_DATABASE_URL=${OLAP_DATABASE_URL:-$(pg_url analytics_olap)}
+CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
+ENV
+set -a
+# shellcheck disable=SC1091
+source "$DEV_DIR/env"
+set +a
+
+cd "$ROOT"
+python manage.py migrate --noinput -v0
+python manage.py setup_olap
+DEMO_PASSWORD="$(cat "$DEMO_PASSWORD_FILE")" python manage.py ensure_user demo
+python scripts/gen_data.py --orders "${SAMPLE_ORDERS:-40000}" --seed 1
+
+cat <<MSG
+
+  Dashboard:  http://127.0.0.1:${PORT:-8000}/
+  Log in as:  demo / $(cat "$DEMO_PASSWORD_FILE")
+  Admin:      http://127.0.0.1:${PORT:-8000}/admin/ (python manage.py createsuperuser for an admin login)
+  OLAP side:  ${OLAP_DATABASE_URL} (PostgreSQL standing in for RisingWave; see README.md)
+
+MSG
+python manage.py runserver "127.0.0.1:${PORT:-8000}"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run the whole test suite against a private
+# PostgreSQL (both database aliases) and Debian's Chromium. Extra arguments go to pytest.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/devenv.sh"
+
+ensure_venv requirements-dev.txt
+ensure_js_assets
+command -v chromium >/dev/null || apt_install chromium
+ensure_postgres
+trap stop_postgres_if_started_here EXIT
+
+# The test runner creates and drops its own test_* databases on this cluster.
+export DEBUG=0
+export SECRET_KEY="tests-only-$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+export DATABASE_URL="$(pg_url analytics)"
+export OLAP_DATABASE_URL="$(pg_url analytics_olap)"
+export CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
+
+cd "$ROOT"
+python -m pytest "$@"

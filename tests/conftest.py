@@ -1,0 +1,32 @@
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from dashboard.dbrouter import OLAP
+
+BOTH_DATABASES = ["default", OLAP]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # Nothing is migrated onto the OLAP side: its schema comes from setup_olap, as in
+    # production.
+    with django_db_blocker.unblock():
+        call_command("setup_olap", verbosity=0)
+
+
+@pytest.fixture
+def olap_cursor():
+    with connections[OLAP].cursor() as cursor:
+        yield cursor
+
+
+@pytest.fixture
+def empty_orders(django_db_blocker):
+    """For tests whose writes are committed: the orders table is emptied afterwards.
+
+    Django's flush leaves it alone because the model is unmanaged.
+    """
+    yield
+    with django_db_blocker.unblock(), connections[OLAP].cursor() as cursor:
+        cursor.execute("TRUNCATE orders")

@@ -1,0 +1,26 @@
+"""Putting order rows into the OLAP database for tests, with plain bound SQL.
+
+This deliberately does not use the project's loader, so tests of the loader and of the
+rankings do not lean on the code they check.
+"""
+
+from django.db import connections
+
+from dashboard.dbrouter import OLAP
+
+COLUMNS = ("orderid", "itemid", "qty", "price", "dt", "state")
+
+
+def insert_orders(rows):
+    """rows: tuples in COLUMNS order; price a Decimal or None, dt a date or None."""
+    with connections[OLAP].cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO orders (orderid, itemid, qty, price, dt, state) VALUES (%s, %s, %s, %s, %s, %s)",
+            list(rows),
+        )
+
+
+def all_orders():
+    with connections[OLAP].cursor() as cursor:
+        cursor.execute("SELECT orderid, itemid, qty, price, dt, state FROM orders ORDER BY orderid, itemid")
+        return cursor.fetchall()

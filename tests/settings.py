@@ -1,0 +1,14 @@
+"""The site's settings, with the few changes tests need."""
+
+from analytics_site.settings import *  # noqa: F403
+
+# collectstatic is a deployment step; tests serve static files straight from the apps.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
+# A fast hasher: tests create users, and the real one is slow on purpose.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

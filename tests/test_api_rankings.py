@@ -1,0 +1,80 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from dashboard.models import Item
+from tests.orders import insert_orders
+
+pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+
+URL = reverse("dashboard:api-rankings")
+DAY = datetime.date(2026, 2, 2)
+RANKING_NAMES = {"states_by_turnover", "items_by_avg_qty", "items_by_total_qty", "items_by_turnover"}
+
+
+@pytest.fixture
+def user_client(client):
+    client.force_login(User.objects.create_user("analyst"))
+    return client
+
+
+def test_anonymous_request_gets_a_json_401_not_a_redirect(client):
+    response = client.get(URL)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert "log in" in response.json()["error"]
+
+
+def test_only_get_is_allowed(user_client):
+    assert user_client.post(URL).status_code == 405
+
+
+def test_response_schema_and_value_types(user_client):
+    Item.objects.create(itemid=7, name="Slate Cork Tray")
+    insert_orders(
+        [
+            (1, 7, 3, Decimal("19.99"), DAY, "OR"),
+            (1, 8, 1, Decimal("5.10"), DAY, "OR"),
+            (2, 7, 2, Decimal("19.99"), DAY, "NV"),
+        ]
+    )
+    before = datetime.datetime.now(datetime.UTC)
+    body = user_client.get(URL).json()
+
+    assert set(body) == {"generated_at", "filters", "rankings"}
+    generated = datetime.datetime.fromisoformat(body["generated_at"])
+    assert generated.tzinfo is not None and generated >= before.replace(microsecond=0)
+    assert body["filters"] == {}
+    assert set(body["rankings"]) == RANKING_NAMES
+
+    assert body["rankings"]["states_by_turnover"] == [
+        {"key": "OR", "label": "Oregon", "value": "65.07"},
+        {"key": "NV", "label": "Nevada", "value": "39.98"},
+    ]
+    assert body["rankings"]["items_by_turnover"] == [
+        {"key": 7, "label": "Slate Cork Tray", "value": "99.95"},
+        {"key": 8, "label": "Item 8", "value": "5.10"},
+    ]
+    assert body["rankings"]["items_by_total_qty"] == [
+        {"key": 7, "label": "Slate Cork Tray", "value": 5},
+        {"key": 8, "label": "Item 8", "value": 1},
+    ]
+    assert body["rankings"]["items_by_avg_qty"] == [
+        {"key": 7, "label": "Slate Cork Tray", "value": 2.5},
+        {"key": 8, "label": "Item 8", "value": 1.0},
+    ]
+
+
+def test_turnover_strings_are_exact_beyond_float_precision(user_client):
+    insert_orders([(1, 1, 7, Decimal("12345678901234.57"), DAY, "CA")])
+    body = user_client.get(URL).json()
+    # 7 * 12345678901234.57, done by hand: 86419752308641.99
+    assert body["rankings"]["states_by_turnover"][0]["value"] == "86419752308641.99"
+
+
+def test_empty_database_gives_empty_lists(user_client):
+    body = user_client.get(URL).json()
+    assert body["rankings"] == {name: [] for name in RANKING_NAMES}

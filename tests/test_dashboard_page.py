@@ -1,0 +1,79 @@
+import datetime
+import hashlib
+import json
+from base64 import b64encode
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from tests.orders import insert_orders
+
+pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+
+ROOT = Path(__file__).resolve().parent.parent
+URL = reverse("dashboard:index")
+
+
+@pytest.fixture
+def user_client(client):
+    client.force_login(User.objects.create_user("analyst"))
+    return client
+
+
+def test_anonymous_visitor_is_sent_to_the_login_page(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/"
+
+
+def test_page_has_four_charts_each_with_a_data_table(user_client):
+    insert_orders(
+        [
+            (1, 1, 2, Decimal("1234.50"), datetime.date(2026, 1, 1), "CA"),
+            (2, 2, 1, Decimal("10.00"), datetime.date(2026, 1, 1), "TX"),
+        ]
+    )
+    response = user_client.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name in ("states_by_turnover", "items_by_avg_qty", "items_by_total_qty", "items_by_turnover"):
+        assert f'<canvas id="chart-{name}"' in html
+    assert html.count('role="img"') == 4
+    assert html.count('<table class="data">') == 4
+    assert '<td class="num">$2,469.00</td>' in html  # California's turnover, to the cent
+    assert 'aria-label="States by turnover: California $2,469.00; Texas $10.00"' in html
+
+    embedded = json.loads(_embedded_json(html))
+    california = {"key": "CA", "label": "California", "value": "2469.00"}
+    assert embedded["rankings"]["states_by_turnover"][0] == california
+
+
+def _embedded_json(html):
+    opening = '<script id="rankings-data" type="application/json">'
+    start = html.index(opening) + len(opening)
+    return html[start : html.index("</script>", start)]
+
+
+def test_empty_rankings_say_so(user_client):
+    html = user_client.get(URL).content.decode()
+    assert html.count("No orders yet.") == 4
+    assert "<canvas" not in html
+
+
+def test_chartjs_is_loaded_with_its_integrity_hash(user_client):
+    html = user_client.get(URL).content.decode()
+    tag = f'<script src="{settings.CHARTJS_URL}" integrity="{settings.CHARTJS_INTEGRITY}"'
+    assert f'{tag} crossorigin="anonymous"' in html
+
+
+def test_pinned_chartjs_hash_matches_the_self_hosted_file():
+    # The CDN and the self-hosted copy are the same npm file, so one hash covers both.
+    served = ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
+    digest = b64encode(hashlib.sha384(served.read_bytes()).digest()).decode()
+    assert f"sha384-{digest}" == settings.CHARTJS_INTEGRITY
+    package = json.loads((ROOT / "package.json").read_text())
+    assert package["dependencies"]["chart.js"] == settings.CHARTJS_VERSION

@@ -1,0 +1,93 @@
+"""Settings come from the environment; the site refuses to start when they are unsafe."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP"
+PRINT_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.DEBUG, s.CHARTJS_URL, s.DATABASES['olap']['ENGINE'], sep='\\n')"
+)
+
+
+def boot(**overrides):
+    """Load the real settings in a fresh interpreter with the given environment."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "analytics_site.settings",
+        "DATABASE_URL": "postgres://u@127.0.0.1:5432/oltp",
+        "OLAP_DATABASE_URL": "postgres://root@127.0.0.1:4566/dev",
+        "SECRET_KEY": STRONG_KEY,
+    }
+    env.update(overrides)
+    env = {name: value for name, value in env.items() if value is not None}
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_defaults():
+    result = boot()
+    assert result.returncode == 0, result.stderr
+    debug, chartjs_url, olap_engine = result.stdout.split()
+    assert debug == "False"
+    assert chartjs_url.startswith("https://cdn.jsdelivr.net/npm/chart.js@4.6.1/")
+    assert olap_engine == "django_risingwave"
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        (None, "SECRET_KEY is not set"),
+        ("short", "too weak"),
+        ("django-insecure-" + "x1y2z3" * 10, "too weak"),
+    ],
+)
+def test_refuses_to_start_with_debug_off_and_no_real_secret_key(key, why):
+    result = boot(SECRET_KEY=key, DEBUG="0")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert why in result.stderr
+
+
+def test_a_weak_key_is_accepted_for_local_debugging():
+    assert boot(SECRET_KEY="local", DEBUG="1").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"DATABASE_URL": None}, "DATABASE_URL is not set"),
+        ({"OLAP_DATABASE_URL": "kafka://broker:9092/x"}, "OLAP_DATABASE_URL is not a usable database URL"),
+        ({"OLAP_DATABASE_URL": "postgres://root@risingwave:4566"}, "OLAP_DATABASE_URL names no database"),
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+    ],
+)
+def test_bad_settings_are_named_in_the_error(overrides, message):
+    result = boot(**overrides)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_olap_alias_uses_the_risingwave_connector_with_its_connection_options():
+    olap = settings.DATABASES["olap"]
+    assert olap["ENGINE"] == "django_risingwave"
+    assert olap["OPTIONS"]["gssencmode"] == "disable"
+    assert olap["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert olap["TEST"]["MIGRATE"] is False
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.mark.django_db(databases=["olap"])
+def test_live_olap_connection_carries_the_options():
+    connection = connections["olap"]
+    connection.ensure_connection()
+    assert type(connection).__module__ == "django_risingwave.base"
+    assert connection.connection.get_dsn_parameters()["gssencmode"] == "disable"
