@@ -70,10 +70,9 @@ def make_catalog(items):
     )
 
 
-def order_id_range(seed, orders):
-    """The half-open range of order ids that `orders` orders of `seed` occupy."""
-    first = seed * IDS_PER_SEED + 1
-    return first, first + orders
+def seed_id_range(seed):
+    """The half-open range of order ids that belongs to `seed`: loading it replaces all of it."""
+    return seed * IDS_PER_SEED, (seed + 1) * IDS_PER_SEED
 
 
 _STATE_CODES = np.array(list(STATES), dtype="S2")
@@ -124,7 +123,7 @@ def generate(seed, orders, catalog, end_date, days):
         raise ValueError(f"orders must be from 0 to {IDS_PER_SEED - 1}")
     if days < 1:
         raise ValueError("days must be at least 1")
-    first, _ = order_id_range(seed, orders)
+    first = seed_id_range(seed)[0] + 1
     for chunk_no, start in enumerate(range(0, orders, ORDERS_PER_CHUNK)):
         count = min(ORDERS_PER_CHUNK, orders - start)
         yield _chunk(seed, chunk_no, first + start, count, catalog, end_date, days)

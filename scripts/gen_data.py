@@ -160,7 +160,7 @@ def run(args, out=sys.stdout):
     from dashboard.dbrouter import OLAP
     from dashboard.olap.engine import RISINGWAVE, server_engine
     from dashboard.olap.loading import load_postgresql, load_risingwave
-    from dashboard.sample_orders import first_date, generate, make_catalog, order_id_range
+    from dashboard.sample_orders import first_date, generate, make_catalog, seed_id_range
 
     connect("default", "DATABASE_URL")
     olap = connect(OLAP, "OLAP_DATABASE_URL")
@@ -168,7 +168,7 @@ def run(args, out=sys.stdout):
     catalog = make_catalog(args.items)
     save_catalog(catalog)
 
-    id_range = order_id_range(args.seed, args.orders)
+    id_range = seed_id_range(args.seed)
     batches = generate(args.seed, args.orders, catalog, args.end, args.days)
     progress = Progress(expected_lines=args.orders * (min(5, args.items) + 1) // 2, quiet=args.quiet)
     started = time.perf_counter()

@@ -1,0 +1,164 @@
+import datetime
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from dashboard.models import Item
+from dashboard.us_states import STATES
+from scripts import gen_data
+from tests.orders import all_orders
+
+ROOT = Path(__file__).resolve().parent.parent
+END = datetime.date(2026, 6, 30)
+
+
+def load(*argv):
+    out = io.StringIO()
+    args = gen_data.parse_args(["--quiet", "--end", END.isoformat(), *argv])
+    lines = gen_data.run(args, out=out)
+    return lines, out.getvalue()
+
+
+def orders_of(rows):
+    """{orderid: number of lines}"""
+    return Counter(orderid for orderid, *_ in rows)
+
+
+@pytest.mark.django_db(databases=["default", "olap"])
+class TestLoading:
+    def test_counts_and_realistic_values(self):
+        lines, summary = load("--orders", "500", "--items", "40", "--days", "30")
+        rows = all_orders()
+        per_order = orders_of(rows)
+
+        assert len(rows) == lines
+        assert len(per_order) == 500
+        assert set(per_order.values()) == {1, 2, 3, 4, 5}
+        assert f"Loaded {lines:,} order lines (500 orders, seed 1, 2026-06-01 to 2026-06-30)" in summary
+
+        catalog = dict(Item.objects.values_list("itemid", "name"))
+        assert len(catalog) == 40
+        assert all(name.strip() for name in catalog.values())
+        assert {itemid for _, itemid, *_ in rows} <= set(catalog)
+        assert all(1 <= qty <= 50 for _, _, qty, *_ in rows)
+        assert all(price > 0 and price == price.quantize(Decimal("0.01")) for *_, price, _, _ in rows)
+        assert all(datetime.date(2026, 6, 1) <= dt <= END for *_, dt, _ in rows)
+        assert {state for *_, state in rows} <= set(STATES)
+
+    def test_the_same_command_twice_gives_the_same_table(self):
+        load("--orders", "300", "--seed", "5")
+        first = all_orders()
+        load("--orders", "300", "--seed", "5")
+        assert all_orders() == first
+        assert len(orders_of(first)) == 300
+
+    def test_a_seed_reloaded_with_fewer_orders_replaces_its_data_set(self):
+        load("--orders", "300", "--seed", "5")
+        load("--orders", "100", "--seed", "5")
+        assert len(orders_of(all_orders())) == 100
+
+    def test_different_seeds_add_disjoint_orders(self):
+        load("--orders", "200", "--seed", "1")
+        seed_one = all_orders()
+        load("--orders", "300", "--seed", "2")
+        both = all_orders()
+        assert len(orders_of(both)) == 500
+        assert set(seed_one) <= set(both)  # seed 1's rows are untouched by seed 2
+        assert not set(orders_of(seed_one)) & set(orders_of(both) - orders_of(seed_one))
+
+    def test_tiny_catalog_still_gives_distinct_items_per_order(self):
+        load("--orders", "200", "--items", "2")
+        rows = all_orders()
+        assert len(rows) == len(set((orderid, itemid) for orderid, itemid, *_ in rows))
+        assert set(orders_of(rows).values()) == {1, 2}
+
+
+def run_script(*argv, env=None):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_data.py"), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def database_url(alias):
+    db = settings.DATABASES[alias]
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+def test_command_line_loads_reports_progress_and_rate(empty_orders):
+    env = {"DATABASE_URL": database_url("default"), "OLAP_DATABASE_URL": database_url("olap")}
+    result = run_script("--orders", "120000", "--seed", "3", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "order lines loaded" in result.stderr  # progress
+    summary = re.fullmatch(
+        r"Loaded ([\d,]+) order lines \(120,000 orders, seed 3, .+\) into postgresql in [\d.]+ s: "
+        r"[\d,]+ lines/s\. Catalog: 200 items\.\n",
+        result.stdout,
+    )
+    assert summary, result.stdout
+    assert int(summary[1].replace(",", "")) == len(all_orders())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--orders", "-5"], "argument --orders: must be 0 or more, got -5"),
+        (["--orders", "many"], "argument --orders: invalid whole number value: 'many'"),
+        (["--items", "0"], "argument --items: must be at least 1, got 0"),
+        (["--items", "100001"], "argument --items: must be at most 100000"),
+        (["--seed", "2147483647"], "argument --seed: must be below 2147483647"),
+        (["--end", "2026-02-30"], "argument --end: '2026-02-30' is not a date like 2026-01-31"),
+        (["--rows", "5"], "unrecognized arguments: --rows 5"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_code_2(argv, message):
+    result = run_script(*argv)
+    assert result.returncode == 2
+    assert result.stderr == f"gen_data.py: error: {message} (see --help)\n"
+    assert result.stdout == ""
+
+
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_unreachable_database_gets_one_line_and_no_traceback():
+    url = f"postgres://nobody@127.0.0.1:{closed_port()}/nothing"
+    env = {"DATABASE_URL": database_url("default"), "OLAP_DATABASE_URL": url}
+    result = run_script("--orders", "10", env=env)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("gen_data.py: error: cannot reach the 'olap' database (OLAP_DATABASE_URL):")
+    assert "Connection refused" in lines[0]
+
+
+def test_missing_settings_get_one_line():
+    result = run_script("--orders", "10", env={"OLAP_DATABASE_URL": ""})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "gen_data.py: error: The environment variable OLAP_DATABASE_URL is not set. See README.md for the "
+        "settings the site reads (scripts/serve.sh sets local defaults in .dev/env)."
+    ]
+
+
+def test_help_explains_every_option():
+    result = run_script("--help")
+    assert result.returncode == 0
+    for option in ("--orders", "--seed", "--items", "--days", "--end", "--batch-size", "--quiet"):
+        assert option in result.stdout
