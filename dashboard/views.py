@@ -27,9 +27,11 @@ def api_login_required(view):
 @login_required
 def index(request):
     rankings = all_rankings()
+    generated_at = timezone.now()
     context = {
         "rankings": rankings,
-        "payload": rankings_payload(rankings, generated_at=timezone.now()),
+        "generated_at": generated_at,
+        "payload": rankings_payload(rankings, generated_at=generated_at),
         "chartjs_url": settings.CHARTJS_URL,
         "chartjs_integrity": settings.CHARTJS_INTEGRITY,
     }

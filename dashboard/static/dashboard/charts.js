@@ -16,9 +16,16 @@
   const average = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
   const count = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
   const FORMATS = { money: money, average: average, count: count };
+  // Axis ticks only need magnitude ("$120K"); the exact figures are in tooltips and tables.
+  const TICKS = {
+    money: new Intl.NumberFormat(undefined, { style: "currency", currency: "USD", notation: "compact" }),
+    average: average,
+    count: new Intl.NumberFormat(undefined, { notation: "compact" }),
+  };
 
   function draw(canvas, entries) {
     const format = FORMATS[canvas.dataset.kind];
+    const ticks = TICKS[canvas.dataset.kind];
     return new Chart(canvas, {
       type: "bar",
       data: {
@@ -45,7 +52,7 @@
             },
           },
         },
-        scales: { x: { beginAtZero: true, ticks: { callback: (value) => format.format(value) } } },
+        scales: { x: { beginAtZero: true, ticks: { callback: (value) => ticks.format(value) } } },
       },
     });
   }

@@ -1,0 +1,53 @@
+"""Debian's Chromium, driven by Playwright, for tests that use the site as a person would."""
+
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
+
+
+class PageWatch:
+    """What a page did that a test should know about: console errors and non-local requests."""
+
+    def __init__(self):
+        self.console_errors = []
+        self.outside_requests = []
+
+    def console(self, message):
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def route(self, route):
+        # Requests that would leave the machine are recorded and never sent.
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            self.outside_requests.append(route.request.url)
+            route.abort()
+
+
+@contextmanager
+def browser_page(viewport=None):
+    """Yield (page, watch); the browser is gone when the block ends."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+            watch = PageWatch()
+            context.route("**/*", watch.route)
+            page = context.new_page()
+            page.on("console", watch.console)
+            page.on("pageerror", lambda error: watch.console_errors.append(str(error)))
+            yield page, watch
+        finally:
+            browser.close()
