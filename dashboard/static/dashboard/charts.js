@@ -23,6 +23,11 @@
     count: new Intl.NumberFormat(undefined, { notation: "compact" }),
   };
 
+  // Long item names would squeeze the bars on a phone; the tooltip and table keep them whole.
+  function shorten(label) {
+    return label.length > 22 ? label.slice(0, 21) + "\u2026" : label;
+  }
+
   function draw(canvas, entries) {
     const format = FORMATS[canvas.dataset.kind];
     const ticks = TICKS[canvas.dataset.kind];
@@ -48,11 +53,15 @@
           legend: { display: false },
           tooltip: {
             callbacks: {
+              title: (items) => entries[items[0].dataIndex].label,
               label: (item) => format.format(item.dataset.exact[item.dataIndex]),
             },
           },
         },
-        scales: { x: { beginAtZero: true, ticks: { callback: (value) => ticks.format(value) } } },
+        scales: {
+          x: { beginAtZero: true, ticks: { callback: (value) => ticks.format(value) } },
+          y: { ticks: { callback: (value, index) => shorten(entries[index].label) } },
+        },
       },
     });
   }
