@@ -85,7 +85,8 @@ pg_bindir() {
 # PostgreSQL refuses to run as root, so root runs the cluster as the "postgres" user.
 as_pg_owner() {
     if is_root; then
-        runuser -u postgres -- "$@"
+        # From / so the postgres user never tries to enter a folder it cannot read.
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
@@ -106,20 +107,27 @@ ensure_postgres() {
     mkdir -p "$DEV_DIR"
     if is_root; then
         chown postgres "$DEV_DIR"
-        runuser -u postgres -- test -w "$DEV_DIR" \
-            || die "the postgres user cannot write to $DEV_DIR; clone the project somewhere it can reach (not under /root)."
+        if ! runuser -u postgres -- test -w "$DEV_DIR"; then
+            # The checkout sits where the postgres user cannot reach (under /root, say):
+            # keep the cluster in a folder of its own under /tmp, named after this checkout.
+            PG_DATA="${TMPDIR:-/tmp}/order-analytics-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
+            PG_LOG="$PG_DATA.log"
+            install -d -o postgres -m 700 "$PG_DATA"
+            touch "$PG_LOG" && chown postgres "$PG_LOG"
+            say "the postgres user cannot reach $DEV_DIR; the cluster lives in $PG_DATA"
+        fi
     fi
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
-        say "creating a private PostgreSQL cluster in .dev/postgres (port $PG_PORT)"
-        # Trust authentication is safe here only because the cluster listens on loopback
-        # and a socket inside this folder.
+        say "creating a private PostgreSQL cluster in $PG_DATA (port $PG_PORT)"
+        # Trust authentication: a throwaway development cluster that listens on loopback
+        # only (no Unix socket), never a place for real data.
         as_pg_owner "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_SUPERUSER" --auth=trust \
             --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     fi
     if ! pg_running; then
-        say "starting PostgreSQL on 127.0.0.1:$PG_PORT (log: .dev/postgres.log)"
+        say "starting PostgreSQL on 127.0.0.1:$PG_PORT (log: $PG_LOG)"
         as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DATA" start >/dev/null \
+            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null \
             || die "PostgreSQL did not start; see $PG_LOG"
         PG_STARTED_HERE=1
     fi
