@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connections
 
@@ -30,3 +31,10 @@ def empty_orders(django_db_blocker):
     yield
     with django_db_blocker.unblock(), connections[OLAP].cursor() as cursor:
         cursor.execute("TRUNCATE orders")
+
+
+@pytest.fixture
+def user_client(client):
+    """A test client logged in as an ordinary (non-staff) user."""
+    client.force_login(User.objects.create_user("analyst"))
+    return client

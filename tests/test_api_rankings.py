@@ -2,7 +2,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from dashboard.models import Item
@@ -13,12 +12,6 @@ pytestmark = pytest.mark.django_db(databases=["default", "olap"])
 URL = reverse("dashboard:api-rankings")
 DAY = datetime.date(2026, 2, 2)
 RANKING_NAMES = {"states_by_turnover", "items_by_avg_qty", "items_by_total_qty", "items_by_turnover"}
-
-
-@pytest.fixture
-def user_client(client):
-    client.force_login(User.objects.create_user("analyst"))
-    return client
 
 
 def test_anonymous_request_gets_a_json_401_not_a_redirect(client):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from tests.orders import insert_orders
@@ -16,12 +15,6 @@ pytestmark = pytest.mark.django_db(databases=["default", "olap"])
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = reverse("dashboard:index")
-
-
-@pytest.fixture
-def user_client(client):
-    client.force_login(User.objects.create_user("analyst"))
-    return client
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page(client):
