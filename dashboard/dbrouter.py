@@ -7,6 +7,10 @@ OLAP = "olap"
 # Model label (lower case) -> database alias. Models not listed live in "default".
 MODEL_DATABASES = {
     "dashboard.order": OLAP,
+    "dashboard.stateday": OLAP,
+    "dashboard.itemday": OLAP,
+    "dashboard.statetotal": OLAP,
+    "dashboard.itemtotal": OLAP,
 }
 
 

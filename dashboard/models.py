@@ -36,3 +36,52 @@ class Order(ReadOnlyModel):
 
     def __str__(self):
         return f"order {self.orderid} item {self.itemid}"
+
+
+class RollupMeasures(ReadOnlyModel):
+    """Additive measures of a rollup row; *_lines count the lines whose value is known."""
+
+    lines = models.BigIntegerField()
+    qty_sum = models.BigIntegerField(null=True)
+    qty_lines = models.BigIntegerField()
+    turnover = models.DecimalField(max_digits=30, decimal_places=2, null=True)
+    turnover_lines = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class StateDay(RollupMeasures):
+    pk = models.CompositePrimaryKey("dt", "state")
+    dt = models.DateField()
+    state = models.CharField(max_length=2)
+
+    class Meta:
+        managed = False
+        db_table = "orders_state_day"
+
+
+class ItemDay(RollupMeasures):
+    pk = models.CompositePrimaryKey("dt", "itemid")
+    dt = models.DateField()
+    itemid = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "orders_item_day"
+
+
+class StateTotal(RollupMeasures):
+    state = models.CharField(max_length=2, primary_key=True)
+
+    class Meta:
+        managed = False
+        db_table = "orders_state_total"
+
+
+class ItemTotal(RollupMeasures):
+    itemid = models.IntegerField(primary_key=True)
+
+    class Meta:
+        managed = False
+        db_table = "orders_item_total"

@@ -4,34 +4,42 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from dashboard.olap.engine import POSTGRESQL, RISINGWAVE
-from dashboard.olap.schema import schema_statements
+from dashboard.olap.schema import CREATE_ORDERS, ROLLUPS, risingwave_statements
+from tests.orders import insert_orders
+from tests.test_rollups import ROWS, assert_rollups_match_orders
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap"])
 
 
-def orders_columns():
+def run_sql(*statements):
+    with connections["olap"].cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def columns(table):
     with connections["olap"].cursor() as cursor:
         cursor.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = 'orders' ORDER BY ordinal_position"
+            "WHERE table_name = %s ORDER BY ordinal_position",
+            [table],
         )
         return cursor.fetchall()
 
 
-def test_running_twice_keeps_the_table_and_its_rows(capsys):
-    with connections["olap"].cursor() as cursor:
-        cursor.execute("INSERT INTO orders VALUES (1, 1, 1, 1.50, '2026-01-01', 'CA')")
+def test_running_twice_keeps_the_tables_and_their_rows(capsys):
+    insert_orders(ROWS)
     call_command("setup_olap")
     call_command("setup_olap")
     assert capsys.readouterr().out.count("OLAP database 'olap' (postgresql) is ready.") == 2
     with connections["olap"].cursor() as cursor:
         cursor.execute("SELECT count(*) FROM orders")
-        assert cursor.fetchone() == (1,)
+        assert cursor.fetchone() == (len(ROWS),)
+    assert_rollups_match_orders()
 
 
 def test_orders_table_has_the_original_columns():
-    assert orders_columns() == [
+    assert columns("orders") == [
         ("orderid", "bigint"),
         ("itemid", "integer"),
         ("qty", "integer"),
@@ -41,12 +49,68 @@ def test_orders_table_has_the_original_columns():
     ]
 
 
-@pytest.mark.parametrize("engine", [RISINGWAVE, POSTGRESQL])
-def test_ddl_avoids_what_risingwave_rejects(engine):
-    ddl = " ".join(schema_statements(engine)).upper()
+def test_rollups_are_created_from_orders_that_already_exist(capsys):
+    # A database prepared before rollups existed: orders, and nothing else.
+    run_sql(
+        "DROP FUNCTION orders_rollups_after_insert, orders_rollups_after_delete, "
+        "orders_rollups_after_update, orders_rollups_after_truncate CASCADE",
+        "DROP TABLE " + ", ".join(rollup.name for rollup in ROLLUPS),
+    )
+    insert_orders(ROWS)
+    call_command("setup_olap")
+    assert "created orders_item_day from orders" in capsys.readouterr().out
+    assert_rollups_match_orders()
+
+
+def test_rebuild_recomputes_rollups_that_drifted(capsys):
+    insert_orders(ROWS)
+    run_sql("UPDATE orders_state_total SET turnover = 0", "DELETE FROM orders_item_day")
+    call_command("setup_olap", rebuild_rollups=True)
+    assert "rebuilt orders_state_total from orders" in capsys.readouterr().out
+    assert_rollups_match_orders()
+
+
+def test_risingwave_ddl_avoids_what_risingwave_rejects():
+    ddl = " ".join(risingwave_statements()).upper()
     assert not re.search(r"NUMERIC\s*\(", ddl)
     assert not re.search(r"VARCHAR\s*\(", ddl)
-    for unsupported in ("SERIAL", "IDENTITY", "UNIQUE", "FOREIGN KEY", "REFERENCES", "CHECK"):
+    for unsupported in (
+        "SERIAL",
+        "IDENTITY",
+        "UNIQUE",
+        "FOREIGN KEY",
+        "REFERENCES",
+        "CHECK",
+        "TRIGGER",
+        "ORDER BY",
+    ):
         assert unsupported not in ddl
-    assert "PRIMARY KEY (ORDERID, ITEMID)" in ddl
-    assert all("IF NOT EXISTS" in statement.upper() for statement in schema_statements(engine))
+    assert "PRIMARY KEY (ORDERID, ITEMID)" in CREATE_ORDERS.upper()
+    assert all("IF NOT EXISTS" in statement.upper() for statement in risingwave_statements())
+
+
+def test_risingwave_gets_one_materialized_view_per_rollup():
+    views = [s for s in risingwave_statements() if s.startswith("CREATE MATERIALIZED VIEW")]
+    assert [view.split()[6] for view in views] == [rollup.name for rollup in ROLLUPS]
+    for view in views:
+        assert " AS SELECT " in view and " FROM orders WHERE " in view and " GROUP BY " in view
+
+
+def test_risingwave_materialized_views_compute_what_the_postgresql_tables_hold():
+    # The view bodies are plain SQL: run each one here and compare with the maintained table.
+    insert_orders(ROWS)
+    with connections["olap"].cursor() as cursor:
+        for rollup, statement in zip(ROLLUPS, _view_statements(), strict=True):
+            keys = ", ".join(rollup.keys)
+            body = statement.split(" AS ", 1)[1]
+            cursor.execute(
+                f"SELECT {keys}, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), "
+                f"turnover_lines FROM ({body}) AS view ORDER BY {keys}"
+            )
+            from_view = cursor.fetchall()
+            cursor.execute(f"SELECT * FROM {rollup.name} ORDER BY {keys}")
+            assert cursor.fetchall() == from_view
+
+
+def _view_statements():
+    return [s for s in risingwave_statements() if s.startswith("CREATE MATERIALIZED VIEW")]

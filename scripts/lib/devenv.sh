@@ -12,6 +12,9 @@ PG_PORT="${DEV_PG_PORT:-54329}"
 PG_DATA="$DEV_DIR/postgres"
 PG_LOG="$DEV_DIR/postgres.log"
 PG_SUPERUSER="dashboard"
+# Room for bulk loads: 10M order lines write several GB of WAL, and the default 1GB
+# max_wal_size forces checkpoints in the middle of a load.
+PG_TUNING="-c max_wal_size=8GB"
 PG_STARTED_HERE=""
 
 say() { printf '==> %s\n' "$*" >&2; }
@@ -127,7 +130,7 @@ ensure_postgres() {
     if ! pg_running; then
         say "starting PostgreSQL on 127.0.0.1:$PG_PORT (log: $PG_LOG)"
         as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null \
+            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' $PG_TUNING" start >/dev/null \
             || die "PostgreSQL did not start; see $PG_LOG"
         PG_STARTED_HERE=1
     fi

@@ -2,28 +2,30 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
 from dashboard.dbrouter import OLAP
-from dashboard.olap.engine import server_engine
-from dashboard.olap.schema import schema_statements
+from dashboard.olap.setup import prepare
 
 
 class Command(BaseCommand):
     help = (
         "Create what the dashboard reads in the OLAP database (RisingWave, or PostgreSQL "
-        "standing in for it). Safe to run again: existing objects are kept."
+        "standing in for it): the orders table and its rollups. Safe to run again: existing "
+        "objects and rows are kept."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--database", default=OLAP, help="Database alias (default: %(default)s).")
+        parser.add_argument(
+            "--rebuild-rollups",
+            action="store_true",
+            help="On PostgreSQL, recompute every rollup from the orders table (RisingWave needs never).",
+        )
 
-    def handle(self, *args, database, **options):
-        connection = connections[database]
+    def handle(self, *args, database, rebuild_rollups, **options):
         try:
-            engine = server_engine(connection)
-            with connection.cursor() as cursor:
-                for statement in schema_statements(engine):
-                    cursor.execute(statement)
+            engine, done = prepare(connections[database], rebuild=rebuild_rollups)
         except DatabaseError as error:
-            raise CommandError(
-                f"Could not prepare the OLAP database {database!r}: {error}".strip()
-            ) from error
+            message = f"Could not prepare the OLAP database {database!r}: {error}".strip()
+            raise CommandError(message) from error
+        for step in done:
+            self.stdout.write(f"  {step}", style_func=None)
         self.stdout.write(f"OLAP database {database!r} ({engine}) is ready.")
