@@ -4,6 +4,7 @@ from django.db import router
 
 from dashboard.dbrouter import OlapOltpRouter
 from dashboard.models import Item, Order
+from dashboard.olap.schema import ROLLUPS
 from dashboard.readonly import ReadOnlyModelError
 
 ROUTER = OlapOltpRouter()
@@ -74,4 +75,5 @@ def test_olap_test_database_has_no_django_tables(olap_cursor):
     olap_cursor.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
     )
-    assert [name for (name,) in olap_cursor.fetchall()] == ["orders"]
+    tables = [name for (name,) in olap_cursor.fetchall()]
+    assert tables == sorted(["orders", *(rollup.name for rollup in ROLLUPS)])
