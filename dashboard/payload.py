@@ -14,10 +14,10 @@ def json_value(value, kind):
     raise ValueError(f"unknown value kind {kind!r}")
 
 
-def rankings_payload(rankings, *, generated_at, filters=None):
+def rankings_payload(rankings, *, generated_at, filters):
     return {
         "generated_at": generated_at.isoformat(),
-        "filters": filters or {},
+        "filters": filters,
         "rankings": {
             ranking.name: [
                 {"key": entry.key, "label": entry.label, "value": json_value(entry.value, ranking.kind)}

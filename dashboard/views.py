@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dashboard.filters import InvalidFilters, parse_filters
 from dashboard.payload import rankings_payload
 from dashboard.rankings import all_rankings
 
@@ -26,19 +27,31 @@ def api_login_required(view):
 @require_GET
 @login_required
 def index(request):
-    rankings = all_rankings()
-    generated_at = timezone.now()
     context = {
-        "rankings": rankings,
-        "generated_at": generated_at,
-        "payload": rankings_payload(rankings, generated_at=generated_at),
+        "query": request.GET,
         "chartjs_url": settings.CHARTJS_URL,
         "chartjs_integrity": settings.CHARTJS_INTEGRITY,
     }
+    try:
+        filters = parse_filters(request.GET)
+    except InvalidFilters as error:
+        return render(request, "dashboard/index.html", {**context, "error": str(error)}, status=400)
+    rankings = all_rankings(filters)
+    generated_at = timezone.now()
+    context.update(
+        rankings=rankings,
+        generated_at=generated_at,
+        payload=rankings_payload(rankings, generated_at=generated_at, filters=filters.as_dict()),
+    )
     return render(request, "dashboard/index.html", context)
 
 
 @require_GET
 @api_login_required
 def api_rankings(request):
-    return JsonResponse(rankings_payload(all_rankings(), generated_at=timezone.now()))
+    try:
+        filters = parse_filters(request.GET)
+    except InvalidFilters as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    payload = rankings_payload(all_rankings(filters), generated_at=timezone.now(), filters=filters.as_dict())
+    return JsonResponse(payload)

@@ -40,7 +40,7 @@ def test_response_schema_and_value_types(user_client):
     assert set(body) == {"generated_at", "filters", "rankings"}
     generated = datetime.datetime.fromisoformat(body["generated_at"])
     assert generated.tzinfo is not None and generated >= before.replace(microsecond=0)
-    assert body["filters"] == {}
+    assert body["filters"] == {"start": None, "end": None}
     assert set(body["rankings"]) == RANKING_NAMES
 
     assert body["rankings"]["states_by_turnover"] == [
@@ -71,3 +71,40 @@ def test_turnover_strings_are_exact_beyond_float_precision(user_client):
 def test_empty_database_gives_empty_lists(user_client):
     body = user_client.get(URL).json()
     assert body["rankings"] == {name: [] for name in RANKING_NAMES}
+
+
+def test_date_range_restricts_every_ranking_and_is_echoed(user_client):
+    insert_orders(
+        [
+            (1, 1, 1, Decimal("100.00"), datetime.date(2026, 1, 31), "CA"),
+            (2, 2, 2, Decimal("10.00"), datetime.date(2026, 2, 1), "TX"),
+            (3, 3, 3, Decimal("1.00"), datetime.date(2026, 2, 28), "NY"),
+            (4, 4, 4, Decimal("1000.00"), datetime.date(2026, 3, 1), "WA"),
+        ]
+    )
+    body = user_client.get(URL, {"start": "2026-02-01", "end": "2026-02-28"}).json()
+    assert body["filters"] == {"start": "2026-02-01", "end": "2026-02-28"}
+    assert [entry["key"] for entry in body["rankings"]["states_by_turnover"]] == ["TX", "NY"]
+    assert [entry["key"] for entry in body["rankings"]["items_by_total_qty"]] == [3, 2]
+
+    only_start = user_client.get(URL, {"start": "2026-03-01"}).json()
+    assert only_start["filters"] == {"start": "2026-03-01", "end": None}
+    assert [entry["key"] for entry in only_start["rankings"]["states_by_turnover"]] == ["WA"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"start": "yesterday"}, "start: must be a date like 2026-01-31"),
+        ({"end": "2026-02-30"}, "end: must be a date like 2026-01-31"),
+        ({"start": "2026-03-02", "end": "2026-03-01"}, "start must be on or before end"),
+        (
+            {"start": "x", "end": "y"},
+            "start: must be a date like 2026-01-31; end: must be a date like 2026-01-31",
+        ),
+    ],
+)
+def test_bad_filters_get_400_with_a_message(user_client, query, message):
+    response = user_client.get(URL, query)
+    assert response.status_code == 400
+    assert response.json() == {"error": message}

@@ -70,3 +70,30 @@ def test_pinned_chartjs_hash_matches_the_self_hosted_file():
     assert f"sha384-{digest}" == settings.CHARTJS_INTEGRITY
     package = json.loads((ROOT / "package.json").read_text())
     assert package["dependencies"]["chart.js"] == settings.CHARTJS_VERSION
+
+
+def test_date_filter_narrows_the_page_and_keeps_the_form_values(user_client):
+    insert_orders(
+        [
+            (1, 1, 1, Decimal("5.00"), datetime.date(2026, 1, 1), "CA"),
+            (2, 1, 1, Decimal("7.00"), datetime.date(2026, 2, 1), "TX"),
+        ]
+    )
+    html = user_client.get(URL, {"start": "2026-02-01", "end": "2026-02-28"}).content.decode()
+    assert 'name="start" value="2026-02-01"' in html
+    assert "Orders dated from 2026-02-01 to 2026-02-28" in html
+    assert 'aria-label="States by turnover: Texas $7.00"' in html
+
+
+def test_empty_range_says_so(user_client):
+    insert_orders([(1, 1, 1, Decimal("5.00"), datetime.date(2026, 1, 1), "CA")])
+    html = user_client.get(URL, {"start": "2030-01-01"}).content.decode()
+    assert html.count("No orders in this range.") == 4
+
+
+def test_bad_filter_gets_400_with_a_message_on_the_page(user_client):
+    response = user_client.get(URL, {"start": "2026-05-01", "end": "2026-04-01"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "These filters can't be used: start must be on or before end." in html
+    assert "<canvas" not in html
