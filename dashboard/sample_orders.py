@@ -19,6 +19,7 @@ MAX_LINES_PER_ORDER = 5
 SEED_LIMIT = 2**31 - 1  # seed * IDS_PER_SEED must stay inside BIGINT
 IDS_PER_SEED = 2**32
 CATALOG_SEED = 0  # the catalog is the same whatever the order seed, so names stay put
+BULK_STREAM, LIVE_STREAM = 0, 1  # independent random streams for bulk loads and --follow
 
 _MATERIALS = (
     "Bamboo", "Canvas", "Ceramic", "Cotton", "Cork", "Glass", "Leather", "Linen", "Maple",
@@ -80,8 +81,7 @@ _STATE_WEIGHTS = np.array([population for _, population in STATES.values()], dty
 _STATE_WEIGHTS /= _STATE_WEIGHTS.sum()
 
 
-def _chunk(seed, chunk_no, first_orderid, count, catalog, end_date, days):
-    rng = np.random.default_rng([seed, chunk_no])
+def _chunk(rng, first_orderid, count, catalog, end_date, days):
     items = len(catalog.itemids)
     max_lines = min(MAX_LINES_PER_ORDER, items)
 
@@ -126,7 +126,16 @@ def generate(seed, orders, catalog, end_date, days):
     first = seed_id_range(seed)[0] + 1
     for chunk_no, start in enumerate(range(0, orders, ORDERS_PER_CHUNK)):
         count = min(ORDERS_PER_CHUNK, orders - start)
-        yield _chunk(seed, chunk_no, first + start, count, catalog, end_date, days)
+        rng = np.random.default_rng([seed, BULK_STREAM, chunk_no])
+        yield _chunk(rng, first + start, count, catalog, end_date, days)
+
+
+def live_orders(seed, first_orderid, count, catalog, day):
+    """`count` orders dated `day`, numbered from first_orderid: the stream --follow appends."""
+    if first_orderid + count > seed_id_range(seed)[1]:
+        raise ValueError(f"seed {seed} has no order ids left")
+    rng = np.random.default_rng([seed, LIVE_STREAM, first_orderid])
+    return _chunk(rng, first_orderid, count, catalog, day, 1)
 
 
 def first_date(end_date, days):

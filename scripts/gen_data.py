@@ -3,11 +3,12 @@
 
 Reads the same settings as the site (DATABASE_URL, OLAP_DATABASE_URL, ...). Loading a seed
 replaces that seed's orders, so the same command twice leaves the same table, and different
-seeds add orders that never collide.
+seeds add orders that never collide. --follow then appends live orders until stopped.
 """
 
 import argparse
 import os
+import signal
 import sys
 import time
 from datetime import date
@@ -19,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_ORDERS = 40_000
 DEFAULT_ITEMS = 200
 MAX_ITEMS = 100_000
+MAX_RATE = 100_000
 
 
 class Parser(argparse.ArgumentParser):
@@ -62,8 +64,8 @@ def parse_args(argv):
     parser.add_argument(
         "--orders",
         type=non_negative_int,
-        default=DEFAULT_ORDERS,
-        help="orders to load; each has 1 to 5 lines (default: %(default)s, about 3 lines each)",
+        help=f"orders to load, replacing the seed's orders; each has 1 to 5 lines (default: "
+        f"{DEFAULT_ORDERS:,}, about 3 lines each; none with --follow unless given)",
     )
     parser.add_argument(
         "--seed",
@@ -89,16 +91,31 @@ def parse_args(argv):
         default=1000,
         help="rows per INSERT statement when the OLAP database is RisingWave (default: %(default)s)",
     )
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="then keep appending orders dated today, --rate per second, until Ctrl-C",
+    )
+    parser.add_argument(
+        "--rate",
+        type=positive_int,
+        default=10,
+        help=f"orders per second with --follow, 1 to {MAX_RATE:,} (default: %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the final summary")
     args = parser.parse_args(argv)
     from dashboard.sample_orders import IDS_PER_SEED, SEED_LIMIT
 
     if args.seed >= SEED_LIMIT:
         parser.error(f"argument --seed: must be below {SEED_LIMIT}")
-    if args.orders >= IDS_PER_SEED:
+    if args.orders is not None and args.orders >= IDS_PER_SEED:
         parser.error(f"argument --orders: must be below {IDS_PER_SEED}")
     if args.items > MAX_ITEMS:
         parser.error(f"argument --items: must be at most {MAX_ITEMS}")
+    if args.rate > MAX_RATE:
+        parser.error(f"argument --rate: must be at most {MAX_RATE}")
+    if args.orders is None and not args.follow:
+        args.orders = DEFAULT_ORDERS
     return args
 
 
@@ -156,26 +173,27 @@ def connect(alias, variable):
     return connection
 
 
-def run(args, out=sys.stdout):
-    from dashboard.dbrouter import OLAP
-    from dashboard.olap.engine import RISINGWAVE, server_engine
+def make_loader(olap, engine, batch_size):
+    """load(batches, replace=None, on_batch=None) for the engine the server reported."""
+    from dashboard.olap.engine import RISINGWAVE
     from dashboard.olap.loading import load_postgresql, load_risingwave
-    from dashboard.sample_orders import first_date, generate, make_catalog, seed_id_range
 
-    connect("default", "DATABASE_URL")
-    olap = connect(OLAP, "OLAP_DATABASE_URL")
-    engine = server_engine(olap)
-    catalog = make_catalog(args.items)
-    save_catalog(catalog)
+    if engine == RISINGWAVE:
+        return lambda batches, replace=None, on_batch=None: load_risingwave(
+            olap, batches, batch_size, replace=replace, on_batch=on_batch
+        )
+    return lambda batches, replace=None, on_batch=None: load_postgresql(
+        olap, batches, replace=replace, on_batch=on_batch
+    )
 
-    id_range = seed_id_range(args.seed)
+
+def bulk_load(args, load, engine, catalog, out):
+    from dashboard.sample_orders import first_date, generate, seed_id_range
+
     batches = generate(args.seed, args.orders, catalog, args.end, args.days)
     progress = Progress(expected_lines=args.orders * (min(5, args.items) + 1) // 2, quiet=args.quiet)
     started = time.perf_counter()
-    if engine == RISINGWAVE:
-        lines = load_risingwave(olap, batches, id_range, args.batch_size, on_batch=progress)
-    else:
-        lines = load_postgresql(olap, batches, id_range, on_batch=progress)
+    lines = load(batches, replace=seed_id_range(args.seed), on_batch=progress)
     seconds = time.perf_counter() - started
     progress.done()
     rate = lines / seconds if seconds > 0 else 0
@@ -184,6 +202,69 @@ def run(args, out=sys.stdout):
         f"{first_date(args.end, args.days)} to {args.end}) into {engine} in {seconds:.2f} s: "
         f"{rate:,.0f} lines/s. Catalog: {args.items:,} items.\n"
     )
+    out.flush()
+    return lines
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def follow(args, olap, load, catalog, out):
+    """Append args.rate orders dated today every second until Ctrl-C (or SIGTERM)."""
+    from dashboard.sample_orders import live_orders, seed_id_range
+
+    low, high = seed_id_range(args.seed)
+    with olap.cursor() as cursor:
+        cursor.execute("SELECT max(orderid) FROM orders WHERE orderid >= %s AND orderid < %s", [low, high])
+        (last,) = cursor.fetchone()
+    first = next_id = (last or low) + 1
+    out.write(f"Following: {args.rate:,} orders per second (seed {args.seed}). Ctrl-C stops.\n")
+    out.flush()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    started = time.monotonic()
+    ticks = 0
+    try:
+        while True:
+            load([live_orders(args.seed, next_id, args.rate, catalog, date.today())])
+            next_id += args.rate
+            ticks += 1
+            if not args.quiet:
+                sys.stderr.write(f"  {next_id - first:,} orders appended\n")
+            time.sleep(max(0.0, started + ticks - time.monotonic()))
+    except KeyboardInterrupt:
+        pass
+    seconds = time.monotonic() - started
+    # Count what reached the table: a batch cut short by Ctrl-C was rolled back (or, on
+    # RisingWave, may have partly landed), so the table, not a counter, has the truth.
+    olap.close()
+    with olap.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT orderid), count(*) FROM orders WHERE orderid >= %s AND orderid < %s",
+            [first, high],
+        )
+        orders, lines = cursor.fetchone()
+    out.write(f"Stopped after {seconds:.1f} s: appended {orders:,} orders ({lines:,} order lines).\n")
+    return lines
+
+
+def run(args, out=sys.stdout):
+    from dashboard.dbrouter import OLAP
+    from dashboard.olap.engine import server_engine
+    from dashboard.sample_orders import make_catalog
+
+    connect("default", "DATABASE_URL")
+    olap = connect(OLAP, "OLAP_DATABASE_URL")
+    engine = server_engine(olap)
+    catalog = make_catalog(args.items)
+    save_catalog(catalog)
+    load = make_loader(olap, engine, args.batch_size)
+
+    lines = 0
+    if args.orders is not None:
+        lines += bulk_load(args, load, engine, catalog, out)
+    if args.follow:
+        lines += follow(args, olap, load, catalog, out)
     return lines
 
 

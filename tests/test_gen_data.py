@@ -2,9 +2,11 @@ import datetime
 import io
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -162,3 +164,35 @@ def test_help_explains_every_option():
     assert result.returncode == 0
     for option in ("--orders", "--seed", "--items", "--days", "--end", "--batch-size", "--quiet"):
         assert option in result.stdout
+
+
+@pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+def test_follow_appends_live_orders_until_interrupted(empty_orders):
+    env = {"DATABASE_URL": database_url("default"), "OLAP_DATABASE_URL": database_url("olap")}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "gen_data.py"), "--follow", "--rate", "40", "--seed", "9"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(orders_of(all_orders())) < 80 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 0, stderr
+    rows = all_orders()
+    per_order = orders_of(rows)
+    assert len(per_order) >= 80
+    assert len(per_order) % 40 == 0  # whole seconds' worth: a batch cut short is rolled back
+    assert stdout.splitlines()[0] == "Following: 40 orders per second (seed 9). Ctrl-C stops."
+    assert re.fullmatch(
+        rf"Stopped after [\d.]+ s: appended {len(per_order):,} orders \({len(rows):,} order lines\)\.",
+        stdout.splitlines()[-1],
+    )
+    assert {dt for *_, dt, _ in rows} == {datetime.date.today()}
+    assert min(per_order) == 9 * 2**32 + 1

@@ -86,7 +86,7 @@ def test_risingwave_load_deletes_the_range_inserts_in_batches_then_flushes():
 
     with connection.execute_wrapper(record):
         batches = [make_lines(ROWS[:3]), make_lines(ROWS[3:])]
-        loaded = load_risingwave(connection, batches, (1, 10), batch_size=2)
+        loaded = load_risingwave(connection, batches, batch_size=2, replace=(1, 10))
 
     assert loaded == 5
     assert executed[0] == "DELETE FROM orders WHERE orderid >= %s AND orderid < %s"
@@ -98,7 +98,9 @@ def test_risingwave_load_deletes_the_range_inserts_in_batches_then_flushes():
 
 @pytest.mark.django_db(databases=["olap"])
 def test_postgresql_binary_copy_stores_exact_prices_and_dates():
-    loaded = load_postgresql(connections["olap"], [make_lines(ROWS[:2]), make_lines(ROWS[2:])], (1, 10))
+    loaded = load_postgresql(
+        connections["olap"], [make_lines(ROWS[:2]), make_lines(ROWS[2:])], replace=(1, 10)
+    )
     assert loaded == 5
     assert all_orders() == EXPECTED
 
@@ -108,5 +110,5 @@ def test_binary_copy_refuses_prices_it_cannot_encode(empty_orders):
     # Transactional, so the load's own transaction is the outermost and truly rolls back.
     too_big = [(1, 1, 1, 10**14, "2026-01-01", b"CA")]
     with pytest.raises(DatabaseError, match="prices must be"):
-        load_postgresql(connections["olap"], [make_lines(ROWS), make_lines(too_big)], (1, 10))
+        load_postgresql(connections["olap"], [make_lines(ROWS), make_lines(too_big)], replace=(1, 10))
     assert all_orders() == []

@@ -3,17 +3,29 @@ from django.contrib.auth.models import User
 from django.db import router
 
 from dashboard.dbrouter import OlapOltpRouter
-from dashboard.models import Item, Order
+from dashboard.models import Item, ItemDay, ItemTotal, Order, StateDay, StateTotal
 from dashboard.olap.schema import ROLLUPS
 from dashboard.readonly import ReadOnlyModelError
 
 ROUTER = OlapOltpRouter()
 
 
-def test_orders_are_read_from_the_olap_database():
-    assert ROUTER.db_for_read(Order) == "olap"
-    assert router.db_for_read(Order) == "olap"
-    assert Order.objects.all().db == "olap"
+OLAP_MODELS = [Order, StateDay, ItemDay, StateTotal, ItemTotal]
+
+
+@pytest.mark.parametrize("model", OLAP_MODELS)
+def test_orders_and_rollups_are_read_from_the_olap_database(model):
+    assert ROUTER.db_for_read(model) == "olap"
+    assert router.db_for_read(model) == "olap"
+    assert model.objects.all().db == "olap"
+
+
+@pytest.mark.parametrize("model", OLAP_MODELS)
+def test_olap_models_are_read_only_and_migrate_nowhere(model):
+    with pytest.raises(ReadOnlyModelError, match=rf"{model._meta.label} is read-only"):
+        router.db_for_write(model)
+    assert router.allow_migrate_model("default", model) is False
+    assert router.allow_migrate_model("olap", model) is False
 
 
 @pytest.mark.parametrize("model", [Item, User])

@@ -4,9 +4,10 @@ PostgreSQL gets binary COPY built straight from numpy arrays (no Python object p
 RisingWave has no COPY FROM STDIN, so it gets multi-row INSERT statements with bound
 parameters and then FLUSH, which is what makes the rows visible to readers.
 
-A load replaces a whole range of order ids (DELETE, then insert), so running the same load
-twice leaves the same table: on PostgreSQL in one transaction; on RisingWave, which has no
-read-write transactions, a load cut short is completed by running it again.
+A load may replace a whole range of order ids (DELETE, then insert), so running the same
+load twice leaves the same table: on PostgreSQL in one transaction; on RisingWave, which has
+no read-write transactions, a load cut short is completed by running it again. Without a
+range to replace, a load only appends.
 """
 
 from dataclasses import dataclass
@@ -112,8 +113,9 @@ class _ChunkReader:
         return bytes(piece)
 
 
-def load_postgresql(connection, batches, id_range, on_batch=None):
-    """Replace the orders in id_range with `batches`, in one transaction. Returns lines loaded."""
+def load_postgresql(connection, batches, replace=None, on_batch=None):
+    """Load `batches` in one transaction, first deleting the order ids in the half-open range
+    `replace` if given. Returns the number of lines loaded."""
     loaded = 0
 
     def stream():
@@ -127,7 +129,8 @@ def load_postgresql(connection, batches, id_range, on_batch=None):
         yield COPY_TRAILER
 
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(DELETE_RANGE_SQL, list(id_range))
+        if replace:
+            cursor.execute(DELETE_RANGE_SQL, list(replace))
         # copy_expert reaches the driver's cursor directly; wrap its errors as Django's
         # own, like every other query, so callers catch one kind of DatabaseError.
         with connection.wrap_database_errors:
@@ -159,11 +162,13 @@ def insert_statements(lines, batch_size):
         yield sql, [value for row in batch for value in row]
 
 
-def load_risingwave(connection, batches, id_range, batch_size, on_batch=None):
-    """Replace the orders in id_range with `batches`, then FLUSH. Returns lines loaded."""
+def load_risingwave(connection, batches, batch_size, replace=None, on_batch=None):
+    """Load `batches` with multi-row INSERTs, first deleting the order ids in the half-open
+    range `replace` if given, then FLUSH. Returns the number of lines loaded."""
     loaded = 0
     with connection.cursor() as cursor:
-        cursor.execute(DELETE_RANGE_SQL, list(id_range))
+        if replace:
+            cursor.execute(DELETE_RANGE_SQL, list(replace))
         for lines in batches:
             for sql, params in insert_statements(lines, batch_size):
                 cursor.execute(sql, params)
