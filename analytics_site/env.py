@@ -82,3 +82,10 @@ def database(name, *, engine=None, options=None, **config):
 
 def string(name, default):
     return os.environ.get(name, "").strip() or default
+
+
+def choice(name, choices, default):
+    value = os.environ.get(name, "").strip() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value

@@ -111,3 +111,8 @@ CHARTJS_URL = env.string(
     f"https://cdn.jsdelivr.net/npm/chart.js@{CHARTJS_VERSION}/dist/chart.umd.min.js",
 )
 CHARTJS_INTEGRITY = "sha384-Emf5ZVIUiarAdhkgtqK+5/Z5qIvM6QoVrS+qAVtfyZVuD5lIHrac0me485+Antp0"
+
+# Where rankings come from: "rollups" (the default: milliseconds at any size) or "raw" (a
+# GROUP BY over every order line per request: only for comparison, or while rollups are
+# being rebuilt).
+RANKINGS_SOURCE = env.choice("RANKINGS_SOURCE", ("rollups", "raw"), "rollups")

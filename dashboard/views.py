@@ -36,7 +36,7 @@ def index(request):
         filters = parse_filters(request.GET)
     except InvalidFilters as error:
         return render(request, "dashboard/index.html", {**context, "error": str(error)}, status=400)
-    rankings = all_rankings(filters)
+    rankings = all_rankings(filters, source=settings.RANKINGS_SOURCE)
     generated_at = timezone.now()
     context.update(
         rankings=rankings,
@@ -53,5 +53,6 @@ def api_rankings(request):
         filters = parse_filters(request.GET)
     except InvalidFilters as error:
         return JsonResponse({"error": str(error)}, status=400)
-    payload = rankings_payload(all_rankings(filters), generated_at=timezone.now(), filters=filters.as_dict())
+    rankings = all_rankings(filters, source=settings.RANKINGS_SOURCE)
+    payload = rankings_payload(rankings, generated_at=timezone.now(), filters=filters.as_dict())
     return JsonResponse(payload)

@@ -1,0 +1,252 @@
+#!/usr/bin/env python
+"""Benchmark the loader and the rankings API at scale; print one markdown table.
+
+Builds its own pair of databases (bench_<name>) on the servers DATABASE_URL and
+OLAP_DATABASE_URL point at, loads --lines order lines with gen_data, times the old
+one-INSERT-per-row way through psql on a sample, then times /api/rankings/ (server time,
+in process) on the rollups and on the raw GROUP BY path, unfiltered and over random
+90-day ranges. The databases are dropped at the end unless --keep.
+"""
+
+import argparse
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+END = date(2026, 6, 30)
+DAYS = 365
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--lines", type=int, default=10_000_000, help="order lines to load (default: %(default)s)"
+    )
+    parser.add_argument("--items", type=int, default=200, help="item catalog size (default: %(default)s)")
+    parser.add_argument("--baseline-lines", type=int, default=20_000, help="sample for one INSERT per row")
+    parser.add_argument("--requests", type=int, default=200, help="API requests per rollup measurement")
+    parser.add_argument("--raw-requests", type=int, default=5, help="API requests per raw measurement")
+    parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
+    return parser.parse_args(argv)
+
+
+def database_url(alias):
+    from django.conf import settings
+
+    db = settings.DATABASES[alias]
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def run_loader(args):
+    """gen_data in its own process: (lines, seconds end to end, peak RSS in MB)."""
+    env = {**os.environ, "DATABASE_URL": database_url("default"), "OLAP_DATABASE_URL": database_url("olap")}
+    orders = max(1, round(args.lines / 3))  # three lines per order on average
+    command = [sys.executable, str(ROOT / "scripts" / "gen_data.py"), "--orders", str(orders), "--quiet"]
+    command += ["--items", str(args.items), "--end", END.isoformat(), "--days", str(DAYS)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench.py: gen_data failed: {output}")
+    lines = int(re.search(r"Loaded ([\d,]+) order lines", output)[1].replace(",", ""))
+    return lines, seconds, usage.ru_maxrss / 1024
+
+
+def psql_binary():
+    found = shutil.which("psql") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))), None)
+    if not found:
+        sys.exit("bench.py: psql is needed for the one-INSERT-per-row baseline")
+    return str(found)
+
+
+def run_baseline(sample_lines, items):
+    """Rows/s of one INSERT statement per row through psql, on a sample in a spare id block."""
+    from dashboard.sample_orders import generate, make_catalog, seed_id_range
+
+    seed = 999
+    lines = next(generate(seed, max(1, sample_lines // 3), make_catalog(items), END, DAYS))
+    cents = lines.price_cents.tolist()
+    # Literal statements on purpose: this is the naive way being measured, on generated values.
+    statements = "".join(
+        f"INSERT INTO orders (orderid, itemid, qty, price, dt, state) VALUES "  # noqa: S608
+        f"({o}, {i}, {q}, {c // 100}.{c % 100:02d}, '{d}', '{s.decode()}');\n"
+        for o, i, q, c, d, s in zip(
+            lines.orderid.tolist(), lines.itemid.tolist(), lines.qty.tolist(), cents,
+            lines.dt.astype(str).tolist(), lines.state.tolist(), strict=True,
+        )
+    )  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603
+        [psql_binary(), "-q", "-v", "ON_ERROR_STOP=1", database_url("olap")],
+        input=statements,
+        text=True,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - started
+    from django.db import connections
+
+    with connections["olap"].cursor() as cursor:
+        cursor.execute("DELETE FROM orders WHERE orderid >= %s AND orderid < %s", list(seed_id_range(seed)))
+    return len(lines), len(lines) / seconds
+
+
+def time_requests(client, url, queries, source):
+    from django.test import override_settings
+
+    with override_settings(RANKINGS_SOURCE=source):
+        client.get(url, queries[0])  # warm caches and connections
+        timings = []
+        for query in queries:
+            started = time.perf_counter()
+            response = client.get(url, query)
+            timings.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                sys.exit(f"bench.py: {url} answered {response.status_code}: {response.content[:200]!r}")
+    return statistics.median(timings), percentile(timings, 95)
+
+
+def percentile(values, pct):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def random_windows(count, rng):
+    windows = []
+    for _ in range(count):
+        start = END - timedelta(days=rng.randrange(0, DAYS - 89))
+        windows.append({"start": (start - timedelta(days=89)).isoformat(), "end": start.isoformat()})
+    return windows
+
+
+def freshness_ms(client, url):
+    """How long until a row another connection commits shows in the API."""
+    import psycopg2
+    from django.conf import settings
+
+    olap = settings.DATABASES["olap"]
+    connection = psycopg2.connect(
+        dbname=olap["NAME"],
+        user=olap["USER"],
+        password=olap["PASSWORD"],
+        host=olap["HOST"],
+        port=olap["PORT"],
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute("INSERT INTO orders VALUES (1, 1, 1, 1000000000.00, %s, 'ZZ')", [END])
+    while client.get(url).json()["rankings"]["states_by_turnover"][0]["key"] != "ZZ":
+        if time.perf_counter() - started > 30:
+            sys.exit("bench.py: an inserted row did not reach the rankings within 30 s")
+        time.sleep(0.01)
+    waited = (time.perf_counter() - started) * 1000
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM orders WHERE orderid = 1 AND itemid = 1")
+    connection.close()
+    return waited
+
+
+def machine():
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        match = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        cpu = match[1].strip() if match else cpu
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "analytics_site.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connections
+    from django.test import Client
+    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+
+    # The test client's host, and DEBUG off (so no query log slows the timings).
+    setup_test_environment()
+
+    for alias in ("default", "olap"):
+        settings.DATABASES[alias]["TEST"]["NAME"] = f"bench_{settings.DATABASES[alias]['NAME']}"
+    old_config = setup_databases(verbosity=0, interactive=False)
+    try:
+        call_command("setup_olap", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        with connections["olap"].cursor() as cursor:
+            cursor.execute("SELECT version()")
+            server = cursor.fetchone()[0].split(" on ")[0]
+
+        lines, load_seconds, rss_mb = run_loader(args)
+        baseline_lines, baseline_rate = run_baseline(args.baseline_lines, args.items)
+        load_rate = lines / load_seconds
+
+        client = Client()
+        client.force_login(User.objects.create_user("bench"))
+        url = "/api/rankings/"
+        rng = random.Random(1)  # noqa: S311 - picks date windows, nothing secret
+        unfiltered = [{}] * args.requests
+        ranged = random_windows(args.requests, rng)
+        rollup_all = time_requests(client, url, unfiltered, "rollups")
+        rollup_90 = time_requests(client, url, ranged, "rollups")
+        raw_all = time_requests(client, url, unfiltered[: args.raw_requests], "raw")
+        raw_90 = time_requests(client, url, ranged[: args.raw_requests], "raw")
+        fresh = freshness_ms(client, url)
+    finally:
+        if not args.keep:
+            teardown_databases(old_config, verbosity=0)
+
+    ratio_load, ratio_all, ratio_90 = (
+        load_rate / baseline_rate,
+        raw_all[1] / rollup_all[1],
+        raw_90[1] / rollup_90[1],
+    )
+    rows = [
+        ("gen_data end to end", f"{load_rate:,.0f} lines/s ({lines:,} in {load_seconds:.1f} s)",
+         "≥ 250,000 lines/s", load_rate >= 250_000),
+        (f"one INSERT per row through psql ({baseline_lines:,}-line sample)",
+         f"{baseline_rate:,.0f} lines/s"),
+        ("loader speed-up", f"{ratio_load:,.0f}x", "≥ 90x", ratio_load >= 90),
+        ("gen_data peak RSS", f"{rss_mb:,.0f} MB", "≤ 300 MB", rss_mb <= 300),
+        ("API unfiltered, rollups: p50 / p95", f"{rollup_all[0]:.1f} / {rollup_all[1]:.1f} ms",
+         "p95 ≤ 30 ms", rollup_all[1] <= 30),
+        ("API unfiltered, raw GROUP BY: p50 / p95", f"{raw_all[0]:,.0f} / {raw_all[1]:,.0f} ms"),
+        ("unfiltered speed-up (raw p95 / rollups p95)", f"{ratio_all:,.0f}x", "≥ 50x", ratio_all >= 50),
+        ("API 90-day range, rollups: p50 / p95", f"{rollup_90[0]:.1f} / {rollup_90[1]:.1f} ms",
+         "p95 ≤ 150 ms", rollup_90[1] <= 150),
+        ("API 90-day range, raw GROUP BY: p50 / p95", f"{raw_90[0]:,.0f} / {raw_90[1]:,.0f} ms"),
+        ("90-day speed-up (raw p95 / rollups p95)", f"{ratio_90:,.0f}x"),
+        ("freshness: a committed insert reaches the API after", f"{fresh:,.0f} ms",
+         "≤ 5,000 ms", fresh <= 5000),
+    ]  # fmt: skip
+    print(f"Benchmark, {date.today()}: {lines:,} order lines, {args.items:,} items, {DAYS} days of orders.")
+    print(f"Machine: {machine()}; OLAP database: {server}.\n")
+    print("| measure | result | target | met |")
+    print("|---|---|---|---|")
+    for measure, result, *target in rows:
+        goal, met = target or ("", None)
+        print(f"| {measure} | {result} | {goal} | {'' if met is None else 'yes' if met else '**NO**'} |")
+    print(f"\n{args.requests} requests per rollup row, {args.raw_requests} per raw row; server time.")
+
+
+if __name__ == "__main__":
+    main()
