@@ -12,9 +12,10 @@ PG_PORT="${DEV_PG_PORT:-54329}"
 PG_DATA="$DEV_DIR/postgres"
 PG_LOG="$DEV_DIR/postgres.log"
 PG_SUPERUSER="dashboard"
-# Room for bulk loads: 10M order lines write several GB of WAL, and the default 1GB
-# max_wal_size forces checkpoints in the middle of a load.
-PG_TUNING="-c max_wal_size=8GB"
+# Room for bulk loads: 10M order lines write several GB of WAL, and the defaults (1GB
+# max_wal_size, 128MB shared_buffers, 4MB of WAL buffers) force checkpoints and WAL flushes
+# in the middle of a load.
+PG_TUNING="-c max_wal_size=8GB -c shared_buffers=1GB -c wal_buffers=64MB"
 PG_STARTED_HERE=""
 
 say() { printf '==> %s\n' "$*" >&2; }
