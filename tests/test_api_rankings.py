@@ -4,6 +4,7 @@ from decimal import Decimal
 import psycopg2
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.urls import reverse
 
 from dashboard.models import Item
@@ -128,3 +129,14 @@ def test_rows_any_client_commits_show_up_at_once(user_client, empty_orders):
     assert body["rankings"]["states_by_turnover"] == [{"key": "ME", "label": "Maine", "value": "7.50"}]
     ranged = user_client.get(URL, {"start": "2026-03-03", "end": "2026-03-03"}).json()
     assert ranged["rankings"]["items_by_total_qty"] == [{"key": 5, "label": "Item 5", "value": 3}]
+
+
+def test_rankings_source_setting_switches_between_rollups_and_raw(user_client, settings):
+    insert_orders([(1, 1, 2, Decimal("4.00"), DAY, "UT")])
+    with connections["olap"].cursor() as cursor:
+        cursor.execute("DELETE FROM orders_state_total")  # the rollup no longer knows Utah
+    assert user_client.get(URL).json()["rankings"]["states_by_turnover"] == []
+    settings.RANKINGS_SOURCE = "raw"
+    assert user_client.get(URL).json()["rankings"]["states_by_turnover"] == [
+        {"key": "UT", "label": "Utah", "value": "8.00"}
+    ]

@@ -68,6 +68,7 @@ def test_a_weak_key_is_accepted_for_local_debugging():
         ({"OLAP_DATABASE_URL": "kafka://broker:9092/x"}, "OLAP_DATABASE_URL is not a usable database URL"),
         ({"OLAP_DATABASE_URL": "postgres://root@risingwave:4566"}, "OLAP_DATABASE_URL names no database"),
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"RANKINGS_SOURCE": "cache"}, "RANKINGS_SOURCE='cache' is not one of: rollups, raw"),
     ],
 )
 def test_bad_settings_are_named_in_the_error(overrides, message):
