@@ -58,7 +58,7 @@ def test_rollups_are_created_from_orders_that_already_exist(capsys):
     )
     insert_orders(ROWS)
     call_command("setup_olap")
-    assert "created orders_item_day from orders" in capsys.readouterr().out
+    assert "created orders_item_day, filled from orders" in capsys.readouterr().out
     assert_rollups_match_orders()
 
 

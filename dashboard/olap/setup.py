@@ -39,7 +39,11 @@ def _prepare_postgresql(connection, *, rebuild):
             if rebuild or not existed:
                 cursor.execute(f"TRUNCATE {rollup.name}")
                 cursor.execute(fill_rollup(rollup))
-                done.append(f"{'rebuilt' if existed else 'created'} {rollup.name} from orders")
+                done.append(
+                    f"rebuilt {rollup.name} from orders"
+                    if existed
+                    else f"created {rollup.name}, filled from orders"
+                )
         for statement in postgresql_trigger_statements():
             cursor.execute(statement)
     done.append("rollup triggers are in place")
