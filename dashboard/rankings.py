@@ -30,6 +30,8 @@ COUNT = "count"
 ROLLUPS = "rollups"
 RAW = "raw"
 
+RANKING_NAMES = ("states_by_turnover", "items_by_avg_qty", "items_by_total_qty", "items_by_turnover")
+
 
 @dataclass(frozen=True)
 class OrderFilters:

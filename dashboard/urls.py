@@ -7,4 +7,5 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.index, name="index"),
     path("api/rankings/", views.api_rankings, name="api-rankings"),
+    path("api/rankings/<slug:name>.csv", views.api_ranking_csv, name="api-ranking-csv"),
 ]

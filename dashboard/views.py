@@ -2,14 +2,15 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dashboard.export import ranking_csv
 from dashboard.filters import InvalidFilters, parse_filters
 from dashboard.payload import rankings_payload
-from dashboard.rankings import all_rankings
+from dashboard.rankings import RANKING_NAMES, all_rankings
 
 
 def api_login_required(view):
@@ -56,3 +57,19 @@ def api_rankings(request):
     rankings = all_rankings(filters, source=settings.RANKINGS_SOURCE)
     payload = rankings_payload(rankings, generated_at=timezone.now(), filters=filters.as_dict())
     return JsonResponse(payload)
+
+
+@require_GET
+@api_login_required
+def api_ranking_csv(request, name):
+    if name not in RANKING_NAMES:
+        raise Http404(f"No ranking called {name!r}.")
+    try:
+        filters = parse_filters(request.GET)
+    except InvalidFilters as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    ranking = next(r for r in all_rankings(filters, source=settings.RANKINGS_SOURCE) if r.name == name)
+    filename = "-".join([name, *(str(day) for day in (filters.start, filters.end) if day)])
+    response = HttpResponse(ranking_csv(ranking), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
