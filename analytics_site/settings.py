@@ -116,3 +116,6 @@ CHARTJS_INTEGRITY = "sha384-Emf5ZVIUiarAdhkgtqK+5/Z5qIvM6QoVrS+qAVtfyZVuD5lIHrac
 # GROUP BY over every order line per request: only for comparison, or while rollups are
 # being rebuilt).
 RANKINGS_SOURCE = env.choice("RANKINGS_SOURCE", ("rollups", "raw"), "rollups")
+
+# How often the dashboard page refreshes its charts from the API (seconds).
+LIVE_REFRESH_SECONDS = env.integer("LIVE_REFRESH_SECONDS", 10)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from dashboard.export import ranking_csv
 from dashboard.filters import InvalidFilters, parse_filters
 from dashboard.payload import rankings_payload
+from dashboard.presets import preset_links
 from dashboard.rankings import RANKING_NAMES, all_rankings
 
 
@@ -32,6 +33,7 @@ def index(request):
         "query": request.GET,
         "chartjs_url": settings.CHARTJS_URL,
         "chartjs_integrity": settings.CHARTJS_INTEGRITY,
+        "live_refresh_seconds": settings.LIVE_REFRESH_SECONDS,
     }
     try:
         filters = parse_filters(request.GET)
@@ -42,6 +44,7 @@ def index(request):
     context.update(
         rankings=rankings,
         generated_at=generated_at,
+        presets=preset_links(timezone.localdate(), filters),
         payload=rankings_payload(rankings, generated_at=generated_at, filters=filters.as_dict()),
     )
     return render(request, "dashboard/index.html", context)

@@ -24,3 +24,26 @@ def all_orders():
     with connections[OLAP].cursor() as cursor:
         cursor.execute("SELECT orderid, itemid, qty, price, dt, state FROM orders ORDER BY orderid, itemid")
         return cursor.fetchall()
+
+
+def insert_orders_as_another_client(rows):
+    """Insert and commit on a connection of its own, as another program would."""
+    import psycopg2
+    from django.conf import settings
+
+    olap = settings.DATABASES[OLAP]
+    connection = psycopg2.connect(
+        dbname=olap["NAME"],
+        user=olap["USER"],
+        password=olap["PASSWORD"],
+        host=olap["HOST"],
+        port=olap["PORT"],
+    )
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO orders (orderid, itemid, qty, price, dt, state) VALUES (%s, %s, %s, %s, %s, %s)",
+                list(rows),
+            )
+    finally:
+        connection.close()

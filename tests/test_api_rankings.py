@@ -1,14 +1,12 @@
 import datetime
 from decimal import Decimal
 
-import psycopg2
 import pytest
-from django.conf import settings
 from django.db import connections
 from django.urls import reverse
 
 from dashboard.models import Item
-from tests.orders import insert_orders
+from tests.orders import insert_orders, insert_orders_as_another_client
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap"])
 
@@ -116,15 +114,7 @@ def test_bad_filters_get_400_with_a_message(user_client, query, message):
 @pytest.mark.django_db(databases=["default", "olap"], transaction=True)
 def test_rows_any_client_commits_show_up_at_once(user_client, empty_orders):
     # Another program, on its own connection, inserts and commits; no manual step follows.
-    olap = settings.DATABASES["olap"]
-    with (
-        psycopg2.connect(
-            dbname=olap["NAME"], user=olap["USER"], host=olap["HOST"], port=olap["PORT"]
-        ) as other,
-        other.cursor() as cursor,
-    ):
-        cursor.execute("INSERT INTO orders VALUES (77, 5, 3, 2.50, '2026-03-03', 'ME')")
-    other.close()
+    insert_orders_as_another_client([(77, 5, 3, Decimal("2.50"), datetime.date(2026, 3, 3), "ME")])
     body = user_client.get(URL).json()
     assert body["rankings"]["states_by_turnover"] == [{"key": "ME", "label": "Maine", "value": "7.50"}]
     ranged = user_client.get(URL, {"start": "2026-03-03", "end": "2026-03-03"}).json()

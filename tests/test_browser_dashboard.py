@@ -1,71 +1,213 @@
+"""The dashboard as a person uses it, in headless Chromium."""
+
+import csv
 import datetime
+import io
+import json
 import random
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from dashboard.models import Item
 from tests.browser import browser_page
-from tests.orders import insert_orders
+from tests.orders import insert_orders, insert_orders_as_another_client
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PASSWORD = "a long test password"
+NAMES = ["states_by_turnover", "items_by_avg_qty", "items_by_total_qty", "items_by_turnover"]
 
-# How many pixels of each canvas Chart.js painted, and how many bars it drew.
+# For each chart: the ranking, how many pixels Chart.js painted, and the bars' labels.
 CHART_STATE = """
-() => [...document.querySelectorAll("canvas[data-ranking]")].map((canvas) => {
+() => [...document.querySelectorAll(".chart-card")].map((card) => {
+  const canvas = card.querySelector("canvas");
   const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
   let painted = 0;
   for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
   const chart = Chart.getChart(canvas);
-  return {name: canvas.dataset.ranking, painted, bars: chart ? chart.data.datasets[0].data.length : 0};
+  return {
+    name: card.dataset.ranking,
+    painted: card.querySelector(".chart-box").hidden ? 0 : painted,
+    labels: chart ? chart.data.labels : [],
+  };
 })
 """
+CHARTS_READY = (
+    "[...document.querySelectorAll('.chart-card')].every((c) => c.getAttribute('aria-busy') === 'false')"
+)
+
+
+def today():
+    return timezone.localdate()
 
 
 @pytest.fixture
-def sample_orders():
+def orders():
+    """Old orders in CA/TX/NY; this week's orders only in WA and OR, from other items."""
     rng = random.Random(11)
-    day = datetime.date(2026, 5, 1)
     rows = []
-    for orderid in range(1, 200):
-        state = rng.choice(["CA", "TX", "NY", "FL", "WA", "IL", "OH"])
-        for itemid in rng.sample(range(1, 12), rng.randint(1, 4)):
-            price = Decimal(rng.randint(100, 50_000)) / 100
-            rows.append((orderid, itemid, rng.randint(1, 9), price, day, state))
+    for orderid in range(1, 150):
+        day = today() - datetime.timedelta(days=rng.randint(30, 300))
+        state = rng.choice(["CA", "TX", "NY"])
+        for itemid in rng.sample(range(1, 8), rng.randint(1, 3)):
+            rows.append(
+                (orderid, itemid, rng.randint(1, 9), Decimal(rng.randint(100, 50_000)) / 100, day, state)
+            )
+    for orderid in range(500, 530):
+        day = today() - datetime.timedelta(days=rng.randint(0, 6))
+        for itemid in rng.sample(range(20, 27), 2):
+            rows.append(
+                (
+                    orderid,
+                    itemid,
+                    rng.randint(1, 9),
+                    Decimal(rng.randint(100, 9_000)) / 100,
+                    day,
+                    rng.choice(["WA", "OR"]),
+                )
+            )
     insert_orders(rows)
-    Item.objects.bulk_create([Item(itemid=n, name=f"Sample item {n}") for n in range(1, 12)])
+    Item.objects.bulk_create([Item(itemid=n, name=f"Sample item {n}") for n in range(1, 30)])
 
 
-@pytest.mark.django_db(databases=["default", "olap"], transaction=True)
-def test_log_in_and_see_four_charts_drawn(live_server, sample_orders, empty_orders):
-    User.objects.create_user("analyst", password=PASSWORD)
+def log_in(page, live_server):
+    page.goto(live_server.url + "/")
+    assert page.url.startswith(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("analyst")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/")
+    page.wait_for_function("[...document.querySelectorAll('canvas')].every((c) => Chart.getChart(c))")
+
+
+def state_labels(page):
+    return next(
+        chart["labels"] for chart in page.evaluate(CHART_STATE) if chart["name"] == "states_by_turnover"
+    )
+
+
+pytestmark = pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+
+
+# No ORM call may happen inside a browser_page() block: Playwright runs an event loop in
+# this thread, where Django would refuse it (or, allowed, open a connection nobody closes).
+@pytest.fixture
+def analyst():
+    return User.objects.create_user("analyst", password=PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("device", "viewport"),
+    [("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})],
+)
+def test_log_in_and_see_four_charts_drawn(live_server, analyst, orders, empty_orders, device, viewport):
     ARTIFACTS.mkdir(exist_ok=True)
-
-    with browser_page() as (page, watch):
-        page.goto(live_server.url + "/")
-        assert page.url.startswith(live_server.url + "/accounts/login/")
-        page.get_by_label("Username").fill("analyst")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(live_server.url + "/")
-        page.wait_for_function("document.querySelectorAll('canvas[data-ranking]').length === 4")
-        page.wait_for_function("[...document.querySelectorAll('canvas')].every((c) => Chart.getChart(c))")
+    with browser_page(viewport=viewport) as (page, watch):
+        log_in(page, live_server)
         charts = page.evaluate(CHART_STATE)
-        page.screenshot(path=ARTIFACTS / "dashboard-desktop.png", full_page=True)
+        page.screenshot(path=ARTIFACTS / f"dashboard-{device}.png", full_page=True)
         heading = page.get_by_role("heading", level=1).text_content()
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
 
     assert heading == "Top 5 rankings"
-    assert [chart["name"] for chart in charts] == [
-        "states_by_turnover",
-        "items_by_avg_qty",
-        "items_by_total_qty",
-        "items_by_turnover",
-    ]
+    assert [chart["name"] for chart in charts] == NAMES
     for chart in charts:
-        assert chart["bars"] == 5, chart
+        assert len(chart["labels"]) == 5, chart
         assert chart["painted"] > 1000, chart  # bars, axes and labels, not a blank canvas
+    assert scroll_width <= viewport["width"]  # nothing forces sideways scrolling
     assert watch.console_errors == []
     assert watch.outside_requests == []
+
+
+def test_presets_and_custom_range_change_charts_and_url_and_back_restores(
+    live_server, analyst, orders, empty_orders
+):
+    week_start = (today() - datetime.timedelta(days=6)).isoformat()
+    with browser_page() as (page, watch):
+        log_in(page, live_server)
+        all_time = state_labels(page)
+
+        page.get_by_role("link", name="Last 7 days").click()
+        page.wait_for_url(f"**/?start={week_start}&end={today().isoformat()}")
+        page.wait_for_function(CHARTS_READY)
+        week = state_labels(page)
+        assert page.get_by_role("link", name="Last 7 days").get_attribute("aria-current") == "true"
+        assert page.input_value("input[name=start]") == week_start
+
+        far_past = (today() - datetime.timedelta(days=3000)).isoformat()
+        page.fill("input[name=start]", far_past)
+        page.fill("input[name=end]", (today() - datetime.timedelta(days=2900)).isoformat())
+        page.get_by_role("button", name="Apply").click()
+        page.wait_for_url(f"**/?start={far_past}&end=*")
+        page.wait_for_function(CHARTS_READY)
+        empty_messages = page.locator('[data-state="empty"]:visible').all_text_contents()
+
+        page.go_back()
+        page.wait_for_url(f"**/?start={week_start}&end={today().isoformat()}")
+        page.wait_for_function(CHARTS_READY)
+        back_to_week = state_labels(page)
+        page.go_back()
+        page.wait_for_function(CHARTS_READY)
+        back_to_all = state_labels(page)
+        final_url = page.url
+
+    assert set(all_time) == {"California", "Texas", "New York", "Washington", "Oregon"}
+    assert set(week) == {"Washington", "Oregon"}
+    assert empty_messages == ["No orders in this range."] * 4
+    assert back_to_week == week
+    assert back_to_all == all_time
+    assert final_url == live_server.url + "/"
+    assert watch.console_errors == []
+    assert watch.outside_requests == []
+
+
+def test_each_csv_equals_the_api(live_server, analyst, orders, empty_orders):
+    with browser_page() as (page, watch):
+        log_in(page, live_server)
+        page.get_by_role("link", name="Last 30 days").click()
+        page.wait_for_function(CHARTS_READY)
+        query = page.url.split("?", 1)[1]
+        api = json.loads(page.request.get(f"{live_server.url}/api/rankings/?{query}").text())
+        exports = {}
+        for name in NAMES:
+            href = page.locator(f'.chart-card[data-ranking="{name}"] a.csv').get_attribute("href")
+            assert href == f"/api/rankings/{name}.csv?{query}"
+            exports[name] = list(csv.reader(io.StringIO(page.request.get(live_server.url + href).text())))
+
+    for name in NAMES:
+        expected = [["rank", "key", "label", "value"]] + [
+            [str(rank), str(entry["key"]), entry["label"], str(entry["value"])]
+            for rank, entry in enumerate(api["rankings"][name], 1)
+        ]
+        assert exports[name] == expected
+        assert len(expected) > 1
+    assert watch.outside_requests == []
+
+
+def test_rows_inserted_meanwhile_appear_through_live_refresh(
+    live_server, analyst, orders, empty_orders, settings
+):
+    settings.LIVE_REFRESH_SECONDS = 1
+    with browser_page() as (page, watch):
+        log_in(page, live_server)
+        assert "Maine" not in state_labels(page)
+        insert_orders_as_another_client([(9000, 1, 1, Decimal("99999999.00"), today(), "ME")])
+        page.wait_for_function(
+            "Chart.getChart(document.querySelector('#chart-states_by_turnover')).data.labels[0] === 'Maine'",
+            timeout=15_000,
+        )
+        row = page.locator('.chart-card[data-ranking="states_by_turnover"] tbody tr').first.text_content()
+        updated = page.text_content("#last-updated")
+
+        page.uncheck("#live-refresh")
+        insert_orders_as_another_client([(9001, 1, 1, Decimal("999999999.00"), today(), "VT")])
+        page.wait_for_timeout(2500)
+        still_maine = state_labels(page)[0]
+
+    assert "Maine" in row and "$99,999,999.00" in row
+    assert updated.startswith("Updated ")
+    assert still_maine == "Maine"  # live refresh switched off: no update
+    assert watch.console_errors == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.orders import insert_orders
 
@@ -35,6 +36,7 @@ def test_page_has_four_charts_each_with_a_data_table(user_client):
     html = response.content.decode()
     for name in ("states_by_turnover", "items_by_avg_qty", "items_by_total_qty", "items_by_turnover"):
         assert f'<canvas id="chart-{name}"' in html
+        assert f'href="/api/rankings/{name}.csv" data-base="/api/rankings/{name}.csv" download>CSV' in html
     assert html.count('role="img"') == 4
     assert html.count('<table class="data">') == 4
     assert '<td class="num">$2,469.00</td>' in html  # California's turnover, to the cent
@@ -54,7 +56,7 @@ def _embedded_json(html):
 def test_empty_rankings_say_so(user_client):
     html = user_client.get(URL).content.decode()
     assert html.count("No orders yet.") == 4
-    assert "<canvas" not in html
+    assert html.count('<div class="chart-box" hidden>') == 4
 
 
 def test_chartjs_is_loaded_with_its_integrity_hash(user_client):
@@ -97,3 +99,13 @@ def test_bad_filter_gets_400_with_a_message_on_the_page(user_client):
     html = response.content.decode()
     assert "These filters can't be used: start must be on or before end." in html
     assert "<canvas" not in html
+
+
+def test_presets_are_links_ending_today_and_the_current_one_is_marked(user_client):
+    today = timezone.localdate()
+    week_ago = today - datetime.timedelta(days=6)
+    html = user_client.get(URL, {"start": week_ago.isoformat(), "end": today.isoformat()}).content.decode()
+    week = f"start={week_ago}&amp;end={today}"
+    assert f'<a href="?{week}" data-query="{week}" aria-current="true">Last 7 days</a>' in html
+    assert '<a href="?" data-query="">All time</a>' in html
+    assert f'href="/api/rankings/states_by_turnover.csv?start={week_ago}&amp;end={today}"' in html

@@ -1,0 +1,293 @@
+// The dashboard page: draws the four rankings, keeps every filter in the URL (so views can
+// be shared, reloaded and navigated with back and forward), refreshes in place from the
+// JSON API, and shows each chart's loading, empty and error states. The server renders the
+// same page without this script, so nothing depends on it to be readable.
+"use strict";
+
+(function () {
+  const MAX_BACKOFF_MS = 5 * 60 * 1000;
+  const FILTER_NAMES = ["start", "end"];
+  const COLOURS = {
+    states_by_turnover: "#2563eb",
+    items_by_avg_qty: "#059669",
+    items_by_total_qty: "#d97706",
+    items_by_turnover: "#7c3aed",
+  };
+
+  // Money arrives as an exact decimal string; Intl formats the string itself, so tooltips
+  // and tables show the exact amount, in the reader's locale.
+  const FORMATS = {
+    money: new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" }),
+    average: new Intl.NumberFormat(undefined, { maximumFractionDigits: 2, minimumFractionDigits: 2 }),
+    count: new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 }),
+  };
+  // Axis ticks only need magnitude ("$120K").
+  const TICKS = {
+    money: new Intl.NumberFormat(undefined, { style: "currency", currency: "USD", notation: "compact" }),
+    average: new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }),
+    count: new Intl.NumberFormat(undefined, { notation: "compact" }),
+  };
+  const TIME = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+
+  const cards = [...document.querySelectorAll(".chart-card")];
+  const charts = new Map();
+  const form = document.querySelector("form.filters");
+  const liveBox = document.getElementById("live-refresh");
+  const status = document.getElementById("status");
+  const refreshMs = Number(document.body.dataset.refreshSeconds || 10) * 1000;
+
+  let query = queryFromLocation();
+  let timer = null;
+  let failures = 0;
+  let inFlight = null;
+
+  function queryFromLocation() {
+    const params = new URLSearchParams(window.location.search);
+    const kept = new URLSearchParams();
+    for (const name of FILTER_NAMES) if (params.get(name)) kept.set(name, params.get(name));
+    return kept.toString();
+  }
+
+  function cssVar(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  }
+
+  // Long item names would squeeze the bars on a phone; the tooltip and table keep them whole.
+  function shorten(label) {
+    return label.length > 22 ? label.slice(0, 21) + "\u2026" : label;
+  }
+
+  function setStatus(message, isError) {
+    status.textContent = message;
+    status.classList.toggle("error", Boolean(isError));
+  }
+
+  function showState(card, state) {
+    card.querySelector(".chart-box").hidden = state !== "chart";
+    card.querySelector("table.data").hidden = state !== "chart";
+    for (const element of card.querySelectorAll(".chart-state")) element.hidden = element.dataset.state !== state;
+    card.setAttribute("aria-busy", String(state === "loading"));
+  }
+
+  function draw(card, entries) {
+    const name = card.dataset.ranking;
+    const format = FORMATS[card.dataset.kind];
+    const ticks = TICKS[card.dataset.kind];
+    const existing = charts.get(name);
+    const data = {
+      labels: entries.map((entry) => entry.label),
+      datasets: [
+        {
+          // Bar lengths only need to be close; exact figures are in the tooltip and table.
+          data: entries.map((entry) => Number(entry.value)),
+          exact: entries.map((entry) => entry.value),
+          backgroundColor: COLOURS[name],
+        },
+      ],
+    };
+    if (existing) {
+      existing.data = data;
+      existing.update("none");
+      return;
+    }
+    charts.set(
+      name,
+      new Chart(card.querySelector("canvas"), {
+        type: "bar",
+        data: data,
+        options: {
+          indexAxis: "y",
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: {
+            legend: { display: false },
+            tooltip: {
+              callbacks: {
+                title: (items) => items[0].chart.data.labels[items[0].dataIndex],
+                label: (item) => format.format(item.dataset.exact[item.dataIndex]),
+              },
+            },
+          },
+          scales: {
+            x: { beginAtZero: true, ticks: { callback: (value) => ticks.format(value) } },
+            y: {
+              ticks: {
+                callback: function (value) {
+                  return shorten(this.getLabelForValue(value));
+                },
+              },
+            },
+          },
+        },
+      })
+    );
+  }
+
+  function fillTable(card, entries) {
+    const format = FORMATS[card.dataset.kind];
+    const body = card.querySelector("table.data tbody");
+    body.replaceChildren(
+      ...entries.map((entry, index) => {
+        const row = document.createElement("tr");
+        const rank = document.createElement("td");
+        rank.textContent = String(index + 1);
+        const label = document.createElement("th");
+        label.scope = "row";
+        label.textContent = entry.label;
+        const value = document.createElement("td");
+        value.className = "num";
+        value.textContent = format.format(entry.value);
+        row.append(rank, label, value);
+        return row;
+      })
+    );
+  }
+
+  function describe(card, entries) {
+    const format = FORMATS[card.dataset.kind];
+    const title = card.querySelector("h2").textContent;
+    const items = entries.map((entry) => `${entry.label} ${format.format(entry.value)}`).join("; ");
+    card.querySelector("canvas").setAttribute("aria-label", `${title}: ${items}`);
+  }
+
+  function scopeText(filters) {
+    if (!filters.start && !filters.end) return "All orders";
+    return `Orders dated${filters.start ? ` from ${filters.start}` : ""}${filters.end ? ` to ${filters.end}` : ""}`;
+  }
+
+  function render(data) {
+    const filtered = Boolean(data.filters.start || data.filters.end);
+    for (const card of cards) {
+      const entries = data.rankings[card.dataset.ranking];
+      if (!entries.length) {
+        card.querySelector('[data-state="empty"]').textContent = filtered
+          ? "No orders in this range."
+          : "No orders yet. Load sample data with python scripts/gen_data.py.";
+        showState(card, "empty");
+        continue;
+      }
+      showState(card, "chart");
+      draw(card, entries);
+      fillTable(card, entries);
+      describe(card, entries);
+    }
+    document.getElementById("scope").textContent = scopeText(data.filters);
+    const updated = document.getElementById("last-updated");
+    updated.textContent = `Updated ${TIME.format(new Date(data.generated_at))}`;
+  }
+
+  function syncControls() {
+    const params = new URLSearchParams(query);
+    for (const name of FILTER_NAMES) form.elements[name].value = params.get(name) || "";
+    for (const link of document.querySelectorAll(".presets a")) {
+      if (link.dataset.query === query) link.setAttribute("aria-current", "true");
+      else link.removeAttribute("aria-current");
+    }
+    for (const link of document.querySelectorAll("a.csv")) {
+      link.setAttribute("href", link.dataset.base + (query ? `?${query}` : ""));
+    }
+  }
+
+  async function errorMessage(response) {
+    if (response.status === 401) return "Your session has ended: reload the page to log in again.";
+    try {
+      return (await response.json()).error || `the server answered ${response.status}`;
+    } catch (error) {
+      return `the server answered ${response.status}`;
+    }
+  }
+
+  function nextDelay() {
+    return Math.min(refreshMs * 2 ** failures, MAX_BACKOFF_MS);
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = null;
+    if (liveBox.checked && !document.hidden) timer = setTimeout(() => load("refresh"), nextDelay());
+  }
+
+  // reason: "navigate" (new filters: show loading), "refresh" (in place), "retry".
+  async function load(reason) {
+    if (inFlight) inFlight.abort();
+    const controller = new AbortController();
+    inFlight = controller;
+    clearTimeout(timer);
+    if (reason !== "refresh") for (const card of cards) showState(card, "loading");
+    try {
+      const response = await fetch(`/api/rankings/${query ? `?${query}` : ""}`, {
+        headers: { Accept: "application/json" },
+        signal: controller.signal,
+      });
+      if (!response.ok) throw new Error(await errorMessage(response));
+      render(await response.json());
+      failures = 0;
+      setStatus("");
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      failures += 1;
+      if (reason === "refresh") {
+        setStatus(`Couldn't refresh (${error.message}); trying again in ${Math.round(nextDelay() / 1000)} s.`, true);
+      } else {
+        for (const card of cards) showState(card, "error");
+        setStatus(`Couldn't load the rankings: ${error.message}.`, true);
+      }
+    } finally {
+      if (inFlight === controller) {
+        inFlight = null;
+        schedule();
+      }
+    }
+  }
+
+  function navigate(nextQuery) {
+    if (nextQuery !== query) {
+      query = nextQuery;
+      history.pushState(null, "", query ? `?${query}` : window.location.pathname);
+    }
+    syncControls();
+    load("navigate");
+  }
+
+  function init() {
+    Chart.defaults.color = cssVar("--muted");
+    Chart.defaults.borderColor = cssVar("--border");
+    render(JSON.parse(document.getElementById("rankings-data").textContent));
+    syncControls();
+
+    for (const link of document.querySelectorAll(".presets a")) {
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        navigate(link.dataset.query);
+      });
+    }
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const params = new URLSearchParams();
+      for (const name of FILTER_NAMES) if (form.elements[name].value) params.set(name, form.elements[name].value);
+      const start = params.get("start");
+      const end = params.get("end");
+      if (start && end && start > end) {
+        setStatus("The start date must be on or before the end date.", true);
+        return;
+      }
+      navigate(params.toString());
+    });
+    window.addEventListener("popstate", () => {
+      query = queryFromLocation();
+      syncControls();
+      load("navigate");
+    });
+    for (const button of document.querySelectorAll("button.retry")) {
+      button.addEventListener("click", () => load("retry"));
+    }
+    liveBox.addEventListener("change", () => (liveBox.checked ? load("refresh") : schedule()));
+    document.addEventListener("visibilitychange", () => (document.hidden ? schedule() : load("refresh")));
+    schedule();
+  }
+
+  // The server rendered an error page for bad filters: nothing to draw.
+  if (!document.getElementById("rankings-data")) return;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
