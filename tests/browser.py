@@ -37,12 +37,14 @@ class PageWatch:
 
 
 @contextmanager
-def browser_page(viewport=None):
+def browser_page(viewport=None, color_scheme="light"):
     """Yield (page, watch); the browser is gone when the block ends."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
-            context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+            context = browser.new_context(
+                viewport=viewport or {"width": 1280, "height": 900}, color_scheme=color_scheme
+            )
             watch = PageWatch()
             context.route("**/*", watch.route)
             page = context.new_page()

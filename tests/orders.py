@@ -4,6 +4,10 @@ This deliberately does not use the project's loader, so tests of the loader and 
 rankings do not lean on the code they check.
 """
 
+from contextlib import contextmanager
+
+import psycopg2
+from django.conf import settings
 from django.db import connections
 
 from dashboard.dbrouter import OLAP
@@ -26,11 +30,9 @@ def all_orders():
         return cursor.fetchall()
 
 
-def insert_orders_as_another_client(rows):
-    """Insert and commit on a connection of its own, as another program would."""
-    import psycopg2
-    from django.conf import settings
-
+@contextmanager
+def another_client():
+    """A cursor on a connection of its own, committing on exit, as another program would."""
     olap = settings.DATABASES[OLAP]
     connection = psycopg2.connect(
         dbname=olap["NAME"],
@@ -41,9 +43,14 @@ def insert_orders_as_another_client(rows):
     )
     try:
         with connection, connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO orders (orderid, itemid, qty, price, dt, state) VALUES (%s, %s, %s, %s, %s, %s)",
-                list(rows),
-            )
+            yield cursor
     finally:
         connection.close()
+
+
+def insert_orders_as_another_client(rows):
+    with another_client() as cursor:
+        cursor.executemany(
+            "INSERT INTO orders (orderid, itemid, qty, price, dt, state) VALUES (%s, %s, %s, %s, %s, %s)",
+            list(rows),
+        )

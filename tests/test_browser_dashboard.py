@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dashboard.models import Item
 from tests.browser import browser_page
-from tests.orders import insert_orders, insert_orders_as_another_client
+from tests.orders import another_client, insert_orders, insert_orders_as_another_client
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PASSWORD = "a long test password"
@@ -99,18 +99,24 @@ def analyst():
     return User.objects.create_user("analyst", password=PASSWORD)
 
 
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+
+
 @pytest.mark.parametrize(
-    ("device", "viewport"),
-    [("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})],
+    ("device", "viewport", "scheme"),
+    [("desktop", DESKTOP, "light"), ("phone", PHONE, "light"), ("desktop-dark", DESKTOP, "dark")],
 )
-def test_log_in_and_see_four_charts_drawn(live_server, analyst, orders, empty_orders, device, viewport):
+def test_log_in_and_see_four_charts_drawn(
+    live_server, analyst, orders, empty_orders, device, viewport, scheme
+):
     ARTIFACTS.mkdir(exist_ok=True)
-    with browser_page(viewport=viewport) as (page, watch):
+    with browser_page(viewport=viewport, color_scheme=scheme) as (page, watch):
         log_in(page, live_server)
         charts = page.evaluate(CHART_STATE)
         page.screenshot(path=ARTIFACTS / f"dashboard-{device}.png", full_page=True)
         heading = page.get_by_role("heading", level=1).text_content()
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
 
     assert heading == "Top 5 rankings"
     assert [chart["name"] for chart in charts] == NAMES
@@ -118,6 +124,7 @@ def test_log_in_and_see_four_charts_drawn(live_server, analyst, orders, empty_or
         assert len(chart["labels"]) == 5, chart
         assert chart["painted"] > 1000, chart  # bars, axes and labels, not a blank canvas
     assert scroll_width <= viewport["width"]  # nothing forces sideways scrolling
+    assert background == {"light": "rgb(248, 250, 252)", "dark": "rgb(15, 23, 42)"}[scheme]
     assert watch.console_errors == []
     assert watch.outside_requests == []
 
@@ -211,3 +218,46 @@ def test_rows_inserted_meanwhile_appear_through_live_refresh(
     assert updated.startswith("Updated ")
     assert still_maine == "Maine"  # live refresh switched off: no update
     assert watch.console_errors == []
+
+
+def test_failures_show_an_error_state_and_the_page_recovers(
+    live_server, analyst, orders, empty_orders, settings
+):
+    settings.LIVE_REFRESH_SECONDS = 1
+    rollups = ("orders_state_total", "orders_state_day")
+    with browser_page() as (page, watch):
+        log_in(page, live_server)
+        before = state_labels(page)
+        with another_client() as cursor:  # the OLAP side loses the tables the API reads
+            for table in rollups:
+                cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+        try:
+            page.wait_for_function(
+                "document.getElementById('status').textContent.startsWith(\"Couldn't refresh\")"
+            )
+            kept = state_labels(page)
+            charts_still_shown = page.locator(".chart-box:visible").count()
+
+            page.get_by_role("link", name="Last 7 days").click()
+            page.wait_for_function(
+                "document.querySelectorAll('[data-state=error]:not([hidden])').length === 4"
+            )
+            load_error = page.text_content("#status")
+        finally:
+            with another_client() as cursor:
+                for table in rollups:
+                    cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+        page.locator('.chart-card[data-ranking="items_by_turnover"] button.retry').click()
+        page.wait_for_function(CHARTS_READY)
+        page.wait_for_function("document.querySelectorAll('.chart-box:not([hidden])').length === 4")
+        recovered = state_labels(page)
+        status_after = page.text_content("#status")
+
+    assert kept == before  # a failed refresh keeps the last good figures on screen
+    assert charts_still_shown == 4
+    assert load_error.startswith("Couldn't load the rankings:")
+    assert set(recovered) == {"Washington", "Oregon"}
+    assert status_after == ""
+    # The only console errors are the browser's own notes of the failed requests.
+    assert all("status of 500" in error for error in watch.console_errors), watch.console_errors
+    assert watch.outside_requests == []
