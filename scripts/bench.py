@@ -135,17 +135,10 @@ def random_windows(count, rng):
 
 def freshness_ms(client, url):
     """How long until a row another connection commits shows in the API."""
-    import psycopg2
-    from django.conf import settings
+    from django.db import connections
 
-    olap = settings.DATABASES["olap"]
-    connection = psycopg2.connect(
-        dbname=olap["NAME"],
-        user=olap["USER"],
-        password=olap["PASSWORD"],
-        host=olap["HOST"],
-        port=olap["PORT"],
-    )
+    olap = connections["olap"]
+    connection = olap.get_new_connection(olap.get_connection_params())  # not Django's own
     connection.autocommit = True
     with connection.cursor() as cursor:
         started = time.perf_counter()

@@ -7,7 +7,6 @@ rankings do not lean on the code they check.
 from contextlib import contextmanager
 
 import psycopg2
-from django.conf import settings
 from django.db import connections
 
 from dashboard.dbrouter import OLAP
@@ -33,14 +32,9 @@ def all_orders():
 @contextmanager
 def another_client():
     """A cursor on a connection of its own, committing on exit, as another program would."""
-    olap = settings.DATABASES[OLAP]
-    connection = psycopg2.connect(
-        dbname=olap["NAME"],
-        user=olap["USER"],
-        password=olap["PASSWORD"],
-        host=olap["HOST"],
-        port=olap["PORT"],
-    )
+    # psycopg2 directly (Django's get_new_connection refuses to run beside Playwright's
+    # event loop), with the options Django would use.
+    connection = psycopg2.connect(**connections[OLAP].get_connection_params())
     try:
         with connection, connection.cursor() as cursor:
             yield cursor
