@@ -30,8 +30,6 @@ COUNT = "count"
 ROLLUPS = "rollups"
 RAW = "raw"
 
-RANKING_NAMES = ("states_by_turnover", "items_by_avg_qty", "items_by_total_qty", "items_by_turnover")
-
 
 @dataclass(frozen=True)
 class OrderFilters:
@@ -95,14 +93,17 @@ def rollup_metrics():
 
 
 def ranking_sources(filters, source):
-    """(orders by state, orders by item, metrics) to rank from."""
+    """({"state": queryset, "itemid": queryset}, metrics) to rank from."""
     in_range = filters.date_range()
     if source == RAW:
         orders = Order.objects.filter(**in_range)
-        return orders, orders, raw_metrics()
+        return {"state": orders, "itemid": orders}, raw_metrics()
     if in_range:
-        return StateDay.objects.filter(**in_range), ItemDay.objects.filter(**in_range), rollup_metrics()
-    return StateTotal.objects.all(), ItemTotal.objects.all(), rollup_metrics()
+        return {
+            "state": StateDay.objects.filter(**in_range),
+            "itemid": ItemDay.objects.filter(**in_range),
+        }, rollup_metrics()
+    return {"state": StateTotal.objects.all(), "itemid": ItemTotal.objects.all()}, rollup_metrics()
 
 
 def top_groups(queryset, key, metric, limit=TOP):
@@ -122,51 +123,65 @@ def as_money(value):
     return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
+@dataclass(frozen=True)
+class Definition:
+    title: str
+    key: str  # "state" or "itemid"
+    key_heading: str
+    metric: str
+    value_heading: str
+    kind: str
+
+
+# The rankings, in the order the dashboard shows them.
+DEFINITIONS = {
+    "states_by_turnover": Definition("States by turnover", "state", "State", "turnover", "Turnover", MONEY),
+    "items_by_avg_qty": Definition(
+        "Items by average quantity", "itemid", "Item", "avg_qty", "Average quantity per order line", AVERAGE
+    ),
+    "items_by_total_qty": Definition(
+        "Items by total quantity", "itemid", "Item", "total_qty", "Total quantity", COUNT
+    ),
+    "items_by_turnover": Definition("Items by turnover", "itemid", "Item", "turnover", "Turnover", MONEY),
+}
+RANKING_NAMES = tuple(DEFINITIONS)
+CONVERT = {MONEY: as_money, AVERAGE: float, COUNT: int}
+
+
+def rankings(names, filters=OrderFilters(), source=ROLLUPS):
+    """The named rankings, in the order given."""
+    querysets, metrics = ranking_sources(filters, source)
+    ranked = {
+        name: top_groups(
+            querysets[DEFINITIONS[name].key], DEFINITIONS[name].key, metrics[DEFINITIONS[name].metric]
+        )
+        for name in names
+    }
+    # The catalog lives in another database: one lookup labels every item ranking.
+    names_of_items = item_names(
+        key for name, rows in ranked.items() if DEFINITIONS[name].key == "itemid" for key, _ in rows
+    )
+
+    def label(definition, key):
+        return state_name(key) if definition.key == "state" else item_label(key, names_of_items)
+
+    result = []
+    for name, rows in ranked.items():
+        definition = DEFINITIONS[name]
+        entries = [Entry(key, label(definition, key), CONVERT[definition.kind](value)) for key, value in rows]
+        result.append(
+            Ranking(
+                name,
+                definition.title,
+                definition.key_heading,
+                definition.value_heading,
+                definition.kind,
+                entries,
+            )
+        )
+    return result
+
+
 def all_rankings(filters=OrderFilters(), source=ROLLUPS):
     """The four rankings, in the order the dashboard shows them."""
-    by_state, by_item, metrics = ranking_sources(filters, source)
-    states = top_groups(by_state, "state", metrics["turnover"])
-    avg_qty = top_groups(by_item, "itemid", metrics["avg_qty"])
-    total_qty = top_groups(by_item, "itemid", metrics["total_qty"])
-    item_turnover = top_groups(by_item, "itemid", metrics["turnover"])
-
-    # The catalog lives in another database: one lookup labels all three item rankings.
-    names = item_names(key for rows in (avg_qty, total_qty, item_turnover) for key, _ in rows)
-
-    def items(rows, convert):
-        return [Entry(key, item_label(key, names), convert(value)) for key, value in rows]
-
-    return [
-        Ranking(
-            "states_by_turnover",
-            "States by turnover",
-            "State",
-            "Turnover",
-            MONEY,
-            [Entry(code, state_name(code), as_money(value)) for code, value in states],
-        ),
-        Ranking(
-            "items_by_avg_qty",
-            "Items by average quantity",
-            "Item",
-            "Average quantity per order line",
-            AVERAGE,
-            items(avg_qty, float),
-        ),
-        Ranking(
-            "items_by_total_qty",
-            "Items by total quantity",
-            "Item",
-            "Total quantity",
-            COUNT,
-            items(total_qty, int),
-        ),
-        Ranking(
-            "items_by_turnover",
-            "Items by turnover",
-            "Item",
-            "Turnover",
-            MONEY,
-            items(item_turnover, as_money),
-        ),
-    ]
+    return rankings(RANKING_NAMES, filters, source)

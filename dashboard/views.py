@@ -11,7 +11,7 @@ from dashboard.export import ranking_csv
 from dashboard.filters import InvalidFilters, parse_filters
 from dashboard.payload import rankings_payload
 from dashboard.presets import preset_links
-from dashboard.rankings import RANKING_NAMES, all_rankings
+from dashboard.rankings import RANKING_NAMES, all_rankings, rankings
 
 
 def api_login_required(view):
@@ -39,13 +39,13 @@ def index(request):
         filters = parse_filters(request.GET)
     except InvalidFilters as error:
         return render(request, "dashboard/index.html", {**context, "error": str(error)}, status=400)
-    rankings = all_rankings(filters, source=settings.RANKINGS_SOURCE)
+    four = all_rankings(filters, source=settings.RANKINGS_SOURCE)
     generated_at = timezone.now()
     context.update(
-        rankings=rankings,
+        rankings=four,
         generated_at=generated_at,
         presets=preset_links(timezone.localdate(), filters),
-        payload=rankings_payload(rankings, generated_at=generated_at, filters=filters.as_dict()),
+        payload=rankings_payload(four, generated_at=generated_at, filters=filters.as_dict()),
     )
     return render(request, "dashboard/index.html", context)
 
@@ -57,8 +57,8 @@ def api_rankings(request):
         filters = parse_filters(request.GET)
     except InvalidFilters as error:
         return JsonResponse({"error": str(error)}, status=400)
-    rankings = all_rankings(filters, source=settings.RANKINGS_SOURCE)
-    payload = rankings_payload(rankings, generated_at=timezone.now(), filters=filters.as_dict())
+    four = all_rankings(filters, source=settings.RANKINGS_SOURCE)
+    payload = rankings_payload(four, generated_at=timezone.now(), filters=filters.as_dict())
     return JsonResponse(payload)
 
 
@@ -71,7 +71,7 @@ def api_ranking_csv(request, name):
         filters = parse_filters(request.GET)
     except InvalidFilters as error:
         return JsonResponse({"error": str(error)}, status=400)
-    ranking = next(r for r in all_rankings(filters, source=settings.RANKINGS_SOURCE) if r.name == name)
+    (ranking,) = rankings([name], filters, source=settings.RANKINGS_SOURCE)
     filename = "-".join([name, *(str(day) for day in (filters.start, filters.end) if day)])
     response = HttpResponse(ranking_csv(ranking), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

@@ -4,6 +4,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dashboard.models import Item
@@ -82,3 +84,9 @@ def test_bad_filter_is_400_with_a_message(user_client):
     response = user_client.get(csv_url("states_by_turnover"), {"end": "soon"})
     assert response.status_code == 400
     assert response.json() == {"error": "end: must be a date like 2026-01-31"}
+
+
+def test_one_csv_asks_the_olap_database_one_query(user_client, orders):
+    with CaptureQueriesContext(connections["olap"]) as olap_queries:
+        assert user_client.get(csv_url("items_by_turnover")).status_code == 200
+    assert len(olap_queries) == 1
