@@ -9,7 +9,13 @@ import pytest
 from django.db import DatabaseError, connections
 
 from dashboard.olap.engine import POSTGRESQL, RISINGWAVE, engine_from_version, server_engine
-from dashboard.olap.loading import OrderLines, insert_statements, load_postgresql, load_risingwave
+from dashboard.olap.loading import (
+    ChunkReader,
+    OrderLines,
+    insert_statements,
+    load_postgresql,
+    load_risingwave,
+)
 from tests.orders import all_orders
 
 RISINGWAVE_VERSION = "PostgreSQL 13.14.0-RisingWave-3.0.3 (4c5b1f1ae2b0a2d1c0e8b1b7f6f3f0e8c1a2b3c4)"
@@ -112,3 +118,11 @@ def test_binary_copy_refuses_prices_it_cannot_encode(empty_orders):
     with pytest.raises(DatabaseError, match="prices must be"):
         load_postgresql(connections["olap"], [make_lines(ROWS), make_lines(too_big)], replace=(1, 10))
     assert all_orders() == []
+
+
+def test_chunk_reader_reads_like_a_file():
+    reader = ChunkReader([b"abc", b"", b"defg"])
+    assert reader.read(2) == b"ab"
+    assert reader.read(5) == b"c"  # never more than one chunk at a time
+    assert reader.read() == b"defg"
+    assert reader.read(3) == b""

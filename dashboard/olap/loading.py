@@ -96,7 +96,7 @@ def copy_tuples(lines):
     return out.tobytes()
 
 
-class _ChunkReader:
+class ChunkReader:
     """A file-like object over an iterator of bytes, for psycopg2's copy_expert."""
 
     def __init__(self, chunks):
@@ -109,6 +109,8 @@ class _ChunkReader:
             if chunk is None:
                 return b""
             self._buffer = memoryview(chunk)
+        if size is None or size < 0:
+            size = len(self._buffer)
         piece, self._buffer = self._buffer[:size], self._buffer[size:]
         return bytes(piece)
 
@@ -134,7 +136,7 @@ def load_postgresql(connection, batches, replace=None, on_batch=None):
         # copy_expert reaches the driver's cursor directly; wrap its errors as Django's
         # own, like every other query, so callers catch one kind of DatabaseError.
         with connection.wrap_database_errors:
-            cursor.copy_expert(COPY_SQL, _ChunkReader(stream()), 1 << 20)
+            cursor.copy_expert(COPY_SQL, ChunkReader(stream()), 1 << 20)
     return loaded
 
 
