@@ -261,3 +261,31 @@ def test_failures_show_an_error_state_and_the_page_recovers(
     # The only console errors are the browser's own notes of the failed requests.
     assert all("status of 500" in error for error in watch.console_errors), watch.console_errors
     assert watch.outside_requests == []
+
+
+def test_controls_work_by_keyboard(live_server, analyst, orders, empty_orders):
+    week_start = (today() - datetime.timedelta(days=6)).isoformat()
+    with browser_page() as (page, watch):
+        log_in(page, live_server)
+        page.focus("a.brand")
+        focused = []
+        for _ in range(8):
+            page.keyboard.press("Tab")
+            focused.append(
+                page.evaluate("document.activeElement.textContent.trim() || document.activeElement.name")
+            )
+            if focused[-1] == "Last 7 days":
+                break
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/?start={week_start}&end=*")
+        page.wait_for_function(CHARTS_READY)
+        week = state_labels(page)
+
+        page.focus("#live-refresh")
+        page.keyboard.press("Space")
+        live_after_space = page.is_checked("#live-refresh")
+
+    assert "Last 7 days" in focused
+    assert set(week) == {"Washington", "Oregon"}
+    assert live_after_space is False
+    assert watch.console_errors == []
