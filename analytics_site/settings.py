@@ -60,6 +60,7 @@ DATABASES = {
         "DATABASE_URL",
         conn_max_age=env.integer("CONN_MAX_AGE", 60),
         conn_health_checks=True,
+        options={"connect_timeout": 5},
     ),
     "olap": env.database(
         "OLAP_DATABASE_URL",

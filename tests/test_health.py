@@ -1,0 +1,50 @@
+import socket
+
+import pytest
+from django.db import connections
+
+
+def test_healthz_answers_without_login_or_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db(databases=["default", "olap"])
+def test_readyz_reports_each_database(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["databases"]) == {"default", "olap"}
+    assert all(result["ok"] and result["ms"] >= 0 for result in body["databases"].values())
+
+
+@pytest.fixture
+def olap_unreachable():
+    """Point the OLAP alias at a port nothing listens on: a real refused connection."""
+    olap = connections["olap"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    original = olap.settings_dict["PORT"]
+    olap.close()
+    olap.settings_dict["PORT"] = closed_port
+    yield
+    olap.close()
+    olap.settings_dict["PORT"] = original
+
+
+@pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+def test_readyz_is_503_when_the_olap_database_is_down(client, olap_unreachable):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "databases": {
+            "default": response.json()["databases"]["default"],
+            "olap": {"ok": False, "error": "unavailable"},
+        },
+    }
+    assert response.json()["databases"]["default"]["ok"] is True
