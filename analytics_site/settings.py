@@ -25,6 +25,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "analytics_site.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,3 +121,18 @@ RANKINGS_SOURCE = env.choice("RANKINGS_SOURCE", ("rollups", "raw"), "rollups")
 
 # How often the dashboard page refreshes its charts from the API (seconds).
 LIVE_REFRESH_SECONDS = env.integer("LIVE_REFRESH_SECONDS", 10)
+
+# HTTPS: on by default whenever DEBUG is off. Set SECURE_HTTPS=0 only for a stack served
+# over plain HTTP on a trusted machine (the local docker-compose does).
+SECURE_HTTPS = env.boolean("SECURE_HTTPS", default=not DEBUG)
+if SECURE_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP inside
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", default=True)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+if env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

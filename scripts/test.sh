@@ -15,6 +15,8 @@ export SECRET_KEY="tests-only-$(python3 -c 'import secrets; print(secrets.token_
 export DATABASE_URL="$(pg_url analytics)"
 export OLAP_DATABASE_URL="$(pg_url analytics_olap)"
 export CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
+# Tests speak plain HTTP; the HTTPS settings are checked on their own (manage.py check --deploy).
+export SECURE_HTTPS=0
 
 cd "$ROOT"
 python -m pytest "$@"

@@ -1,5 +1,6 @@
 """Debian's Chromium, driven by Playwright, for tests that use the site as a person would."""
 
+import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -53,3 +54,16 @@ def browser_page(viewport=None, color_scheme="light"):
             yield page, watch
         finally:
             browser.close()
+
+
+def wait_until(page, expression, timeout=30.0):
+    """Poll a JavaScript expression until it is truthy.
+
+    Playwright's wait_for_function evaluates its predicate with eval() inside the page, which
+    the site's Content Security Policy rightly forbids; page.evaluate is not subject to it.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)

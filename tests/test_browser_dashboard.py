@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from dashboard.models import Item
-from tests.browser import browser_page
+from tests.browser import browser_page, wait_until
 from tests.orders import another_client, insert_orders, insert_orders_as_another_client
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -80,7 +80,7 @@ def log_in(page, live_server):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(live_server.url + "/")
-    page.wait_for_function("[...document.querySelectorAll('canvas')].every((c) => Chart.getChart(c))")
+    wait_until(page, "[...document.querySelectorAll('canvas')].every((c) => Chart.getChart(c))")
 
 
 def state_labels(page):
@@ -139,7 +139,7 @@ def test_presets_and_custom_range_change_charts_and_url_and_back_restores(
 
         page.get_by_role("link", name="Last 7 days").click()
         page.wait_for_url(f"**/?start={week_start}&end={today().isoformat()}")
-        page.wait_for_function(CHARTS_READY)
+        wait_until(page, CHARTS_READY)
         week = state_labels(page)
         assert page.get_by_role("link", name="Last 7 days").get_attribute("aria-current") == "true"
         assert page.input_value("input[name=start]") == week_start
@@ -149,15 +149,15 @@ def test_presets_and_custom_range_change_charts_and_url_and_back_restores(
         page.fill("input[name=end]", (today() - datetime.timedelta(days=2900)).isoformat())
         page.get_by_role("button", name="Apply").click()
         page.wait_for_url(f"**/?start={far_past}&end=*")
-        page.wait_for_function(CHARTS_READY)
+        wait_until(page, CHARTS_READY)
         empty_messages = page.locator('[data-state="empty"]:visible').all_text_contents()
 
         page.go_back()
         page.wait_for_url(f"**/?start={week_start}&end={today().isoformat()}")
-        page.wait_for_function(CHARTS_READY)
+        wait_until(page, CHARTS_READY)
         back_to_week = state_labels(page)
         page.go_back()
-        page.wait_for_function(CHARTS_READY)
+        wait_until(page, CHARTS_READY)
         back_to_all = state_labels(page)
         final_url = page.url
 
@@ -175,7 +175,7 @@ def test_each_csv_equals_the_api(live_server, analyst, orders, empty_orders):
     with browser_page() as (page, watch):
         log_in(page, live_server)
         page.get_by_role("link", name="Last 30 days").click()
-        page.wait_for_function(CHARTS_READY)
+        wait_until(page, CHARTS_READY)
         query = page.url.split("?", 1)[1]
         api = json.loads(page.request.get(f"{live_server.url}/api/rankings/?{query}").text())
         exports = {}
@@ -202,9 +202,10 @@ def test_rows_inserted_meanwhile_appear_through_live_refresh(
         log_in(page, live_server)
         assert "Maine" not in state_labels(page)
         insert_orders_as_another_client([(9000, 1, 1, Decimal("99999999.00"), today(), "ME")])
-        page.wait_for_function(
+        wait_until(
+            page,
             "Chart.getChart(document.querySelector('#chart-states_by_turnover')).data.labels[0] === 'Maine'",
-            timeout=15_000,
+            timeout=15,
         )
         row = page.locator('.chart-card[data-ranking="states_by_turnover"] tbody tr').first.text_content()
         updated = page.text_content("#last-updated")
@@ -232,24 +233,20 @@ def test_failures_show_an_error_state_and_the_page_recovers(
             for table in rollups:
                 cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
         try:
-            page.wait_for_function(
-                "document.getElementById('status').textContent.startsWith(\"Couldn't refresh\")"
-            )
+            wait_until(page, "document.getElementById('status').textContent.startsWith(\"Couldn't refresh\")")
             kept = state_labels(page)
             charts_still_shown = page.locator(".chart-box:visible").count()
 
             page.get_by_role("link", name="Last 7 days").click()
-            page.wait_for_function(
-                "document.querySelectorAll('[data-state=error]:not([hidden])').length === 4"
-            )
+            wait_until(page, "document.querySelectorAll('[data-state=error]:not([hidden])').length === 4")
             load_error = page.text_content("#status")
         finally:
             with another_client() as cursor:
                 for table in rollups:
                     cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
         page.locator('.chart-card[data-ranking="items_by_turnover"] button.retry').click()
-        page.wait_for_function(CHARTS_READY)
-        page.wait_for_function("document.querySelectorAll('.chart-box:not([hidden])').length === 4")
+        wait_until(page, CHARTS_READY)
+        wait_until(page, "document.querySelectorAll('.chart-box:not([hidden])').length === 4")
         recovered = state_labels(page)
         status_after = page.text_content("#status")
 
@@ -278,7 +275,7 @@ def test_controls_work_by_keyboard(live_server, analyst, orders, empty_orders):
                 break
         page.keyboard.press("Enter")
         page.wait_for_url(f"**/?start={week_start}&end=*")
-        page.wait_for_function(CHARTS_READY)
+        wait_until(page, CHARTS_READY)
         week = state_labels(page)
 
         page.focus("#live-refresh")
@@ -288,4 +285,19 @@ def test_controls_work_by_keyboard(live_server, analyst, orders, empty_orders):
     assert "Last 7 days" in focused
     assert set(week) == {"Washington", "Oregon"}
     assert live_after_space is False
+    assert watch.console_errors == []
+
+
+def test_admin_works_under_the_content_security_policy(live_server, empty_orders):
+    User.objects.create_superuser("boss", password=PASSWORD)
+    Item.objects.create(itemid=1, name="Teal Oak Mug")
+    with browser_page() as (page, watch):
+        page.goto(live_server.url + "/admin/")
+        page.get_by_label("Username").fill("boss")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("link", name="Items").click()
+        page.get_by_role("link", name="Teal Oak Mug (#1)").click()
+        name = page.input_value("#id_name")
+    assert name == "Teal Oak Mug"
     assert watch.console_errors == []

@@ -109,3 +109,8 @@ def test_presets_are_links_ending_today_and_the_current_one_is_marked(user_clien
     assert f'<a href="?{week}" data-query="{week}" aria-current="true">Last 7 days</a>' in html
     assert '<a href="?" data-query="">All time</a>' in html
     assert f'href="/api/rankings/states_by_turnover.csv?start={week_ago}&amp;end={today}"' in html
+
+
+def test_pages_carry_a_content_security_policy(user_client):
+    policy = user_client.get(URL)["Content-Security-Policy"]
+    assert policy.startswith("default-src 'self'; script-src 'self'")

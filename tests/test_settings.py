@@ -92,3 +92,34 @@ def test_live_olap_connection_carries_the_options():
     connection.ensure_connection()
     assert type(connection).__module__ == "django_risingwave.base"
     assert connection.connection.get_dsn_parameters()["gssencmode"] == "disable"
+
+
+def test_production_settings_pass_the_deploy_checks():
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "analytics_site.settings",
+        "DATABASE_URL": "postgres://u@127.0.0.1:5432/oltp",
+        "OLAP_DATABASE_URL": "postgres://root@127.0.0.1:4566/dev",
+        "SECRET_KEY": STRONG_KEY,
+        "ALLOWED_HOSTS": "analytics.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_csp_allows_only_the_site_and_the_pinned_cdn():
+    from analytics_site.security import content_security_policy
+
+    cdn = content_security_policy("https://cdn.jsdelivr.net/npm/chart.js@4.6.1/dist/chart.umd.min.js")
+    assert "script-src 'self' https://cdn.jsdelivr.net;" in cdn
+    assert "default-src 'self'" in cdn and "object-src 'none'" in cdn and "frame-ancestors 'none'" in cdn
+    assert "unsafe-inline" not in cdn and "unsafe-eval" not in cdn
+    assert "script-src 'self';" in content_security_policy("/static/vendor/chartjs/chart.umd.min.js")
