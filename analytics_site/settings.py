@@ -71,7 +71,7 @@ DATABASES = {
         # RisingWave has no WITH HOLD cursors in older releases, and libpq's default
         # gssencmode=prefer breaks the handshake with it.
         disable_server_side_cursors=True,
-        options={"gssencmode": "disable", "connect_timeout": 5},
+        options={"gssencmode": "disable", "connect_timeout": 2},
         # Even an empty migrate would leave a django_migrations table there; and the OLAP
         # test database can be created without the OLTP one.
         test_options={"MIGRATE": False, "DEPENDENCIES": []},
@@ -136,3 +136,7 @@ if SECURE_HTTPS:
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
 if env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Every query the site sends to the OLAP side is cancelled after this long (0: no limit),
+# so a slow or blocked one answers 504 instead of holding a worker. Batch jobs lift it.
+OLAP_STATEMENT_TIMEOUT_MS = env.integer("OLAP_STATEMENT_TIMEOUT_MS", 5000)

@@ -185,3 +185,10 @@ def rankings(names, filters=OrderFilters(), source=ROLLUPS):
 def all_rankings(filters=OrderFilters(), source=ROLLUPS):
     """The four rankings, in the order the dashboard shows them."""
     return rankings(RANKING_NAMES, filters, source)
+
+
+def empty_rankings():
+    """The four rankings with no entries: the page's frame when the figures can't be had."""
+    return [
+        Ranking(name, d.title, d.key_heading, d.value_heading, d.kind, []) for name, d in DEFINITIONS.items()
+    ]

@@ -9,9 +9,10 @@ from django.views.decorators.http import require_GET
 
 from dashboard.export import ranking_csv
 from dashboard.filters import InvalidFilters, parse_filters
+from dashboard.olap.errors import OlapUnavailable, olap_errors
 from dashboard.payload import rankings_payload
 from dashboard.presets import preset_links
-from dashboard.rankings import RANKING_NAMES, all_rankings, rankings
+from dashboard.rankings import RANKING_NAMES, all_rankings, empty_rankings, rankings
 
 
 def api_login_required(view):
@@ -39,12 +40,20 @@ def index(request):
         filters = parse_filters(request.GET)
     except InvalidFilters as error:
         return render(request, "dashboard/index.html", {**context, "error": str(error)}, status=400)
-    four = all_rankings(filters, source=settings.RANKINGS_SOURCE)
+    context["presets"] = preset_links(timezone.localdate(), filters)
+    context["filters"] = filters.as_dict()
+    try:
+        with olap_errors():
+            four = all_rankings(filters, source=settings.RANKINGS_SOURCE)
+    except OlapUnavailable as error:
+        # Logins, the admin and this page stay up; each chart shows its error state and the
+        # page's live refresh recovers by itself once the OLAP side answers again.
+        context.update(olap_error=str(error), rankings=empty_rankings(), payload=None)
+        return render(request, "dashboard/index.html", context, status=error.status)
     generated_at = timezone.now()
     context.update(
         rankings=four,
         generated_at=generated_at,
-        presets=preset_links(timezone.localdate(), filters),
         payload=rankings_payload(four, generated_at=generated_at, filters=filters.as_dict()),
     )
     return render(request, "dashboard/index.html", context)
@@ -57,7 +66,11 @@ def api_rankings(request):
         filters = parse_filters(request.GET)
     except InvalidFilters as error:
         return JsonResponse({"error": str(error)}, status=400)
-    four = all_rankings(filters, source=settings.RANKINGS_SOURCE)
+    try:
+        with olap_errors():
+            four = all_rankings(filters, source=settings.RANKINGS_SOURCE)
+    except OlapUnavailable as error:
+        return JsonResponse({"error": str(error)}, status=error.status)
     payload = rankings_payload(four, generated_at=timezone.now(), filters=filters.as_dict())
     return JsonResponse(payload)
 
@@ -71,7 +84,11 @@ def api_ranking_csv(request, name):
         filters = parse_filters(request.GET)
     except InvalidFilters as error:
         return JsonResponse({"error": str(error)}, status=400)
-    (ranking,) = rankings([name], filters, source=settings.RANKINGS_SOURCE)
+    try:
+        with olap_errors():
+            (ranking,) = rankings([name], filters, source=settings.RANKINGS_SOURCE)
+    except OlapUnavailable as error:
+        return JsonResponse({"error": str(error)}, status=error.status)
     filename = "-".join([name, *(str(day) for day in (filters.start, filters.end) if day)])
     response = HttpResponse(ranking_csv(ranking), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

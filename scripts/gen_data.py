@@ -212,6 +212,7 @@ def _stop_on_sigterm(signum, frame):
 
 def follow(args, olap, load, catalog, out):
     """Append args.rate orders dated today every second until Ctrl-C (or SIGTERM)."""
+    from dashboard.olap.session import without_statement_timeout
     from dashboard.sample_orders import live_orders, seed_id_range
 
     low, high = seed_id_range(args.seed)
@@ -238,7 +239,7 @@ def follow(args, olap, load, catalog, out):
     # Count what reached the table: a batch cut short by Ctrl-C was rolled back (or, on
     # RisingWave, may have partly landed), so the table, not a counter, has the truth.
     olap.close()
-    with olap.cursor() as cursor:
+    with without_statement_timeout(olap), olap.cursor() as cursor:
         cursor.execute(
             "SELECT count(DISTINCT orderid), count(*) FROM orders WHERE orderid >= %s AND orderid < %s",
             [first, high],
@@ -250,11 +251,19 @@ def follow(args, olap, load, catalog, out):
 
 def run(args, out=sys.stdout):
     from dashboard.dbrouter import OLAP
-    from dashboard.olap.engine import server_engine
-    from dashboard.sample_orders import make_catalog
+    from dashboard.olap.session import without_statement_timeout
 
     connect("default", "DATABASE_URL")
     olap = connect(OLAP, "OLAP_DATABASE_URL")
+    # A load runs for as long as it needs: the site's statement timeout is not for it.
+    with without_statement_timeout(olap):
+        return load_all(args, olap, out)
+
+
+def load_all(args, olap, out):
+    from dashboard.olap.engine import server_engine
+    from dashboard.sample_orders import make_catalog
+
     engine = server_engine(olap)
     catalog = make_catalog(args.items)
     save_catalog(catalog)

@@ -256,7 +256,7 @@ def test_failures_show_an_error_state_and_the_page_recovers(
     assert set(recovered) == {"Washington", "Oregon"}
     assert status_after == ""
     # The only console errors are the browser's own notes of the failed requests.
-    assert all("status of 500" in error for error in watch.console_errors), watch.console_errors
+    assert all("status of 503" in error for error in watch.console_errors), watch.console_errors
     assert watch.outside_requests == []
 
 

@@ -11,10 +11,16 @@ from dashboard.olap.schema import (
     postgresql_trigger_statements,
     risingwave_statements,
 )
+from dashboard.olap.session import without_statement_timeout
 
 
 def prepare(connection, *, rebuild=False):
     """Create whatever is missing; safe to repeat. Returns (engine, what was done)."""
+    with without_statement_timeout(connection):
+        return _prepare(connection, rebuild=rebuild)
+
+
+def _prepare(connection, *, rebuild):
     engine = server_engine(connection)
     if engine == RISINGWAVE:
         # Materialized views backfill themselves and never drift: nothing to rebuild.

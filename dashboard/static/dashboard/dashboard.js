@@ -252,7 +252,10 @@
   function init() {
     Chart.defaults.color = cssVar("--muted");
     Chart.defaults.borderColor = cssVar("--border");
-    render(JSON.parse(document.getElementById("rankings-data").textContent));
+    // null when the server could not get the figures: the cards already show their error
+    // state, and the next refresh (or Retry) fills them in.
+    const initial = JSON.parse(document.getElementById("rankings-data").textContent);
+    if (initial) render(initial);
     syncControls();
 
     for (const link of document.querySelectorAll(".presets a")) {

@@ -1,0 +1,31 @@
+"""Turning OLAP failures into answers a person or a client can act on."""
+
+import logging
+from contextlib import contextmanager
+
+from django.db import DatabaseError
+from psycopg2 import errors as pg_errors
+
+logger = logging.getLogger(__name__)
+
+
+class OlapUnavailable(Exception):
+    def __init__(self, message, status):
+        super().__init__(message)
+        self.status = status
+
+
+@contextmanager
+def olap_errors():
+    """Raise OlapUnavailable (503, or 504 for a query that ran out of time) for any database
+    error inside the block; the details go to the log."""
+    try:
+        yield
+    except DatabaseError as error:
+        if isinstance(error.__cause__, pg_errors.QueryCanceled):
+            logger.warning("OLAP query cancelled by the statement timeout", exc_info=True)
+            raise OlapUnavailable(
+                "The analytics database took too long to answer; try again in a moment.", 504
+            ) from error
+        logger.warning("OLAP database unavailable", exc_info=True)
+        raise OlapUnavailable("The analytics database is unavailable; try again in a moment.", 503) from error
