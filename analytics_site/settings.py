@@ -140,3 +140,7 @@ if env.boolean("TRUST_X_FORWARDED_PROTO", default=False):
 # Every query the site sends to the OLAP side is cancelled after this long (0: no limit),
 # so a slow or blocked one answers 504 instead of holding a worker. Batch jobs lift it.
 OLAP_STATEMENT_TIMEOUT_MS = env.integer("OLAP_STATEMENT_TIMEOUT_MS", 5000)
+
+# Rankings are cached per filter for this long (0: off), and identical requests arriving
+# together run the queries once per worker process.
+RANKINGS_CACHE_SECONDS = env.integer("RANKINGS_CACHE_SECONDS", 3)

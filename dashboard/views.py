@@ -7,12 +7,25 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dashboard.cache import cached
 from dashboard.export import ranking_csv
 from dashboard.filters import InvalidFilters, parse_filters
 from dashboard.olap.errors import OlapUnavailable, olap_errors
 from dashboard.payload import rankings_payload
 from dashboard.presets import preset_links
 from dashboard.rankings import RANKING_NAMES, all_rankings, empty_rankings, rankings
+
+
+def cached_rankings(filters):
+    """(the four rankings, when they were computed) for the filters, from the short cache."""
+    source = settings.RANKINGS_SOURCE
+    key = f"rankings:{source}:{filters.start}:{filters.end}"
+
+    def compute():
+        with olap_errors():
+            return all_rankings(filters, source=source)
+
+    return cached(key, compute)
 
 
 def api_login_required(view):
@@ -43,14 +56,12 @@ def index(request):
     context["presets"] = preset_links(timezone.localdate(), filters)
     context["filters"] = filters.as_dict()
     try:
-        with olap_errors():
-            four = all_rankings(filters, source=settings.RANKINGS_SOURCE)
+        four, generated_at = cached_rankings(filters)
     except OlapUnavailable as error:
         # Logins, the admin and this page stay up; each chart shows its error state and the
         # page's live refresh recovers by itself once the OLAP side answers again.
         context.update(olap_error=str(error), rankings=empty_rankings(), payload=None)
         return render(request, "dashboard/index.html", context, status=error.status)
-    generated_at = timezone.now()
     context.update(
         rankings=four,
         generated_at=generated_at,
@@ -67,11 +78,10 @@ def api_rankings(request):
     except InvalidFilters as error:
         return JsonResponse({"error": str(error)}, status=400)
     try:
-        with olap_errors():
-            four = all_rankings(filters, source=settings.RANKINGS_SOURCE)
+        four, generated_at = cached_rankings(filters)
     except OlapUnavailable as error:
         return JsonResponse({"error": str(error)}, status=error.status)
-    payload = rankings_payload(four, generated_at=timezone.now(), filters=filters.as_dict())
+    payload = rankings_payload(four, generated_at=generated_at, filters=filters.as_dict())
     return JsonResponse(payload)
 
 

@@ -12,3 +12,6 @@ WHITENOISE_AUTOREFRESH = True
 
 # A fast hasher: tests create users, and the real one is slow on purpose.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests change the data between requests; the test of the cache turns it back on.
+RANKINGS_CACHE_SECONDS = 0

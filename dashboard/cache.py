@@ -1,0 +1,37 @@
+"""A short cache for rankings, so a burst of identical requests runs the queries once.
+
+Entries live for RANKINGS_CACHE_SECONDS (a few seconds: live refresh stays fresh). While one
+request computes an entry, identical requests in the same process wait for it instead of
+querying too (single flight); each worker process computes at most once per key and period.
+"""
+
+import threading
+import zlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+# A fixed set of locks, chosen by key: identical keys always share one, and a stream of
+# distinct filters cannot grow the set.
+_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def _lock_for(key):
+    return _LOCKS[zlib.crc32(key.encode()) % len(_LOCKS)]
+
+
+def cached(key, compute):
+    """(value, computed_at) for key, computing it at most once per period and process."""
+    seconds = settings.RANKINGS_CACHE_SECONDS
+    if seconds <= 0:
+        return compute(), timezone.now()
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    with _lock_for(key):
+        hit = cache.get(key)  # filled while we waited
+        if hit is None:
+            hit = (compute(), timezone.now())
+            cache.set(key, hit, seconds)
+    return hit
