@@ -144,3 +144,16 @@ OLAP_STATEMENT_TIMEOUT_MS = env.integer("OLAP_STATEMENT_TIMEOUT_MS", 5000)
 # Rankings are cached per filter for this long (0: off), and identical requests arriving
 # together run the queries once per worker process.
 RANKINGS_CACHE_SECONDS = env.integer("RANKINGS_CACHE_SECONDS", 3)
+
+CACHES = {
+    # Per process: the short rankings cache.
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every worker, in the OLTP database (manage.py createcachetable).
+    "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"},
+}
+
+# Failed logins allowed per username, and per client address, before logins from them are
+# refused for LOGIN_LOCKOUT_SECONDS.
+LOGIN_FAILURES_PER_USERNAME = env.integer("LOGIN_FAILURES_PER_USERNAME", 5)
+LOGIN_FAILURES_PER_ADDRESS = env.integer("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_LOCKOUT_SECONDS = env.integer("LOGIN_LOCKOUT_SECONDS", 15 * 60)

@@ -15,7 +15,8 @@ MODEL_DATABASES = {
 
 
 def home_database(model):
-    return MODEL_DATABASES.get(model._meta.label_lower)
+    # From app_label and model_name: the database cache's stand-in model has only those.
+    return MODEL_DATABASES.get(f"{model._meta.app_label}.{model._meta.model_name}")
 
 
 class OlapOltpRouter:

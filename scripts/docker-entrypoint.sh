@@ -4,6 +4,7 @@
 set -e
 if [ "${PREPARE_DATABASES:-1}" = "1" ]; then
     python manage.py migrate --noinput
+    python manage.py createcachetable
     python manage.py setup_olap
 fi
 exec "$@"

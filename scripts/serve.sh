@@ -37,6 +37,7 @@ set +a
 
 cd "$ROOT"
 python manage.py migrate --noinput -v0
+python manage.py createcachetable
 python manage.py setup_olap
 DEMO_PASSWORD="$(cat "$DEMO_PASSWORD_FILE")" python manage.py ensure_user demo
 python scripts/gen_data.py --orders "${SAMPLE_ORDERS:-40000}" --seed 1

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.db import router
 
 from dashboard.dbrouter import OlapOltpRouter
@@ -89,3 +90,9 @@ def test_olap_test_database_has_no_django_tables(olap_cursor):
     )
     tables = [name for (name,) in olap_cursor.fetchall()]
     assert tables == sorted(["orders", *(rollup.name for rollup in ROLLUPS)])
+
+
+def test_the_shared_cache_table_lives_in_the_oltp_database():
+    cache_model = caches["shared"].cache_model_class
+    assert router.allow_migrate_model("default", cache_model) is True
+    assert router.allow_migrate_model("olap", cache_model) is False
