@@ -206,6 +206,36 @@ def bulk_load(args, load, engine, catalog, out):
     return lines
 
 
+def interrupted_load_message(seed, olap, engine, error):
+    """What a person needs after a failed load: what happened, what is in the table, what to do."""
+    from django.db import DatabaseError, InterfaceError, OperationalError
+
+    from dashboard.olap.engine import RISINGWAVE
+    from dashboard.sample_orders import seed_id_range
+
+    if isinstance(error, InterfaceError | OperationalError):
+        reason = "the connection to the OLAP database was lost"
+    else:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    try:
+        olap.close()
+        with olap.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(DISTINCT orderid) FROM orders WHERE orderid >= %s AND orderid < %s",
+                list(seed_id_range(seed)),
+            )
+            (committed,) = cursor.fetchone()
+        held = f"{committed:,} orders of seed {seed} are in the table"
+    except DatabaseError:
+        held = "the table could not be read to count them"
+    kept = (
+        "part of this load may have landed (RisingWave has no transactions)"
+        if engine == RISINGWAVE
+        else "nothing from this load was kept (it runs in one transaction)"
+    )
+    return f"the load failed: {reason}; {kept}; {held}. Run the same command again to complete it."
+
+
 def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
@@ -261,6 +291,8 @@ def run(args, out=sys.stdout):
 
 
 def load_all(args, olap, out):
+    from django.db import DatabaseError
+
     from dashboard.olap.engine import server_engine
     from dashboard.sample_orders import make_catalog
 
@@ -271,7 +303,10 @@ def load_all(args, olap, out):
 
     lines = 0
     if args.orders is not None:
-        lines += bulk_load(args, load, engine, catalog, out)
+        try:
+            lines += bulk_load(args, load, engine, catalog, out)
+        except DatabaseError as error:
+            raise LoadError(interrupted_load_message(args.seed, olap, engine, error)) from None
     if args.follow:
         lines += follow(args, olap, load, catalog, out)
     return lines

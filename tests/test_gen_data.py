@@ -196,3 +196,63 @@ def test_follow_appends_live_orders_until_interrupted(empty_orders):
     )
     assert {dt for *_, dt, _ in rows} == {datetime.date.today()}
     assert min(per_order) == 9 * 2**32 + 1
+
+
+def backend_running_copy(dbname):
+    from tests.orders import another_client
+
+    with another_client() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND query LIKE 'COPY orders%%'", [dbname]
+        )
+        row = cursor.fetchone()
+    return row and row[0]
+
+
+@pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+def test_a_load_cut_off_mid_copy_fails_clearly_and_rerunning_completes_it(empty_orders):
+    from tests.orders import another_client
+
+    env = {"DATABASE_URL": database_url("default"), "OLAP_DATABASE_URL": database_url("olap")}
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "gen_data.py"),
+        "--orders",
+        "400000",
+        "--seed",
+        "4",
+        "--quiet",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env}
+    )
+    try:
+        deadline = time.monotonic() + 60
+        pid = None
+        while not pid and time.monotonic() < deadline and process.poll() is None:
+            pid = backend_running_copy(settings.DATABASES["olap"]["NAME"])
+            time.sleep(0.05)
+        assert pid, "the load never reached COPY"
+        with another_client() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    assert process.returncode == 1
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0] == (
+        "gen_data.py: error: the load failed: the connection to the OLAP database was lost; nothing from "
+        "this load was kept (it runs in one transaction); 0 orders of seed 4 are in the table. "
+        "Run the same command again to complete it."
+    )
+    assert all_orders() == []
+
+    rerun = run_script("--orders", "400000", "--seed", "4", "--quiet", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    rows = all_orders()
+    per_order = orders_of(rows)
+    assert len(per_order) == 400_000
+    assert len(rows) == len(set((orderid, itemid) for orderid, itemid, *_ in rows))  # each line once

@@ -10,6 +10,8 @@ no read-write transactions, a load cut short is completed by running it again. W
 range to replace, a load only appends.
 """
 
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -115,6 +117,18 @@ class ChunkReader:
         return bytes(piece)
 
 
+@contextmanager
+def _driver_prints_suppressed():
+    """psycopg2 also prints an error that ends a COPY (through sys.excepthook) before raising
+    it; the raised error is the one callers report, so the print is only noise."""
+    previous = sys.excepthook
+    sys.excepthook = lambda *details: None
+    try:
+        yield
+    finally:
+        sys.excepthook = previous
+
+
 def load_postgresql(connection, batches, replace=None, on_batch=None):
     """Load `batches` in one transaction, first deleting the order ids in the half-open range
     `replace` if given. Returns the number of lines loaded."""
@@ -135,7 +149,7 @@ def load_postgresql(connection, batches, replace=None, on_batch=None):
             cursor.execute(DELETE_RANGE_SQL, list(replace))
         # copy_expert reaches the driver's cursor directly; wrap its errors as Django's
         # own, like every other query, so callers catch one kind of DatabaseError.
-        with connection.wrap_database_errors:
+        with connection.wrap_database_errors, _driver_prints_suppressed():
             cursor.copy_expert(COPY_SQL, ChunkReader(stream()), 1 << 20)
     return loaded
 
