@@ -9,15 +9,21 @@ in process) on the rollups and on the raw GROUP BY path, unfiltered and over ran
 """
 
 import argparse
+import http.client
 import os
 import platform
 import random
 import re
+import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,6 +43,12 @@ def parse_args(argv):
     parser.add_argument("--baseline-lines", type=int, default=20_000, help="sample for one INSERT per row")
     parser.add_argument("--requests", type=int, default=200, help="API requests per rollup measurement")
     parser.add_argument("--raw-requests", type=int, default=5, help="API requests per raw measurement")
+    parser.add_argument(
+        "--users", type=int, default=50, help="concurrent users in the load stage (0: skip it)"
+    )
+    parser.add_argument(
+        "--seconds", type=int, default=30, help="length of the load stage (default: %(default)s)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     return parser.parse_args(argv)
 
@@ -154,6 +166,106 @@ def freshness_ms(client, url):
     return waited
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(port):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url("default"),
+        "OLAP_DATABASE_URL": database_url("olap"),
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DEBUG": "0",
+        "SECURE_HTTPS": "0",  # plain HTTP on loopback
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    # As in production (the Dockerfile does the same): static files collected, DEBUG off.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    command = [sys.executable, "-m", "gunicorn", "analytics_site.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", "3", "--threads", "8", "--worker-class", "gthread", "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    sys.exit("bench.py: gunicorn did not start")
+
+
+def logged_in_session(port, username, password):
+    """An HTTP connection to the server with a session cookie, got through the login form."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/accounts/login/")
+    page = connection.getresponse()
+    page.read()
+    csrf = re.search(r"csrftoken=([^;]+)", page.getheader("Set-Cookie"))[1]
+    body = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": csrf})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}"}
+    connection.request("POST", "/accounts/login/", body, headers)
+    answer = connection.getresponse()
+    answer.read()
+    session = re.search(r"sessionid=([^;]+)", answer.getheader("Set-Cookie") or "")
+    if answer.status != 302 or not session:
+        sys.exit(f"bench.py: the load stage could not log in ({answer.status})")
+    return connection, f"sessionid={session[1]}"
+
+
+STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def load_stage(port, users, seconds, username, password):
+    """users threads, each logged in, requesting the API until the time is up: (count, errors, p50, p95)."""
+    sessions = [logged_in_session(port, username, password) for _ in range(users)]
+    deadline = time.monotonic() + seconds
+    timings, errors, lock = [], [], threading.Lock()
+
+    def user(number):
+        connection, cookie = sessions[number]
+        rng = random.Random(number)  # noqa: S311 - picks date windows, nothing secret
+        while time.monotonic() < deadline:
+            query = "" if rng.random() < 0.5 else "?" + urllib.parse.urlencode(random_windows(1, rng)[0])
+            started = time.perf_counter()
+            for attempt in (1, 2):
+                try:
+                    connection.request("GET", f"/api/rankings/{query}", headers={"Cookie": cookie})
+                    response = connection.getresponse()
+                    response.read()
+                    ok, outcome = response.status == 200, response.status
+                    break
+                except (OSError, http.client.HTTPException) as error:
+                    # A kept-alive connection the server has closed: like any HTTP client,
+                    # retry the GET once on a fresh one; a second failure is an error.
+                    ok, outcome = False, type(error).__name__
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    if attempt == 2 or not isinstance(error, STALE_CONNECTION):
+                        break
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                (timings if ok else errors).append(elapsed if ok else str(outcome))
+
+    threads = [threading.Thread(target=user, args=(number,)) for number in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(timings) + len(errors), errors, statistics.median(timings), percentile(timings, 95)
+
+
+def describe_errors(errors):
+    if not errors:
+        return ""
+    counts = Counter(errors)
+    return " (" + ", ".join(f"{count} x {kind}" for kind, count in counts.most_common(3)) + ")"
+
+
 def machine():
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -195,8 +307,9 @@ def main(argv=None):
         baseline_lines, baseline_rate = run_baseline(args.baseline_lines, args.items)
         load_rate = lines / load_seconds
 
+        password = secrets.token_urlsafe(16)
         client = Client()
-        client.force_login(User.objects.create_user("bench"))
+        client.force_login(User.objects.create_user("bench", password=password))
         url = "/api/rankings/"
         rng = random.Random(1)  # noqa: S311 - picks date windows, nothing secret
         unfiltered = [{}] * args.requests
@@ -208,6 +321,15 @@ def main(argv=None):
             raw_all = time_requests(client, url, unfiltered[: args.raw_requests], "raw")
             raw_90 = time_requests(client, url, ranged[: args.raw_requests], "raw")
             fresh = freshness_ms(client, url)
+        load = None
+        if args.users > 0:
+            port = free_port()
+            server = start_gunicorn(port)
+            try:
+                load = load_stage(port, args.users, args.seconds, "bench", password)
+            finally:
+                server.terminate()
+                server.wait(30)
     finally:
         if not args.keep:
             teardown_databases(old_config, verbosity=0)
@@ -235,6 +357,14 @@ def main(argv=None):
         ("freshness: a committed insert reaches the API after", f"{fresh:,.0f} ms",
          "≤ 5,000 ms", fresh <= 5000),
     ]  # fmt: skip
+    if load:
+        count, errors, p50, p95 = load
+        rows.append(
+            (f"load: {args.users} users for {args.seconds} s against gunicorn (3 workers x 8 threads)",
+             f"{count:,} requests, {len(errors)} errors{describe_errors(errors)}, "
+             f"p50 / p95 {p50:.0f} / {p95:.0f} ms",
+             "zero errors", not errors)
+        )  # fmt: skip
     print(f"Benchmark, {date.today()}: {lines:,} order lines, {args.items:,} items, {DAYS} days of orders.")
     print(f"Machine: {machine()}; OLAP database: {server}.\n")
     print("| measure | result | target | met |")
