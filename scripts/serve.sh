@@ -6,15 +6,15 @@
 # OLAP_DATABASE_URL to a RisingWave URL (postgres://root@HOST:4566/dev) to use the real one.
 #
 # Environment: SAMPLE_ORDERS (default 40000, about 120k order lines), PORT (default 8000),
-# DEV_PG_PORT (default 54329).
+# DEV_PG_PORT (default 54329: the OLTP cluster; the OLAP one takes the next port).
 source "$(dirname "${BASH_SOURCE[0]}")/lib/devenv.sh"
 
 ensure_venv requirements.txt
 ensure_js_assets
 ensure_postgres
 trap stop_postgres_if_started_here EXIT
-ensure_database analytics
-ensure_database analytics_olap
+ensure_database oltp analytics
+ensure_database olap analytics_olap
 
 mkdir -p "$DEV_DIR"
 DEMO_PASSWORD_FILE="$DEV_DIR/demo_password"
@@ -26,8 +26,8 @@ cat >"$DEV_DIR/env" <<ENV
 DEBUG=1
 SECRET_KEY=$(ensure_secret_key)
 ALLOWED_HOSTS=127.0.0.1,localhost
-DATABASE_URL=$(pg_url analytics)
-OLAP_DATABASE_URL=${OLAP_DATABASE_URL:-$(pg_url analytics_olap)}
+DATABASE_URL=$(pg_url oltp analytics)
+OLAP_DATABASE_URL=${OLAP_DATABASE_URL:-$(pg_url olap analytics_olap)}
 CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
 ENV
 set -a

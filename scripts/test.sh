@@ -12,8 +12,10 @@ trap stop_postgres_if_started_here EXIT
 # The test runner creates and drops its own test_* databases on this cluster.
 export DEBUG=0
 export SECRET_KEY="tests-only-$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
-export DATABASE_URL="$(pg_url analytics)"
-export OLAP_DATABASE_URL="$(pg_url analytics_olap)"
+export DATABASE_URL="$(pg_url oltp analytics)"
+export OLAP_DATABASE_URL="$(pg_url olap analytics_olap)"
+# The outage tests stop and start the OLAP cluster with this.
+export OLAP_CLUSTER_CONTROL="$ROOT/scripts/lib/olap_cluster.sh"
 export CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
 # Tests speak plain HTTP; the HTTPS settings are checked on their own (manage.py check --deploy).
 export SECURE_HTTPS=0

@@ -3,8 +3,10 @@
 import logging
 from contextlib import contextmanager
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from psycopg2 import errors as pg_errors
+
+from dashboard.dbrouter import OLAP
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,9 @@ def olap_errors():
     try:
         yield
     except DatabaseError as error:
+        # Drop the broken connection now: the next request connects afresh, so the site
+        # recovers by itself when the database is back.
+        connections[OLAP].close()
         if isinstance(error.__cause__, pg_errors.QueryCanceled):
             logger.warning("OLAP query cancelled by the statement timeout", exc_info=True)
             raise OlapUnavailable(

@@ -9,14 +9,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DEV_DIR="$ROOT/.dev"
 VENV="$ROOT/.venv"
 PG_PORT="${DEV_PG_PORT:-54329}"
-PG_DATA="$DEV_DIR/postgres"
-PG_LOG="$DEV_DIR/postgres.log"
 PG_SUPERUSER="dashboard"
 # Room for bulk loads: 10M order lines write several GB of WAL, and the defaults (1GB
 # max_wal_size, 128MB shared_buffers, 4MB of WAL buffers) force checkpoints and WAL flushes
 # in the middle of a load.
 PG_TUNING="-c max_wal_size=8GB -c shared_buffers=1GB -c wal_buffers=64MB"
 PG_STARTED_HERE=""
+PG_ROOT=""
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -96,9 +95,15 @@ as_pg_owner() {
     fi
 }
 
-pg_running() { as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
+# Two private clusters, as in production two servers: "oltp" (users, sessions, catalog) and
+# "olap" (orders and rollups, standing in for RisingWave), so either can go down alone.
+cluster_port() { if [ "$1" = olap ]; then echo $((PG_PORT + 1)); else echo "$PG_PORT"; fi; }
+cluster_data() { echo "$PG_ROOT/$1"; }
+cluster_log() { echo "$PG_ROOT/$1.log"; }
 
-ensure_postgres() {
+cluster_running() { as_pg_owner "$PG_BIN/pg_ctl" -D "$(cluster_data "$1")" status >/dev/null 2>&1; }
+
+find_postgres() {
     PG_BIN="$(pg_bindir)"
     if [ -z "$PG_BIN" ]; then
         apt_install postgresql
@@ -108,54 +113,76 @@ ensure_postgres() {
     if is_root && ! id postgres >/dev/null 2>&1; then
         useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
     fi
+    PG_ROOT="$DEV_DIR/pg"
     mkdir -p "$DEV_DIR"
     if is_root; then
         chown postgres "$DEV_DIR"
         if ! runuser -u postgres -- test -w "$DEV_DIR"; then
             # The checkout sits where the postgres user cannot reach (under /root, say):
-            # keep the cluster in a folder of its own under /tmp, named after this checkout.
-            PG_DATA="${TMPDIR:-/tmp}/order-analytics-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
-            PG_LOG="$PG_DATA.log"
-            install -d -o postgres -m 700 "$PG_DATA"
-            touch "$PG_LOG" && chown postgres "$PG_LOG"
-            say "the postgres user cannot reach $DEV_DIR; the cluster lives in $PG_DATA"
+            # keep the clusters in a folder of their own under /tmp, named after this checkout.
+            PG_ROOT="${TMPDIR:-/tmp}/order-analytics-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
+            say "the postgres user cannot reach $DEV_DIR; the clusters live in $PG_ROOT"
         fi
     fi
-    if [ ! -f "$PG_DATA/PG_VERSION" ]; then
-        say "creating a private PostgreSQL cluster in $PG_DATA (port $PG_PORT)"
+    as_pg_owner mkdir -p "$PG_ROOT"
+}
+
+# $1: oltp or olap. Creates the cluster if needed and starts it if stopped.
+start_cluster() {
+    local data port log
+    data="$(cluster_data "$1")" port="$(cluster_port "$1")" log="$(cluster_log "$1")"
+    if [ ! -f "$data/PG_VERSION" ]; then
+        say "creating the private $1 PostgreSQL cluster in $data (port $port)"
         # Trust authentication: a throwaway development cluster that listens on loopback
         # only (no Unix socket), never a place for real data.
-        as_pg_owner "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_SUPERUSER" --auth=trust \
+        as_pg_owner "$PG_BIN/initdb" -D "$data" -U "$PG_SUPERUSER" --auth=trust \
             --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     fi
-    if ! pg_running; then
-        say "starting PostgreSQL on 127.0.0.1:$PG_PORT (log: $PG_LOG)"
-        as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' $PG_TUNING" start >/dev/null \
-            || die "PostgreSQL did not start; see $PG_LOG"
-        PG_STARTED_HERE=1
+    if ! cluster_running "$1"; then
+        say "starting the $1 PostgreSQL cluster on 127.0.0.1:$port (log: $log)"
+        as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+            -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' $PG_TUNING" start >/dev/null \
+            || die "PostgreSQL did not start; see $log"
+        return 0
     fi
+    return 1
+}
+
+stop_cluster() {
+    as_pg_owner "$PG_BIN/pg_ctl" -D "$(cluster_data "$1")" -m fast -w stop >/dev/null
+}
+
+ensure_postgres() {
+    find_postgres
+    PG_STARTED_HERE=""
+    for name in oltp olap; do
+        if start_cluster "$name"; then PG_STARTED_HERE="$PG_STARTED_HERE $name"; fi
+    done
 }
 
 stop_postgres_if_started_here() {
-    if [ -n "$PG_STARTED_HERE" ] && pg_running; then
-        say "stopping the PostgreSQL cluster this command started"
-        as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null || true
-    fi
+    for name in $PG_STARTED_HERE; do
+        if cluster_running "$name"; then
+            say "stopping the $name PostgreSQL cluster this command started"
+            stop_cluster "$name" || true
+        fi
+    done
 }
 
-# $1: database name. Idempotent.
+# $1: oltp or olap, $2: database name. Idempotent.
 ensure_database() {
-    local exists
+    local exists port
+    port="$(cluster_port "$1")"
     exists="$(echo "SELECT 1 FROM pg_database WHERE datname = :'name'" \
-        | "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_SUPERUSER" -d postgres -tAq -v name="$1")"
+        | "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U "$PG_SUPERUSER" -d postgres -tAq -v name="$2")"
     if [ "$exists" != "1" ]; then
-        say "creating database $1"
-        "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_SUPERUSER" "$1"
+        say "creating database $2 on the $1 cluster"
+        "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U "$PG_SUPERUSER" "$2"
     fi
 }
 
-pg_url() { echo "postgres://$PG_SUPERUSER@127.0.0.1:$PG_PORT/$1"; }
+# $1: oltp or olap, $2: database name.
+pg_url() { echo "postgres://$PG_SUPERUSER@127.0.0.1:$(cluster_port "$1")/$2"; }
 
 # A random key kept in .dev/ so that sessions survive restarts of the dev server.
 ensure_secret_key() {
