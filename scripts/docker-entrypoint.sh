@@ -1,10 +1,12 @@
 #!/bin/sh
-# Bring both databases up to date, then run the container's command. Both steps are
-# idempotent, so every container start (and `docker compose run`) may do them.
+# Bring the OLTP database up to date (and, where this container may, the OLAP schema), then
+# run the container's command. Every step is idempotent, so every start may do them.
 set -e
 if [ "${PREPARE_DATABASES:-1}" = "1" ]; then
     python manage.py migrate --noinput
     python manage.py createcachetable
+fi
+if [ "${SETUP_OLAP:-1}" = "1" ]; then
     python manage.py setup_olap
 fi
 exec "$@"

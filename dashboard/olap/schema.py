@@ -130,6 +130,11 @@ def _upsert(rollup, source):
     )
 
 
+# Writers of `orders` need no rights on the rollups: the trigger functions run as their owner
+# (whoever ran setup_olap), with the search path fixed when they were created.
+_RUN_AS_OWNER = "SECURITY DEFINER SET search_path FROM CURRENT"
+
+
 def _maintain_function(event):
     # One pass over the changed rows builds both day-grain deltas (GROUPING SETS); the
     # all-time rollups are summed from those, which are far smaller. The function's own
@@ -150,7 +155,7 @@ def _maintain_function(event):
     )
     return (
         f"CREATE OR REPLACE FUNCTION orders_rollups_after_{event}() RETURNS trigger "
-        f"LANGUAGE plpgsql SET work_mem = '64MB' AS $$ BEGIN {body}; RETURN NULL; END $$"
+        f"LANGUAGE plpgsql {_RUN_AS_OWNER} SET work_mem = '64MB' AS $$ BEGIN {body}; RETURN NULL; END $$"
     )
 
 
@@ -165,7 +170,7 @@ def postgresql_trigger_statements():
     tables = ", ".join(rollup.name for rollup in ROLLUPS)
     statements.append(
         "CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger "
-        f"LANGUAGE plpgsql AS $$ BEGIN TRUNCATE {tables}; RETURN NULL; END $$"
+        f"LANGUAGE plpgsql {_RUN_AS_OWNER} AS $$ BEGIN TRUNCATE {tables}; RETURN NULL; END $$"
     )
     statements.append(
         "CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders "

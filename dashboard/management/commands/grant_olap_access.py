@@ -1,0 +1,63 @@
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections
+from psycopg2 import sql
+
+from dashboard.dbrouter import OLAP
+from dashboard.olap.engine import RISINGWAVE, server_engine
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (or update) two users of the OLAP database: a reader that can only SELECT, for "
+        "the web app, and a writer that can also load orders, for gen_data. Passwords come from "
+        "environment variables. Run it as the OLAP database's administrator, after setup_olap."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reader", default="dashboard_web", help="reader user (default: %(default)s)")
+        parser.add_argument("--writer", default="dashboard_loader", help="writer user (default: %(default)s)")
+        parser.add_argument("--reader-password-env", default="OLAP_READER_PASSWORD")
+        parser.add_argument("--writer-password-env", default="OLAP_WRITER_PASSWORD")
+        parser.add_argument("--database", default=OLAP)
+
+    def handle(self, *args, reader, writer, reader_password_env, writer_password_env, database, **options):
+        passwords = {}
+        for user, variable in ((reader, reader_password_env), (writer, writer_password_env)):
+            passwords[user] = os.environ.get(variable, "")
+            if not passwords[user]:
+                raise CommandError(f"Set the password for {user!r} in the environment variable {variable}.")
+        connection = connections[database]
+        try:
+            engine = server_engine(connection)
+            with connection.cursor() as cursor:
+                for user, password in passwords.items():
+                    self._ensure_user(cursor, user, password)
+                for statement in self._grants(engine, reader, writer, connection.settings_dict["NAME"]):
+                    cursor.execute(statement)
+        except DatabaseError as error:
+            raise CommandError(f"Could not set up OLAP users: {error}".strip()) from error
+        self.stdout.write(f"OLAP users ready ({engine}): {reader} reads; {writer} reads and loads orders.")
+
+    def _ensure_user(self, cursor, user, password):
+        cursor.execute("SELECT 1 FROM pg_catalog.pg_user WHERE usename = %s", [user])
+        verb = "ALTER" if cursor.fetchone() else "CREATE"
+        cursor.execute(sql.SQL(verb + " USER {} WITH PASSWORD %s").format(sql.Identifier(user)), [password])
+
+    def _grants(self, engine, reader, writer, database):
+        both = sql.SQL(", ").join([sql.Identifier(reader), sql.Identifier(writer)])
+        statements = [
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), both),
+            sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(both),
+            sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(both),
+        ]
+        if engine == RISINGWAVE:
+            # The rollups are materialized views there, not tables.
+            statements.append(
+                sql.SQL("GRANT SELECT ON ALL MATERIALIZED VIEWS IN SCHEMA public TO {}").format(both)
+            )
+        statements.append(
+            sql.SQL("GRANT INSERT, DELETE ON TABLE orders TO {}").format(sql.Identifier(writer))
+        )
+        return statements
