@@ -3,12 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from analytics_site.login_throttle import ThrottledLoginView
-from dashboard import health
+from dashboard import health, order_browser
 
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/orders/", admin.site.admin_view(order_browser.browse_orders), name="admin-orders"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
