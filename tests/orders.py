@@ -4,6 +4,7 @@ This deliberately does not use the project's loader, so tests of the loader and 
 rankings do not lean on the code they check.
 """
 
+import threading
 from contextlib import contextmanager
 
 import psycopg2
@@ -48,3 +49,25 @@ def insert_orders_as_another_client(rows):
             "INSERT INTO orders (orderid, itemid, qty, price, dt, state) VALUES (%s, %s, %s, %s, %s, %s)",
             list(rows),
         )
+
+
+@contextmanager
+def lock_held_by_another_client(table):
+    """Another client holds an ACCESS EXCLUSIVE lock on `table` until the block ends, so
+    every reader of it waits: a slow or stuck OLAP side, for real."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with another_client() as cursor:
+            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10), "the lock was not taken"
+        yield
+    finally:
+        release.set()
+        holder.join()

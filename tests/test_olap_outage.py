@@ -3,7 +3,6 @@
 import os
 import shutil
 import subprocess
-import threading
 import time
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connections
 
-from tests.orders import another_client, insert_orders
+from tests.orders import insert_orders, lock_held_by_another_client
 from tests.test_health import olap_unreachable  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap"], transaction=True)
@@ -50,25 +49,12 @@ def test_a_blocked_query_gets_504_within_the_statement_timeout(user_client, sett
     insert_orders([(1, 1, 1, 1, "2026-01-01", "CA")])
     connections["olap"].close()  # the next connection takes the shorter timeout
     settings.OLAP_STATEMENT_TIMEOUT_MS = 500
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_lock():
-        # Another client takes a lock that blocks every reader of the rollup.
-        with another_client() as cursor:
-            cursor.execute("LOCK TABLE orders_state_total IN ACCESS EXCLUSIVE MODE")
-            locked.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
     try:
-        assert locked.wait(10)
-        started = time.monotonic()
-        response = user_client.get(API)
-        elapsed = time.monotonic() - started
+        with lock_held_by_another_client("orders_state_total"):
+            started = time.monotonic()
+            response = user_client.get(API)
+            elapsed = time.monotonic() - started
     finally:
-        release.set()
-        holder.join()
         connections["olap"].close()
     assert response.status_code == 504
     assert response.json() == {

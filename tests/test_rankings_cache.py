@@ -1,4 +1,3 @@
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -9,7 +8,12 @@ from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 
-from tests.orders import another_client, insert_orders, insert_orders_as_another_client
+from tests.orders import (
+    another_client,
+    insert_orders,
+    insert_orders_as_another_client,
+    lock_held_by_another_client,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap"], transaction=True)
 
@@ -38,13 +42,6 @@ def waiting_rollup_queries():
 def test_identical_concurrent_requests_run_the_query_once(caching, empty_orders):
     insert_orders([(1, 1, 2, Decimal("5.00"), "2026-01-01", "CA")])
     user = User.objects.create_user("analyst")
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_lock():
-        with another_client() as cursor:
-            cursor.execute("LOCK TABLE orders_state_total IN ACCESS EXCLUSIVE MODE")
-            locked.set()
-            release.wait(30)
 
     def request(_):
         client = Client()
@@ -54,16 +51,12 @@ def test_identical_concurrent_requests_run_the_query_once(caching, empty_orders)
         finally:
             connections.close_all()  # this worker thread's own connections
 
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    assert locked.wait(10)
     with ThreadPoolExecutor(max_workers=5) as pool:
-        answers = pool.map(request, range(5))
-        time.sleep(1.5)  # every request is in by now, each blocked one way or another
-        waiting = waiting_rollup_queries()
-        release.set()
-        answers = list(answers)
-    holder.join()
+        with lock_held_by_another_client("orders_state_total"):
+            answers = pool.map(request, range(5))
+            time.sleep(1.5)  # every request is in by now, each blocked one way or another
+            waiting = waiting_rollup_queries()
+        answers = list(answers)  # the lock is released: all five complete
 
     assert waiting == 1  # one query at the database; the other four wait for its answer
     assert len({answer["generated_at"] for answer in answers}) == 1

@@ -17,19 +17,28 @@ PRINT_SETTINGS = (
 )
 
 
-def boot(**overrides):
-    """Load the real settings in a fresh interpreter with the given environment."""
+def production_env(**overrides):
+    """A production environment (None removes a variable)."""
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "analytics_site.settings",
         "DATABASE_URL": "postgres://u@127.0.0.1:5432/oltp",
         "OLAP_DATABASE_URL": "postgres://root@127.0.0.1:4566/dev",
         "SECRET_KEY": STRONG_KEY,
+        **overrides,
     }
-    env.update(overrides)
-    env = {name: value for name, value in env.items() if value is not None}
+    return {name: value for name, value in env.items() if value is not None}
+
+
+def boot(**overrides):
+    """Load the real settings in a fresh interpreter with the given environment."""
     return subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=ROOT,
+        env=production_env(**overrides),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -95,14 +104,7 @@ def test_live_olap_connection_carries_the_options():
 
 
 def test_production_settings_pass_the_deploy_checks():
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "analytics_site.settings",
-        "DATABASE_URL": "postgres://u@127.0.0.1:5432/oltp",
-        "OLAP_DATABASE_URL": "postgres://root@127.0.0.1:4566/dev",
-        "SECRET_KEY": STRONG_KEY,
-        "ALLOWED_HOSTS": "analytics.example.com",
-    }
+    env = production_env(ALLOWED_HOSTS="analytics.example.com")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
