@@ -188,10 +188,12 @@ def make_loader(olap, engine, batch_size):
 
 
 def bulk_load(args, load, engine, catalog, out):
-    from dashboard.sample_orders import first_date, generate, seed_id_range
+    from dashboard.sample_orders import MAX_LINES_PER_ORDER, first_date, generate, seed_id_range
 
     batches = generate(args.seed, args.orders, catalog, args.end, args.days)
-    progress = Progress(expected_lines=args.orders * (min(5, args.items) + 1) // 2, quiet=args.quiet)
+    # Lines per order are uniform from 1 to the most an order can have.
+    most = min(MAX_LINES_PER_ORDER, args.items)
+    progress = Progress(expected_lines=args.orders * (most + 1) // 2, quiet=args.quiet)
     started = time.perf_counter()
     lines = load(batches, replace=seed_id_range(args.seed), on_batch=progress)
     seconds = time.perf_counter() - started

@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -38,3 +40,18 @@ def user_client(client):
     """A test client logged in as an ordinary (non-staff) user."""
     client.force_login(User.objects.create_user("analyst"))
     return client
+
+
+@pytest.fixture
+def olap_unreachable():
+    """Point the OLAP alias at a port nothing listens on: a real refused connection."""
+    olap = connections["olap"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    original = olap.settings_dict["PORT"]
+    olap.close()
+    olap.settings_dict["PORT"] = closed_port
+    yield
+    olap.close()
+    olap.settings_dict["PORT"] = original

@@ -1,7 +1,4 @@
-import socket
-
 import pytest
-from django.db import connections
 
 
 def test_healthz_answers_without_login_or_database(client):
@@ -19,21 +16,6 @@ def test_readyz_reports_each_database(client):
     assert body["status"] == "ok"
     assert set(body["databases"]) == {"default", "olap"}
     assert all(result["ok"] and result["ms"] >= 0 for result in body["databases"].values())
-
-
-@pytest.fixture
-def olap_unreachable():
-    """Point the OLAP alias at a port nothing listens on: a real refused connection."""
-    olap = connections["olap"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    original = olap.settings_dict["PORT"]
-    olap.close()
-    olap.settings_dict["PORT"] = closed_port
-    yield
-    olap.close()
-    olap.settings_dict["PORT"] = original
 
 
 @pytest.mark.django_db(databases=["default", "olap"], transaction=True)

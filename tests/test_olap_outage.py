@@ -11,7 +11,6 @@ from django.contrib.auth.models import User
 from django.db import connections
 
 from tests.orders import insert_orders, lock_held_by_another_client
-from tests.test_health import olap_unreachable  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap"], transaction=True)
 
@@ -19,7 +18,7 @@ API = "/api/rankings/"
 CSV = "/api/rankings/items_by_turnover.csv"
 
 
-def test_api_and_csv_answer_503_quickly_when_the_olap_database_is_down(user_client, olap_unreachable):  # noqa: F811
+def test_api_and_csv_answer_503_quickly_when_the_olap_database_is_down(user_client, olap_unreachable):
     for url in (API, CSV):
         started = time.monotonic()
         response = user_client.get(url)
@@ -28,7 +27,7 @@ def test_api_and_csv_answer_503_quickly_when_the_olap_database_is_down(user_clie
         assert response.json() == {"error": "The analytics database is unavailable; try again in a moment."}
 
 
-def test_page_renders_with_every_chart_in_its_error_state(user_client, olap_unreachable):  # noqa: F811
+def test_page_renders_with_every_chart_in_its_error_state(user_client, olap_unreachable):
     response = user_client.get("/")
     assert response.status_code == 503
     html = response.content.decode()
@@ -37,7 +36,7 @@ def test_page_renders_with_every_chart_in_its_error_state(user_client, olap_unre
     assert '<script id="rankings-data" type="application/json">null</script>' in html
 
 
-def test_login_and_admin_keep_working(client, olap_unreachable):  # noqa: F811
+def test_login_and_admin_keep_working(client, olap_unreachable):
     User.objects.create_superuser("boss", password="a long test password")
     response = client.post("/accounts/login/", {"username": "boss", "password": "a long test password"})
     assert response.status_code == 302

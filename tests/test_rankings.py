@@ -2,50 +2,19 @@
 
 import datetime
 import random
-from collections import defaultdict
 from decimal import Decimal
-from fractions import Fraction
 
 import pytest
 
 from dashboard.models import Item
 from dashboard.rankings import all_rankings
 from tests.orders import insert_orders
+from tests.reference import avg_qty, expected, total_qty, turnover
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap"])
 
 DAY = datetime.date(2026, 3, 1)
 STATES = ["CA", "TX", "NY", "FL", "WA", "OR", "NV"]
-
-
-def expected(rows, key, value):
-    """Top 5 (key, value) by value desc then key asc, computed row by row in Python."""
-    groups = defaultdict(list)
-    for row in rows:
-        group = {"state": row[5], "itemid": row[1]}[key]
-        if group is not None:
-            groups[group].append(row)
-    values = {}
-    for group, members in groups.items():
-        result = value(members)
-        if result is not None:
-            values[group] = result
-    return sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))[:5]
-
-
-def turnover(rows):
-    known = [row[2] * row[3] for row in rows if row[2] is not None and row[3] is not None]
-    return sum(known, Decimal(0)) if known else None
-
-
-def total_qty(rows):
-    known = [row[2] for row in rows if row[2] is not None]
-    return sum(known) if known else None
-
-
-def avg_qty(rows):
-    known = [row[2] for row in rows if row[2] is not None]
-    return Fraction(sum(known), len(known)) if known else None
 
 
 def by_name(rankings):

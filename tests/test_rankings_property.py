@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dashboard.rankings import RAW, ROLLUPS, OrderFilters, all_rankings
 from tests.orders import insert_orders
-from tests.test_rankings import avg_qty, expected, total_qty, turnover
+from tests.reference import avg_qty, expected, total_qty, turnover
 
 FIRST_DAY = datetime.date(2026, 1, 1)
 DAYS = st.dates(min_value=FIRST_DAY, max_value=FIRST_DAY + datetime.timedelta(days=20))

@@ -1,66 +1,14 @@
 """On PostgreSQL the rollups are tables kept current by triggers on `orders`: after any
 write they must hold exactly what a from-scratch aggregation of the orders gives."""
 
-import datetime
-from collections import defaultdict
-from decimal import Decimal
-
 import numpy as np
 import pytest
 from django.db import connections
 
 from dashboard.olap.loading import OrderLines, load_postgresql
 from dashboard.olap.schema import ROLLUPS
-from tests.orders import all_orders, insert_orders
-
-D1, D2, D3 = datetime.date(2026, 4, 1), datetime.date(2026, 4, 2), datetime.date(2026, 4, 3)
-ROWS = [
-    (1, 1, 2, Decimal("10.50"), D1, "CA"),
-    (1, 2, 1, Decimal("3.25"), D1, "CA"),
-    (2, 1, None, Decimal("9.99"), D1, "TX"),  # unknown qty
-    (3, 3, 4, None, D2, "TX"),  # unknown price
-    (4, 2, 5, Decimal("1.00"), None, "NY"),  # unknown date: only in all-time rollups
-    (5, 1, 1, Decimal("2.00"), D3, None),  # unknown state: only in item rollups
-    (6, 3, 7, Decimal("123456789012.34"), D3, "CA"),
-]
-
-
-def expected_rollup(rollup, rows):
-    """The rollup computed row by row in Python: {key tuple: measures}."""
-    columns = {"orderid": 0, "itemid": 1, "qty": 2, "price": 3, "dt": 4, "state": 5}
-    groups = defaultdict(lambda: [0, 0, 0, Decimal(0), 0])
-    for row in rows:
-        key = tuple(row[columns[name]] for name in rollup.keys)
-        if None in key:
-            continue
-        qty, price = row[2], row[3]
-        measures = groups[key]
-        measures[0] += 1
-        if qty is not None:
-            measures[1] += qty
-            measures[2] += 1
-            if price is not None:
-                measures[3] += qty * price
-                measures[4] += 1
-    return {key: tuple(values) for key, values in groups.items()}
-
-
-def stored_rollup(rollup):
-    keys = len(rollup.keys)
-    with connections["olap"].cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {rollup.name}")
-        rows = cursor.fetchall()
-    # After deletes a group can be left with nothing in it: all its measures must be zero.
-    empty = [row for row in rows if row[keys] == 0]
-    assert all(set(row[keys:]) == {0} for row in empty), empty
-    return {row[:keys]: row[keys:] for row in rows if row[keys] != 0}
-
-
-def assert_rollups_match_orders():
-    rows = all_orders()
-    for rollup in ROLLUPS:
-        assert stored_rollup(rollup) == expected_rollup(rollup, rows), rollup.name
-
+from tests.orders import insert_orders
+from tests.rollups import D2, ROWS, assert_rollups_match_orders, stored_rollup
 
 pytestmark = pytest.mark.django_db(databases=["olap"])
 

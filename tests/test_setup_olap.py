@@ -6,7 +6,7 @@ from django.db import connections
 
 from dashboard.olap.schema import CREATE_ORDERS, ROLLUPS, risingwave_statements
 from tests.orders import insert_orders
-from tests.test_rollups import ROWS, assert_rollups_match_orders
+from tests.rollups import ROWS, assert_rollups_match_orders
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap"])
 
