@@ -11,6 +11,8 @@ MODEL_DATABASES = {
     "dashboard.itemday": OLAP,
     "dashboard.statetotal": OLAP,
     "dashboard.itemtotal": OLAP,
+    "dashboard.stateitemday": OLAP,
+    "dashboard.stateitemtotal": OLAP,
 }
 
 

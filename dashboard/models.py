@@ -55,6 +55,7 @@ class StateDay(RollupMeasures):
     pk = models.CompositePrimaryKey("dt", "state")
     dt = models.DateField()
     state = models.CharField(max_length=2)
+    orders = models.BigIntegerField()  # orders with lines in this state on this day
 
     class Meta:
         managed = False
@@ -71,8 +72,22 @@ class ItemDay(RollupMeasures):
         db_table = "orders_item_day"
 
 
+class StateItemDay(RollupMeasures):
+    # On PostgreSQL a log of deltas: a key can have several rows, so this is only ever read
+    # summed (values().annotate()), never as instances.
+    pk = models.CompositePrimaryKey("state", "dt", "itemid")
+    state = models.CharField(max_length=2)
+    dt = models.DateField()
+    itemid = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "orders_state_item_day"
+
+
 class StateTotal(RollupMeasures):
     state = models.CharField(max_length=2, primary_key=True)
+    orders = models.BigIntegerField()
 
     class Meta:
         managed = False
@@ -85,3 +100,13 @@ class ItemTotal(RollupMeasures):
     class Meta:
         managed = False
         db_table = "orders_item_total"
+
+
+class StateItemTotal(RollupMeasures):
+    pk = models.CompositePrimaryKey("state", "itemid")
+    state = models.CharField(max_length=2)
+    itemid = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "orders_state_item_total"

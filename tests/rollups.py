@@ -22,9 +22,12 @@ ROWS = [
 
 
 def stored_rollup(rollup):
+    """{key tuple: measures}, summed per key: a delta log holds several rows per key."""
     keys = len(rollup.keys)
+    key_list = ", ".join(rollup.keys)
+    sums = ", ".join(f"SUM({measure})" for measure in rollup.measures)
     with connections["olap"].cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {rollup.name}")
+        cursor.execute(f"SELECT {key_list}, {sums} FROM {rollup.name} GROUP BY {key_list}")
         rows = cursor.fetchall()
     # After deletes a group can be left with nothing in it: all its measures must be zero.
     empty = [row for row in rows if row[keys] == 0]

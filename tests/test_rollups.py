@@ -1,14 +1,19 @@
 """On PostgreSQL the rollups are tables kept current by triggers on `orders`: after any
 write they must hold exactly what a from-scratch aggregation of the orders gives."""
 
+from dataclasses import replace
+from decimal import Decimal
+from itertools import pairwise
+
 import numpy as np
 import pytest
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from dashboard.olap.loading import OrderLines, load_postgresql
-from dashboard.olap.schema import ROLLUPS
+from dashboard.olap.schema import ROLLUPS, STATE_DAY, STATE_TOTAL
+from dashboard.sample_orders import generate, make_catalog, seed_id_range
 from tests.orders import insert_orders
-from tests.rollups import D2, ROWS, assert_rollups_match_orders, stored_rollup
+from tests.rollups import D1, D2, D3, ROWS, assert_rollups_match_orders, stored_rollup
 
 pytestmark = pytest.mark.django_db(databases=["olap"])
 
@@ -63,3 +68,66 @@ def test_a_bulk_copy_is_rolled_up_too():
     )
     load_postgresql(connections["olap"], [lines])
     assert_rollups_match_orders()
+
+
+def test_orders_are_counted_once_per_state_and_day():
+    # Order 10 has lines on two days in CA, added and removed over several statements.
+    insert_orders([(10, 1, 1, Decimal("1.00"), D1, "CA")])
+    insert_orders([(10, 2, 1, Decimal("1.00"), D1, "CA"), (10, 3, 1, Decimal("1.00"), D2, "CA")])
+    assert stored_rollup(STATE_DAY)[(D1, "CA")][-1] == 1
+    assert stored_rollup(STATE_TOTAL)[("CA",)][-1] == 2
+    assert_rollups_match_orders()
+    execute("DELETE FROM orders WHERE orderid = 10 AND itemid = 1")
+    assert stored_rollup(STATE_DAY)[(D1, "CA")][-1] == 1
+    execute("UPDATE orders SET dt = %s WHERE orderid = 10 AND itemid = 2", [D2])
+    assert (D1, "CA") not in stored_rollup(STATE_DAY)
+    assert stored_rollup(STATE_TOTAL)[("CA",)][-1] == 1
+    assert_rollups_match_orders()
+
+
+def sample_batches(seed, orders, chunks):
+    """Generated order lines of `seed`, split into `chunks` batches at order boundaries."""
+    batches = list(generate(seed, orders, make_catalog(40), D3, 5))
+    lines = OrderLines(
+        *(np.concatenate(column) for column in zip(*(vars(b).values() for b in batches), strict=True))
+    )
+    bounds = np.searchsorted(lines.orderid, np.linspace(lines.orderid[0], lines.orderid[-1] + 1, chunks + 1))
+    return [OrderLines(*(column[a:b] for column in vars(lines).values())) for a, b in pairwise(bounds)]
+
+
+def test_a_load_that_replaces_a_range_adds_its_own_sums_instead_of_the_triggers():
+    insert_orders(ROWS)
+    seed = 3
+    load_postgresql(connections["olap"], sample_batches(seed, 300, 4), replace=seed_id_range(seed))
+    assert_rollups_match_orders()
+    # The same seed again, smaller: its old lines leave through the triggers, the new arrive.
+    statements = []
+    with connections["olap"].execute_wrapper(
+        lambda execute, sql, *rest: statements.append(sql) or execute(sql, *rest)
+    ):
+        load_postgresql(connections["olap"], sample_batches(seed, 120, 3), replace=seed_id_range(seed))
+    assert_rollups_match_orders()
+    assert any("set_config" in sql for sql in statements)
+    # The triggers serve the next writer in the same transaction again.
+    insert_orders([(7, 1, 1, Decimal("5.00"), D1, "WA")])
+    assert_rollups_match_orders()
+
+
+@pytest.mark.parametrize(
+    ("batches", "message"),
+    [
+        (lambda lines: [lines[1], lines[0]], "ascending order ids"),
+        (lambda lines: [lines[0], lines[0]], "ascending order ids"),
+        (
+            lambda lines: [*lines, replace(lines[0], orderid=lines[0].orderid - seed_id_range(3)[0])],
+            "range",
+        ),
+    ],
+    ids=["out of order", "an order in two batches", "outside the range"],
+)
+def test_a_load_summing_its_own_deltas_refuses_batches_it_could_miscount(batches, message):
+    seed = 3
+    with pytest.raises(DatabaseError, match=message):
+        load_postgresql(
+            connections["olap"], batches(sample_batches(seed, 50, 2)), replace=seed_id_range(seed)
+        )

@@ -4,14 +4,23 @@ from django.core.cache import caches
 from django.db import router
 
 from dashboard.dbrouter import OlapOltpRouter
-from dashboard.models import Item, ItemDay, ItemTotal, Order, StateDay, StateTotal
+from dashboard.models import (
+    Item,
+    ItemDay,
+    ItemTotal,
+    Order,
+    StateDay,
+    StateItemDay,
+    StateItemTotal,
+    StateTotal,
+)
 from dashboard.olap.schema import ROLLUPS
 from dashboard.readonly import ReadOnlyModelError
 
 ROUTER = OlapOltpRouter()
 
 
-OLAP_MODELS = [Order, StateDay, ItemDay, StateTotal, ItemTotal]
+OLAP_MODELS = [Order, StateDay, ItemDay, StateItemDay, StateTotal, ItemTotal, StateItemTotal]
 
 
 @pytest.mark.parametrize("model", OLAP_MODELS)

@@ -18,10 +18,22 @@ from decimal import Decimal
 import numpy as np
 from django.db import transaction
 
+from dashboard.olap.binary_copy import (
+    CHAR2,
+    COPY_HEADER,
+    COPY_TRAILER,
+    DATE,
+    INT4,
+    INT8,
+    ChunkReader,
+    encode_rows,
+    money,
+    money_limit,
+)
+from dashboard.olap.loader_rollups import LoadRollups, skip_triggers, write_deltas
 from dashboard.olap.schema import ORDER_COLUMNS
 
-PG_EPOCH = np.datetime64("2000-01-01", "D")
-MAX_PRICE_CENTS = 10**14  # $1 trillion: three base-10000 digits before the point
+MAX_PRICE_CENTS = money_limit(money(3))  # $1 trillion
 COPY_SQL = f"COPY orders ({', '.join(ORDER_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
 DELETE_RANGE_SQL = "DELETE FROM orders WHERE orderid >= %s AND orderid < %s"
 FLUSH_SQL = "FLUSH"
@@ -46,33 +58,8 @@ class OrderLines:
 
 # --- PostgreSQL: binary COPY ------------------------------------------------------------
 
-COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
-
-# One tuple of the COPY binary format with every field at a fixed width: a field count,
-# then a byte length and big-endian value per column. NUMERIC is sent as four base-10000
-# digits (three before the point, one after); PostgreSQL strips the leading zeros.
-_TUPLE = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("orderid_len", ">i4"),
-        ("orderid", ">i8"),
-        ("itemid_len", ">i4"),
-        ("itemid", ">i4"),
-        ("qty_len", ">i4"),
-        ("qty", ">i4"),
-        ("price_len", ">i4"),
-        ("price_ndigits", ">i2"),
-        ("price_weight", ">i2"),
-        ("price_sign", ">u2"),
-        ("price_dscale", ">i2"),
-        ("price_digits", ">i2", (4,)),
-        ("dt_len", ">i4"),
-        ("dt", ">i4"),
-        ("state_len", ">i4"),
-        ("state", "S2"),
-    ]
-)
+PRICE = money(3)  # three base-10000 digits before the point: up to $1 trillion
+_ORDER_KINDS = (INT8, INT4, INT4, PRICE, DATE, CHAR2)
 
 
 def copy_tuples(lines):
@@ -80,41 +67,8 @@ def copy_tuples(lines):
     cents = lines.price_cents
     if len(lines) and (cents.min() < 0 or cents.max() >= MAX_PRICE_CENTS):
         raise ValueError(f"prices must be from 0 to {MAX_PRICE_CENTS - 1} cents")
-    out = np.empty(len(lines), dtype=_TUPLE)
-    out["fields"] = len(ORDER_COLUMNS)
-    out["orderid_len"], out["orderid"] = 8, lines.orderid
-    out["itemid_len"], out["itemid"] = 4, lines.itemid
-    out["qty_len"], out["qty"] = 4, lines.qty
-    out["price_len"] = 8 + 2 * 4
-    out["price_ndigits"], out["price_weight"], out["price_sign"], out["price_dscale"] = 4, 2, 0, 2
-    whole, fraction = np.divmod(cents, 100)
-    digits = out["price_digits"]
-    digits[:, 0] = whole // 10**8
-    digits[:, 1] = whole // 10**4 % 10**4
-    digits[:, 2] = whole % 10**4
-    digits[:, 3] = fraction * 100  # .07 is the base-10000 digit 0700
-    out["dt_len"], out["dt"] = 4, (lines.dt - PG_EPOCH).astype(np.int32)
-    out["state_len"], out["state"] = 2, lines.state
-    return out.tobytes()
-
-
-class ChunkReader:
-    """A file-like object over an iterator of bytes, for psycopg2's copy_expert."""
-
-    def __init__(self, chunks):
-        self._chunks = iter(chunks)
-        self._buffer = memoryview(b"")
-
-    def read(self, size=-1):
-        while not self._buffer:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return b""
-            self._buffer = memoryview(chunk)
-        if size is None or size < 0:
-            size = len(self._buffer)
-        piece, self._buffer = self._buffer[:size], self._buffer[size:]
-        return bytes(piece)
+    columns = (lines.orderid, lines.itemid, lines.qty, cents, lines.dt, lines.state)
+    return encode_rows(_ORDER_KINDS, columns)
 
 
 @contextmanager
@@ -131,14 +85,21 @@ def _driver_prints_suppressed():
 
 def load_postgresql(connection, batches, replace=None, on_batch=None):
     """Load `batches` in one transaction, first deleting the order ids in the half-open range
-    `replace` if given. Returns the number of lines loaded."""
+    `replace` if given. Returns the number of lines loaded.
+
+    A load that replaces a range sums its own rollup deltas (dashboard/olap/loader_rollups.py)
+    instead of leaving them to the triggers; an append leaves them to the triggers."""
     loaded = 0
+    rollups = LoadRollups(replace) if replace else None
 
     def stream():
         nonlocal loaded
         yield COPY_HEADER
         for lines in batches:
-            yield copy_tuples(lines)
+            tuples = copy_tuples(lines)
+            if rollups:
+                rollups.add(lines)
+            yield tuples
             loaded += len(lines)
             if on_batch:
                 on_batch(loaded)
@@ -146,11 +107,17 @@ def load_postgresql(connection, batches, replace=None, on_batch=None):
 
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if replace:
+            # The triggers take the deleted lines out of the rollups.
             cursor.execute(DELETE_RANGE_SQL, list(replace))
+            skip_triggers(cursor, True)
         # copy_expert reaches the driver's cursor directly; wrap its errors as Django's
         # own, like every other query, so callers catch one kind of DatabaseError.
         with connection.wrap_database_errors, _driver_prints_suppressed():
             cursor.copy_expert(COPY_SQL, ChunkReader(stream()), 1 << 20)
+        if rollups:
+            # Off again before anything else this transaction (or an enclosing one) writes.
+            skip_triggers(cursor, False)
+            write_deltas(connection, cursor, rollups)
     return loaded
 
 

@@ -34,36 +34,70 @@ CREATE TABLE IF NOT EXISTS orders (
 
 KEY_TYPES = {"state": "VARCHAR", "itemid": "INT", "dt": "DATE"}
 MEASURES = ("lines", "qty_sum", "qty_lines", "turnover", "turnover_lines")
+ORDERS = "orders"
 
 
 @dataclass(frozen=True)
 class Rollup:
     name: str
-    keys: tuple  # the primary key, dt first on day grain so date ranges are index scans
+    keys: tuple  # dt before the other keys on day grain, so date ranges are index scans
+    # Also "orders": how many orders have lines in each (state, day). An order is one
+    # checkout, in one state on one day, so summed over days and states it counts orders.
+    counts_orders: bool = False
+    # On PostgreSQL, a log of deltas with no key, summed when read: a bulk load appends its
+    # rows sorted by (state, dt), so a BRIN index finds a state's days; upserting millions of
+    # keyed rows would cost a 10M-line load a minute. RisingWave keeps it as a plain view.
+    delta_log: bool = False
 
     @property
     def day_grain(self):
         return "dt" in self.keys
 
+    @property
+    def range_keys(self):
+        """The keys up to dt: what a date range (and a state) is looked up by."""
+        return self.keys[: self.keys.index("dt") + 1]
 
-STATE_DAY = Rollup("orders_state_day", ("dt", "state"))
+    @property
+    def measures(self):
+        return MEASURES + ((ORDERS,) if self.counts_orders else ())
+
+
+STATE_DAY = Rollup("orders_state_day", ("dt", "state"), counts_orders=True)
 ITEM_DAY = Rollup("orders_item_day", ("dt", "itemid"))
-STATE_TOTAL = Rollup("orders_state_total", ("state",))
+STATE_ITEM_DAY = Rollup("orders_state_item_day", ("state", "dt", "itemid"), delta_log=True)
+STATE_TOTAL = Rollup("orders_state_total", ("state",), counts_orders=True)
 ITEM_TOTAL = Rollup("orders_item_total", ("itemid",))
-ROLLUPS = (STATE_DAY, ITEM_DAY, STATE_TOTAL, ITEM_TOTAL)
+STATE_ITEM_TOTAL = Rollup("orders_state_item_total", ("state", "itemid"))
+ROLLUPS = (STATE_DAY, ITEM_DAY, STATE_ITEM_DAY, STATE_TOTAL, ITEM_TOTAL, STATE_ITEM_TOTAL)
+
+# A bulk loader that computes the deltas of its own rows sets this for its transaction, so
+# the triggers skip its COPY (dashboard/olap/loader_rollups.py); every other writer leaves it.
+LOADER_WRITES_ROLLUPS = "dashboard.loader_writes_rollups"
 
 
 def _not_null(keys):
     return " AND ".join(f"{key} IS NOT NULL" for key in keys)
 
 
+_LINE_MEASURES = (
+    "COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines, "
+    "SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines"
+)
+
+
 def _aggregate_orders(rollup):
     """The rollup computed from scratch over `orders`."""
     keys = ", ".join(rollup.keys)
+    if not rollup.counts_orders:
+        return f"SELECT {keys}, {_LINE_MEASURES} FROM orders WHERE {_not_null(rollup.keys)} GROUP BY {keys}"
+    # First one group per order and day, then the rollup's groups: each inner group is one
+    # order counted once.
+    per_order = ", ".join(dict.fromkeys((*rollup.keys, "dt", "orderid")))
+    sums = ", ".join(f"SUM({measure}) AS {measure}" for measure in MEASURES)
     return (
-        f"SELECT {keys}, COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines, "
-        f"SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines "
-        f"FROM orders WHERE {_not_null(rollup.keys)} GROUP BY {keys}"
+        f"SELECT {keys}, {sums}, COUNT(*) AS {ORDERS} FROM (SELECT {per_order}, {_LINE_MEASURES} "
+        f"FROM orders WHERE {_not_null(rollup.keys)} GROUP BY {per_order}) AS per_order GROUP BY {keys}"
     )
 
 
@@ -76,35 +110,48 @@ def risingwave_statements():
         view = f"CREATE MATERIALIZED VIEW IF NOT EXISTS {rollup.name} AS {_aggregate_orders(rollup)}"
         statements.append(view)
         if rollup.day_grain:
-            statements.append(f"CREATE INDEX IF NOT EXISTS {rollup.name}_dt ON {rollup.name} (dt)")
+            keys = ", ".join(rollup.range_keys)
+            statements.append(f"CREATE INDEX IF NOT EXISTS {rollup.name}_range ON {rollup.name} ({keys})")
     return statements
 
 
 # --- PostgreSQL ------------------------------------------------------------------------
 
 
-def create_rollup_table(rollup):
+def create_rollup_statements(rollup):
     keys = ", ".join(f"{key} {KEY_TYPES[key]} NOT NULL" for key in rollup.keys)
-    return (
-        f"CREATE TABLE IF NOT EXISTS {rollup.name} ({keys}, lines BIGINT NOT NULL, "
-        f"qty_sum BIGINT NOT NULL, qty_lines BIGINT NOT NULL, turnover NUMERIC NOT NULL, "
-        f"turnover_lines BIGINT NOT NULL, PRIMARY KEY ({', '.join(rollup.keys)}))"
+    counts = f", {ORDERS} BIGINT NOT NULL" if rollup.counts_orders else ""
+    columns = (
+        f"{keys}, lines BIGINT NOT NULL, qty_sum BIGINT NOT NULL, qty_lines BIGINT NOT NULL, "
+        f"turnover NUMERIC NOT NULL, turnover_lines BIGINT NOT NULL{counts}"
     )
+    if not rollup.delta_log:
+        key = ", ".join(rollup.keys)
+        return [f"CREATE TABLE IF NOT EXISTS {rollup.name} ({columns}, PRIMARY KEY ({key}))"]
+    return [
+        f"CREATE TABLE IF NOT EXISTS {rollup.name} ({columns})",
+        f"CREATE INDEX IF NOT EXISTS {rollup.name}_range ON {rollup.name} "
+        f"USING brin ({', '.join(rollup.range_keys)})",
+    ]
 
 
 def fill_rollup(rollup):
     """Recompute a (truncated) rollup table from `orders`."""
+    counts = f", {ORDERS}" if rollup.counts_orders else ""
     return (
-        f"INSERT INTO {rollup.name} ({', '.join(rollup.keys + MEASURES)}) "
+        f"INSERT INTO {rollup.name} ({', '.join(rollup.keys + rollup.measures)}) "
         f"SELECT {', '.join(rollup.keys)}, lines, COALESCE(qty_sum, 0), qty_lines, "
-        f"COALESCE(turnover, 0), turnover_lines FROM ({_aggregate_orders(rollup)}) AS fresh"
+        f"COALESCE(turnover, 0), turnover_lines{counts} FROM ({_aggregate_orders(rollup)}) AS fresh "
+        f"ORDER BY {', '.join(rollup.keys)}"
     )
 
 
 # The rows a statement changed, signed +1 (added) or -1 (removed), with each line's qty and
-# turnover computed once here: NUMERIC arithmetic is what a bulk load's trigger spends on.
-_ADDED = "SELECT state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows"
-_REMOVED = "SELECT state, itemid, dt, -1 AS sign, -qty AS qty, -(qty * price) AS turnover FROM old_rows"
+# turnover computed once here: NUMERIC arithmetic is what a big statement's trigger spends on.
+_ADDED = "SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows"
+_REMOVED = (
+    "SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -(qty * price) AS turnover FROM old_rows"
+)
 _DELTAS = {"insert": _ADDED, "delete": _REMOVED, "update": f"{_ADDED} UNION ALL {_REMOVED}"}
 _TRANSITION_TABLES = {
     "insert": "REFERENCING NEW TABLE AS new_rows",
@@ -117,17 +164,36 @@ _SIGNED_MEASURES = (
     "COALESCE(SUM(turnover), 0) AS turnover, "
     "SUM(CASE WHEN turnover IS NOT NULL THEN sign ELSE 0 END) AS turnover_lines"
 )
-_SUMMED_MEASURES = ", ".join(f"SUM({measure}) AS {measure}" for measure in MEASURES)
+_SUMMED = ", ".join(f"SUM({measure}) AS {measure}" for measure in MEASURES)
+_SUMMED_WITH_ORDERS = f"{_SUMMED}, SUM({ORDERS}) AS {ORDERS}"
+
+# How many orders enter (+1) or leave (-1) each (state, day): an order is in a day's group
+# while it has a line there. `lines` counts its lines there now (the trigger runs after the
+# statement), `change` what the statement added minus what it removed, so before the
+# statement it had lines - change. One probe of the primary key per order touched.
+_ORDER_COUNTS = (
+    "order_days AS (SELECT orderid, state, dt, SUM(sign) AS change FROM delta "
+    "WHERE state IS NOT NULL GROUP BY orderid, state, dt), "
+    "order_counts AS (SELECT d.state, d.dt, "
+    "SUM((now.lines > 0)::int - (now.lines - d.change > 0)::int) AS orders FROM order_days AS d "
+    "CROSS JOIN LATERAL (SELECT COUNT(*) AS lines FROM orders AS o WHERE o.orderid = d.orderid "
+    "AND o.state = d.state AND o.dt IS NOT DISTINCT FROM d.dt) AS now GROUP BY d.state, d.dt)"
+)
 
 
-def _upsert(rollup, source):
-    columns = ", ".join(rollup.keys + MEASURES)
-    additions = ", ".join(f"{measure} = r.{measure} + EXCLUDED.{measure}" for measure in MEASURES)
+def upsert(rollup, source):
+    columns = ", ".join(rollup.keys + rollup.measures)
+    additions = ", ".join(f"{measure} = r.{measure} + EXCLUDED.{measure}" for measure in rollup.measures)
     # Key order makes concurrent writers lock rollup rows in the same order (no deadlocks).
     return (
         f"INSERT INTO {rollup.name} AS r ({columns}) {source} ORDER BY {', '.join(rollup.keys)} "
         f"ON CONFLICT ({', '.join(rollup.keys)}) DO UPDATE SET {additions}"
     )
+
+
+def _append(rollup, source):
+    columns = ", ".join(rollup.keys + rollup.measures)
+    return f"INSERT INTO {rollup.name} ({columns}) {source} ORDER BY {', '.join(rollup.keys)}"
 
 
 # Writers of `orders` need no rights on the rollups: the trigger functions run as their owner
@@ -136,26 +202,34 @@ _RUN_AS_OWNER = "SECURITY DEFINER SET search_path FROM CURRENT"
 
 
 def _maintain_function(event):
-    # One pass over the changed rows builds both day-grain deltas (GROUPING SETS); the
-    # all-time rollups are summed from those, which are far smaller. The function's own
-    # work_mem keeps those hash aggregations of a bulk load in memory.
-    measures = ", ".join(MEASURES)
+    # One aggregation of the changed rows at the finest grain, (state, item, day); every
+    # rollup is summed from that, which is never larger. The function's own work_mem keeps
+    # those hash aggregations of a big statement in memory.
+    def sums(keys, source="fine", summed=_SUMMED):
+        return f"SELECT {keys}, {summed} FROM {source} WHERE {_not_null(keys.split(', '))} GROUP BY {keys}"
+
+    writes = [
+        _append(STATE_ITEM_DAY, sums("state, dt, itemid")),
+        upsert(STATE_DAY, sums("dt, state", "state_days", _SUMMED_WITH_ORDERS)),
+        upsert(ITEM_DAY, sums("dt, itemid")),
+        upsert(STATE_TOTAL, sums("state", "state_days", _SUMMED_WITH_ORDERS)),
+        upsert(ITEM_TOTAL, sums("itemid")),
+        upsert(STATE_ITEM_TOTAL, sums("state, itemid")),
+    ]
     body = (
-        "WITH grouped AS ("
-        f"SELECT state, itemid, dt, GROUPING(state) AS per_item, {_SIGNED_MEASURES} "
-        f"FROM ({_DELTAS[event]}) AS delta GROUP BY GROUPING SETS ((state, dt), (itemid, dt))), "
-        f"state_day AS (SELECT state, dt, {measures} FROM grouped "
-        "WHERE per_item = 0 AND state IS NOT NULL), "
-        f"item_day AS (SELECT itemid, dt, {measures} FROM grouped "
-        "WHERE per_item = 1 AND itemid IS NOT NULL), "
-        f"w1 AS ({_upsert(STATE_DAY, f'SELECT dt, state, {measures} FROM state_day WHERE dt IS NOT NULL')}), "
-        f"w2 AS ({_upsert(ITEM_DAY, f'SELECT dt, itemid, {measures} FROM item_day WHERE dt IS NOT NULL')}), "
-        f"w3 AS ({_upsert(STATE_TOTAL, f'SELECT state, {_SUMMED_MEASURES} FROM state_day GROUP BY state')}) "
-        f"{_upsert(ITEM_TOTAL, f'SELECT itemid, {_SUMMED_MEASURES} FROM item_day GROUP BY itemid')}"
+        f"IF current_setting('{LOADER_WRITES_ROLLUPS}', true) = 'on' THEN RETURN NULL; END IF; "
+        f"WITH delta AS ({_DELTAS[event]}), "
+        f"fine AS (SELECT state, itemid, dt, {_SIGNED_MEASURES} FROM delta GROUP BY state, itemid, dt), "
+        f"{_ORDER_COUNTS}, "
+        f"state_days AS (SELECT s.*, COALESCE(c.orders, 0) AS orders FROM ("
+        f"SELECT state, dt, {_SUMMED} FROM fine WHERE state IS NOT NULL GROUP BY state, dt) AS s "
+        "LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt), "
+        + ", ".join(f"w{number} AS ({write})" for number, write in enumerate(writes[:-1]))
+        + f" {writes[-1]}; RETURN NULL;"
     )
     return (
         f"CREATE OR REPLACE FUNCTION orders_rollups_after_{event}() RETURNS trigger "
-        f"LANGUAGE plpgsql {_RUN_AS_OWNER} SET work_mem = '64MB' AS $$ BEGIN {body}; RETURN NULL; END $$"
+        f"LANGUAGE plpgsql {_RUN_AS_OWNER} SET work_mem = '64MB' AS $$ BEGIN {body} END $$"
     )
 
 
