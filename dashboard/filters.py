@@ -23,6 +23,16 @@ class FilterForm(forms.Form):
         error_messages={"invalid": "must be a date like 2026-01-31"},
     )
 
+    state = forms.RegexField(
+        required=False,
+        regex=r"^[A-Za-z]{2}$",
+        strip=True,
+        error_messages={"invalid": "must be a two-letter state code like CA"},
+    )
+
+    def clean_state(self):
+        return self.cleaned_data["state"].upper() or None
+
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
@@ -41,4 +51,5 @@ def parse_filters(query):
             for message in messages
         ]
         raise InvalidFilters("; ".join(problems))
-    return OrderFilters(start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    data = form.cleaned_data
+    return OrderFilters(start=data["start"], end=data["end"], state=data["state"])

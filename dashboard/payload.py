@@ -14,10 +14,21 @@ def json_value(value, kind):
     raise ValueError(f"unknown value kind {kind!r}")
 
 
-def rankings_payload(rankings, *, generated_at, filters):
+def headline_payload(headline):
+    aov = headline.average_order_value
+    return {
+        "turnover": json_value(headline.turnover, MONEY),
+        "orders": headline.orders,
+        "lines": headline.lines,
+        "average_order_value": None if aov is None else json_value(aov, MONEY),
+    }
+
+
+def rankings_payload(rankings, *, headline, generated_at, filters):
     return {
         "generated_at": generated_at.isoformat(),
         "filters": filters,
+        "headline": headline_payload(headline),
         "rankings": {
             ranking.name: [
                 {"key": entry.key, "label": entry.label, "value": json_value(entry.value, ranking.kind)}

@@ -17,7 +17,15 @@ from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Flo
 from django.db.models.functions import NullIf
 
 from dashboard.catalog import item_label, item_names
-from dashboard.models import ItemDay, ItemTotal, Order, StateDay, StateTotal
+from dashboard.models import (
+    ItemDay,
+    ItemTotal,
+    Order,
+    StateDay,
+    StateItemDay,
+    StateItemTotal,
+    StateTotal,
+)
 from dashboard.us_states import state_name
 
 TOP = 5
@@ -33,13 +41,19 @@ RAW = "raw"
 
 @dataclass(frozen=True)
 class OrderFilters:
-    """Which orders the rankings cover: order dates from start to end, both inclusive."""
+    """Which orders the rankings cover: order dates from start to end, both inclusive, and
+    the orders of one state (a two-letter code) if `state` is set."""
 
     start: date | None = None
     end: date | None = None
+    state: str | None = None
 
     def as_dict(self):
-        return {"start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat()}
+        return {
+            "start": self.start and self.start.isoformat(),
+            "end": self.end and self.end.isoformat(),
+            "state": self.state,
+        }
 
     def date_range(self):
         lookups = {}
@@ -48,6 +62,10 @@ class OrderFilters:
         if self.end:
             lookups["dt__lte"] = self.end
         return lookups
+
+    def lookups(self):
+        """The filters as ORM lookups, for any table with dt and state columns."""
+        return {**self.date_range(), **({"state": self.state} if self.state else {})}
 
 
 @dataclass(frozen=True)
@@ -94,16 +112,20 @@ def rollup_metrics():
 
 def ranking_sources(filters, source):
     """({"state": queryset, "itemid": queryset}, metrics) to rank from."""
-    in_range = filters.date_range()
+    lookups = filters.lookups()
     if source == RAW:
-        orders = Order.objects.filter(**in_range)
+        orders = Order.objects.filter(**lookups)
         return {"state": orders, "itemid": orders}, raw_metrics()
-    if in_range:
-        return {
-            "state": StateDay.objects.filter(**in_range),
-            "itemid": ItemDay.objects.filter(**in_range),
-        }, rollup_metrics()
-    return {"state": StateTotal.objects.all(), "itemid": ItemTotal.objects.all()}, rollup_metrics()
+    # The smallest rollup that has every key the filters and the ranking need.
+    by_state = StateDay if filters.date_range() else StateTotal
+    if filters.date_range():
+        by_item = StateItemDay if filters.state else ItemDay
+    else:
+        by_item = StateItemTotal if filters.state else ItemTotal
+    return {
+        "state": by_state.objects.filter(**lookups),
+        "itemid": by_item.objects.filter(**lookups),
+    }, rollup_metrics()
 
 
 def top_groups(queryset, key, metric, limit=TOP):

@@ -63,3 +63,8 @@ def state_name(code):
     """The state's name, or the code itself when it is not a US state."""
     entry = STATES.get(code)
     return entry[0] if entry else code
+
+
+def state_choices():
+    """[(code, name)] of every state, by name: the state filter's options."""
+    return sorted(((code, name) for code, (name, _) in STATES.items()), key=lambda pair: pair[1])

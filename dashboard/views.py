@@ -10,20 +10,23 @@ from django.views.decorators.http import require_GET
 from dashboard.cache import cached
 from dashboard.export import ranking_csv
 from dashboard.filters import InvalidFilters, parse_filters
+from dashboard.headline import headline
 from dashboard.olap.errors import OlapUnavailable, olap_errors
 from dashboard.payload import rankings_payload
 from dashboard.presets import preset_links
 from dashboard.rankings import RANKING_NAMES, all_rankings, empty_rankings, rankings
+from dashboard.us_states import state_choices
 
 
-def cached_rankings(filters):
-    """(the four rankings, when they were computed) for the filters, from the short cache."""
+def cached_figures(filters):
+    """((the four rankings, the headline), when they were computed) for the filters, from
+    the short cache."""
     source = settings.RANKINGS_SOURCE
-    key = f"rankings:{source}:{filters.start}:{filters.end}"
+    key = f"rankings:{source}:{filters.start}:{filters.end}:{filters.state}"
 
     def compute():
         with olap_errors():
-            return all_rankings(filters, source=source)
+            return all_rankings(filters, source=source), headline(filters, source=source)
 
     return cached(key, compute)
 
@@ -54,9 +57,10 @@ def index(request):
     except InvalidFilters as error:
         return render(request, "dashboard/index.html", {**context, "error": str(error)}, status=400)
     context["presets"] = preset_links(timezone.localdate(), filters)
+    context["states"] = state_choices()
     context["filters"] = filters.as_dict()
     try:
-        four, generated_at = cached_rankings(filters)
+        (four, figures), generated_at = cached_figures(filters)
     except OlapUnavailable as error:
         # Logins, the admin and this page stay up; each chart shows its error state and the
         # page's live refresh recovers by itself once the OLAP side answers again.
@@ -64,8 +68,11 @@ def index(request):
         return render(request, "dashboard/index.html", context, status=error.status)
     context.update(
         rankings=four,
+        headline=figures,
         generated_at=generated_at,
-        payload=rankings_payload(four, generated_at=generated_at, filters=filters.as_dict()),
+        payload=rankings_payload(
+            four, headline=figures, generated_at=generated_at, filters=filters.as_dict()
+        ),
     )
     return render(request, "dashboard/index.html", context)
 
@@ -78,10 +85,10 @@ def api_rankings(request):
     except InvalidFilters as error:
         return JsonResponse({"error": str(error)}, status=400)
     try:
-        four, generated_at = cached_rankings(filters)
+        (four, figures), generated_at = cached_figures(filters)
     except OlapUnavailable as error:
         return JsonResponse({"error": str(error)}, status=error.status)
-    payload = rankings_payload(four, generated_at=generated_at, filters=filters.as_dict())
+    payload = rankings_payload(four, headline=figures, generated_at=generated_at, filters=filters.as_dict())
     return JsonResponse(payload)
 
 
@@ -99,7 +106,8 @@ def api_ranking_csv(request, name):
             (ranking,) = rankings([name], filters, source=settings.RANKINGS_SOURCE)
     except OlapUnavailable as error:
         return JsonResponse({"error": str(error)}, status=error.status)
-    filename = "-".join([name, *(str(day) for day in (filters.start, filters.end) if day)])
+    parts = (filters.state, filters.start, filters.end)
+    filename = "-".join([name, *(str(part) for part in parts if part)])
     response = HttpResponse(ranking_csv(ranking), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response

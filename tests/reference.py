@@ -36,6 +36,20 @@ def avg_qty(rows):
     return Fraction(sum(known), len(known)) if known else None
 
 
+def expected_headline(rows):
+    """Headline over the rows with a known state: turnover to the cent, orders counted once
+    per (order, state, day), lines."""
+    from dashboard.headline import Headline  # the plain result type, nothing computed by it
+
+    with_state = [row for row in rows if row[5] is not None]
+    known = turnover(with_state) or Decimal(0)
+    return Headline(
+        turnover=known.quantize(Decimal("0.01")),
+        orders=len({(row[0], row[5], row[4]) for row in with_state}),
+        lines=len(with_state),
+    )
+
+
 def expected_rollup(rollup, rows):
     """The rollup computed row by row in Python: {key tuple: measures}."""
     columns = {"orderid": 0, "itemid": 1, "qty": 2, "price": 3, "dt": 4, "state": 5}

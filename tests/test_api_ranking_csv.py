@@ -35,7 +35,16 @@ def orders():
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("query", [{}, {"start": "2026-05-06"}, {"start": "2026-05-05", "end": "2026-05-06"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"start": "2026-05-06"},
+        {"start": "2026-05-05", "end": "2026-05-06"},
+        {"state": "CA"},
+        {"state": "TX", "start": "2026-05-06"},
+    ],
+)
 def test_csv_has_the_same_rows_as_the_api(user_client, orders, name, query):
     response = user_client.get(csv_url(name), query)
     assert response.status_code == 200
@@ -55,12 +64,14 @@ def test_money_in_csv_is_exact(user_client, orders):
     assert rows[1] == ["1", "CA", "California", "37037036703703.81"]  # 3 * 12345678901234.57 + 0.10
 
 
-def test_filename_names_the_ranking_and_range(user_client, orders):
+def test_filename_names_the_ranking_state_and_range(user_client, orders):
     response = user_client.get(csv_url("items_by_turnover"), {"start": "2026-05-01", "end": "2026-05-31"})
     assert (
         response["Content-Disposition"]
         == 'attachment; filename="items_by_turnover-2026-05-01-2026-05-31.csv"'
     )
+    in_state = user_client.get(csv_url("items_by_turnover"), {"state": "CA", "start": "2026-05-01"})
+    assert in_state["Content-Disposition"] == 'attachment; filename="items_by_turnover-CA-2026-05-01.csv"'
     plain = user_client.get(csv_url("items_by_turnover"))
     assert plain["Content-Disposition"] == 'attachment; filename="items_by_turnover.csv"'
 

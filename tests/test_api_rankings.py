@@ -38,10 +38,12 @@ def test_response_schema_and_value_types(user_client):
     before = datetime.datetime.now(datetime.UTC)
     body = user_client.get(URL).json()
 
-    assert set(body) == {"generated_at", "filters", "rankings"}
+    assert set(body) == {"generated_at", "filters", "headline", "rankings"}
     generated = datetime.datetime.fromisoformat(body["generated_at"])
     assert generated.tzinfo is not None and generated >= before.replace(microsecond=0)
-    assert body["filters"] == {"start": None, "end": None}
+    assert body["filters"] == {"start": None, "end": None, "state": None}
+    # 3 * 19.99 + 5.10 + 2 * 19.99, by hand; two orders.
+    assert body["headline"] == {"turnover": "105.05", "orders": 2, "lines": 3, "average_order_value": "52.53"}
     assert set(body["rankings"]) == RANKING_NAMES
 
     assert body["rankings"]["states_by_turnover"] == [
@@ -72,6 +74,36 @@ def test_turnover_strings_are_exact_beyond_float_precision(user_client):
 def test_empty_database_gives_empty_lists(user_client):
     body = user_client.get(URL).json()
     assert body["rankings"] == {name: [] for name in RANKING_NAMES}
+    assert body["headline"] == {"turnover": "0.00", "orders": 0, "lines": 0, "average_order_value": None}
+
+
+def test_state_filter_restricts_every_ranking_and_the_headline(user_client):
+    feb = datetime.date(2026, 2, 1)
+    insert_orders(
+        [
+            (1, 1, 2, Decimal("10.00"), DAY, "CA"),
+            (1, 2, 1, Decimal("4.00"), DAY, "CA"),
+            (2, 3, 5, Decimal("1.00"), feb, "CA"),
+            (3, 4, 9, Decimal("100.00"), DAY, "TX"),
+        ]
+    )
+    body = user_client.get(URL, {"state": "ca"}).json()
+    assert body["filters"] == {"start": None, "end": None, "state": "CA"}
+    assert body["rankings"]["states_by_turnover"] == [{"key": "CA", "label": "California", "value": "29.00"}]
+    assert [entry["key"] for entry in body["rankings"]["items_by_turnover"]] == [1, 3, 2]
+    assert body["headline"] == {"turnover": "29.00", "orders": 2, "lines": 3, "average_order_value": "14.50"}
+
+    ranged = user_client.get(URL, {"state": "CA", "start": DAY.isoformat(), "end": DAY.isoformat()}).json()
+    assert [entry["key"] for entry in ranged["rankings"]["items_by_total_qty"]] == [1, 2]
+    assert ranged["headline"] == {
+        "turnover": "24.00",
+        "orders": 1,
+        "lines": 2,
+        "average_order_value": "24.00",
+    }
+
+    nobody = user_client.get(URL, {"state": "WY"}).json()
+    assert nobody["rankings"] == {name: [] for name in RANKING_NAMES}
 
 
 def test_date_range_restricts_every_ranking_and_is_echoed(user_client):
@@ -84,12 +116,12 @@ def test_date_range_restricts_every_ranking_and_is_echoed(user_client):
         ]
     )
     body = user_client.get(URL, {"start": "2026-02-01", "end": "2026-02-28"}).json()
-    assert body["filters"] == {"start": "2026-02-01", "end": "2026-02-28"}
+    assert body["filters"] == {"start": "2026-02-01", "end": "2026-02-28", "state": None}
     assert [entry["key"] for entry in body["rankings"]["states_by_turnover"]] == ["TX", "NY"]
     assert [entry["key"] for entry in body["rankings"]["items_by_total_qty"]] == [3, 2]
 
     only_start = user_client.get(URL, {"start": "2026-03-01"}).json()
-    assert only_start["filters"] == {"start": "2026-03-01", "end": None}
+    assert only_start["filters"] == {"start": "2026-03-01", "end": None, "state": None}
     assert [entry["key"] for entry in only_start["rankings"]["states_by_turnover"]] == ["WA"]
 
 
@@ -99,6 +131,8 @@ def test_date_range_restricts_every_ranking_and_is_echoed(user_client):
         ({"start": "yesterday"}, "start: must be a date like 2026-01-31"),
         ({"end": "2026-02-30"}, "end: must be a date like 2026-01-31"),
         ({"start": "2026-03-02", "end": "2026-03-01"}, "start must be on or before end"),
+        ({"state": "California"}, "state: must be a two-letter state code like CA"),
+        ({"state": "C1"}, "state: must be a two-letter state code like CA"),
         (
             {"start": "x", "end": "y"},
             "start: must be a date like 2026-01-31; end: must be a date like 2026-01-31",

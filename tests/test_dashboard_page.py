@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from tests.orders import insert_orders
 
+DAY = datetime.date(2026, 3, 10)
+
 pytestmark = pytest.mark.django_db(databases=["default", "olap"])
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,11 +108,44 @@ def test_presets_are_links_ending_today_and_the_current_one_is_marked(user_clien
     week_ago = today - datetime.timedelta(days=6)
     html = user_client.get(URL, {"start": week_ago.isoformat(), "end": today.isoformat()}).content.decode()
     week = f"start={week_ago}&amp;end={today}"
-    assert f'<a href="?{week}" data-query="{week}" aria-current="true">Last 7 days</a>' in html
-    assert '<a href="?" data-query="">All time</a>' in html
+    assert (
+        f'<a href="?{week}" data-start="{week_ago}" data-end="{today}" aria-current="true">Last 7 days</a>'
+        in html
+    )
+    assert '<a href="?" data-start="" data-end="">All time</a>' in html
     assert f'href="/api/rankings/states_by_turnover.csv?start={week_ago}&amp;end={today}"' in html
 
 
 def test_pages_carry_a_content_security_policy(user_client):
     policy = user_client.get(URL)["Content-Security-Policy"]
     assert policy.startswith("default-src 'self'; script-src 'self'")
+
+
+def test_a_state_filter_shows_in_the_form_the_scope_and_a_chip_and_presets_keep_it(user_client):
+    today = timezone.localdate()
+    week_ago = today - datetime.timedelta(days=6)
+    html = user_client.get(URL, {"state": "OR"}).content.decode()
+    assert '<option value="OR" selected>Oregon</option>' in html
+    assert "All orders in Oregon</p>" in html
+    assert '<a class="chip" id="clear-state" href="?">State: <span>Oregon</span>' in html
+    assert f'<a href="?start={week_ago}&amp;end={today}&amp;state=OR" data-start="{week_ago}"' in html
+    assert 'href="/api/rankings/states_by_turnover.csv?state=OR"' in html
+    unfiltered = user_client.get(URL).content.decode()
+    assert 'id="clear-state" href="?" hidden>' in unfiltered
+
+
+def test_headline_figures_and_state_links_are_on_the_page(user_client):
+    insert_orders(
+        [
+            (1, 1, 3, Decimal("2.50"), DAY, "NV"),
+            (1, 2, 1, Decimal("1000.00"), DAY, "NV"),
+            (2, 1, 1, Decimal("0.75"), DAY, "UT"),
+        ]
+    )
+    html = user_client.get(URL, {"start": DAY.isoformat()}).content.decode()
+    # 3 * 2.50 + 1000.00 + 0.75 = 1008.25 over 2 orders, by hand.
+    assert '<dd data-figure="turnover" data-kind="money">$1,008.25</dd>' in html
+    assert '<dd data-figure="orders" data-kind="count">2</dd>' in html
+    assert '<dd data-figure="lines" data-kind="count">3</dd>' in html
+    assert '<dd data-figure="average_order_value" data-kind="money">$504.13</dd>' in html
+    assert f'<a href="?start={DAY}&amp;state=NV" data-state="NV">Nevada</a>' in html

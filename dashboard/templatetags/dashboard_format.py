@@ -1,6 +1,7 @@
 from django import template
 
 from dashboard.rankings import AVERAGE, COUNT, MONEY
+from dashboard.us_states import state_name
 
 register = template.Library()
 
@@ -15,3 +16,23 @@ def ranking_value(value, kind):
     if kind == COUNT:
         return f"{value:,}"
     raise ValueError(f"unknown value kind {kind!r}")
+
+
+@register.filter
+def state_label(code):
+    return state_name(code) if code else ""
+
+
+@register.filter
+def with_state(query, state):
+    """The query string with the state filter set to `state`: a state's drill-down link."""
+    changed = query.copy()
+    changed["state"] = state
+    return changed.urlencode()
+
+
+@register.filter
+def without_state(query):
+    changed = query.copy()
+    changed.pop("state", None)
+    return changed.urlencode()

@@ -6,7 +6,8 @@
 
 (function () {
   const MAX_BACKOFF_MS = 5 * 60 * 1000;
-  const FILTER_NAMES = ["start", "end"];
+  const FILTER_NAMES = ["start", "end", "state"];
+  const STATES_RANKING = "states_by_turnover";
   const COLOURS = {
     states_by_turnover: "#2563eb",
     items_by_avg_qty: "#059669",
@@ -81,6 +82,7 @@
           // Bar lengths only need to be close; exact figures are in the tooltip and table.
           data: entries.map((entry) => Number(entry.value)),
           exact: entries.map((entry) => entry.value),
+          keys: entries.map((entry) => entry.key),
           backgroundColor: COLOURS[name],
         },
       ],
@@ -99,6 +101,7 @@
           indexAxis: "y",
           maintainAspectRatio: false,
           animation: false,
+          ...(name === STATES_RANKING ? drillDown : {}),
           plugins: {
             legend: { display: false },
             tooltip: {
@@ -123,6 +126,17 @@
     );
   }
 
+  // Clicking a state's bar filters the whole dashboard to that state.
+  const drillDown = {
+    onClick: (event, elements, chart) => {
+      if (!elements.length) return;
+      navigate(withParams({ state: chart.data.datasets[0].keys[elements[0].index] }));
+    },
+    onHover: (event, elements) => {
+      event.native.target.style.cursor = elements.length ? "pointer" : "default";
+    },
+  };
+
   function fillTable(card, entries) {
     const format = FORMATS[card.dataset.kind];
     const body = card.querySelector("table.data tbody");
@@ -133,7 +147,9 @@
         rank.textContent = String(index + 1);
         const label = document.createElement("th");
         label.scope = "row";
-        label.textContent = entry.label;
+        // A state's name filters the dashboard to it, as a click on its bar does.
+        if (card.dataset.ranking === STATES_RANKING) label.append(stateLink(entry));
+        else label.textContent = entry.label;
         const value = document.createElement("td");
         value.className = "num";
         value.textContent = format.format(entry.value);
@@ -150,13 +166,44 @@
     card.querySelector("canvas").setAttribute("aria-label", `${title}: ${items}`);
   }
 
+  // The state filter's own options hold every state's name.
+  function stateName(code) {
+    const option = [...form.elements.state.options].find((candidate) => candidate.value === code);
+    return option ? option.textContent : code;
+  }
+
   function scopeText(filters) {
-    if (!filters.start && !filters.end) return "All orders";
-    return `Orders dated${filters.start ? ` from ${filters.start}` : ""}${filters.end ? ` to ${filters.end}` : ""}`;
+    const state = filters.state ? ` in ${stateName(filters.state)}` : "";
+    if (!filters.start && !filters.end) return `All orders${state}`;
+    return `Orders dated${filters.start ? ` from ${filters.start}` : ""}${filters.end ? ` to ${filters.end}` : ""}${state}`;
+  }
+
+  function withParams(changes) {
+    const params = new URLSearchParams(query);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value) params.set(name, value);
+      else params.delete(name);
+    }
+    return params.toString();
+  }
+
+  function renderHeadline(headline) {
+    for (const figure of document.querySelectorAll("#headline [data-figure]")) {
+      const value = headline[figure.dataset.figure];
+      figure.textContent = value === null ? "\u2014" : FORMATS[figure.dataset.kind].format(value);
+    }
+  }
+
+  function stateLink(entry) {
+    const link = document.createElement("a");
+    link.href = `?${withParams({ state: entry.key })}`;
+    link.dataset.state = entry.key;
+    link.textContent = entry.label;
+    return link;
   }
 
   function render(data) {
-    const filtered = Boolean(data.filters.start || data.filters.end);
+    const filtered = Boolean(data.filters.start || data.filters.end || data.filters.state);
     for (const card of cards) {
       const entries = data.rankings[card.dataset.ranking];
       if (!entries.length) {
@@ -172,6 +219,7 @@
       describe(card, entries);
     }
     document.getElementById("scope").textContent = scopeText(data.filters);
+    renderHeadline(data.headline);
     const updated = document.getElementById("last-updated");
     updated.textContent = `Updated ${TIME.format(new Date(data.generated_at))}`;
   }
@@ -180,9 +228,15 @@
     const params = new URLSearchParams(query);
     for (const name of FILTER_NAMES) form.elements[name].value = params.get(name) || "";
     for (const link of document.querySelectorAll(".presets a")) {
-      if (link.dataset.query === query) link.setAttribute("aria-current", "true");
+      link.setAttribute("href", `?${presetQuery(link)}`);
+      const current = link.dataset.start === (params.get("start") || "") && link.dataset.end === (params.get("end") || "");
+      if (current) link.setAttribute("aria-current", "true");
       else link.removeAttribute("aria-current");
     }
+    const chip = document.getElementById("clear-state");
+    chip.hidden = !params.get("state");
+    chip.querySelector("span").textContent = stateName(params.get("state") || "");
+    chip.setAttribute("href", `?${withParams({ state: "" })}`);
     for (const link of document.querySelectorAll("a.csv")) {
       link.setAttribute("href", link.dataset.base + (query ? `?${query}` : ""));
     }
@@ -240,6 +294,11 @@
     }
   }
 
+  // A preset sets the dates and keeps the state filter.
+  function presetQuery(link) {
+    return withParams({ start: link.dataset.start, end: link.dataset.end });
+  }
+
   function navigate(nextQuery) {
     if (nextQuery !== query) {
       query = nextQuery;
@@ -261,9 +320,20 @@
     for (const link of document.querySelectorAll(".presets a")) {
       link.addEventListener("click", (event) => {
         event.preventDefault();
-        navigate(link.dataset.query);
+        navigate(presetQuery(link));
       });
     }
+    document.getElementById("clear-state").addEventListener("click", (event) => {
+      event.preventDefault();
+      navigate(withParams({ state: "" }));
+    });
+    // Links to a state in the states table (drawn now or later).
+    document.querySelector(".charts").addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-state]");
+      if (!link) return;
+      event.preventDefault();
+      navigate(withParams({ state: link.dataset.state }));
+    });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const params = new URLSearchParams();

@@ -1,0 +1,45 @@
+"""The headline figures above the charts: turnover, orders, order lines and average order
+value for the current filters, as a selector returning plain data.
+
+They cover the lines with a known state, the lines the states ranking ranks, so the
+headline turnover is the sum over every state. An order counts once per state and day it
+has lines in: an order is one checkout, so that is simply the number of orders.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, Sum
+
+from dashboard.models import Order, StateDay, StateTotal
+from dashboard.rankings import RAW, ROLLUPS, as_money
+
+
+@dataclass(frozen=True)
+class Headline:
+    turnover: Decimal
+    orders: int
+    lines: int
+
+    @property
+    def average_order_value(self):
+        return as_money(self.turnover / self.orders) if self.orders else None
+
+
+def headline(filters, source=ROLLUPS):
+    if source == RAW:
+        orders = Order.objects.filter(state__isnull=False, **filters.lookups())
+        totals = orders.aggregate(
+            turnover=Sum(F("qty") * F("price"), output_field=DecimalField()), lines=Count("*")
+        )
+        totals["orders"] = orders.values("orderid", "state", "dt").distinct().count()
+    else:
+        rollup = StateDay if filters.date_range() else StateTotal
+        totals = rollup.objects.filter(**filters.lookups()).aggregate(
+            turnover=Sum("turnover"), lines=Sum("lines"), orders=Sum("orders")
+        )
+    return Headline(
+        turnover=as_money(totals["turnover"] or Decimal(0)),
+        orders=int(totals["orders"] or 0),
+        lines=int(totals["lines"] or 0),
+    )
