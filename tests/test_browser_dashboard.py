@@ -71,6 +71,7 @@ def orders():
             )
     insert_orders(rows)
     Item.objects.bulk_create([Item(itemid=n, name=f"Sample item {n}") for n in range(1, 30)])
+    return rows
 
 
 def log_in(page, live_server):
@@ -167,6 +168,74 @@ def test_presets_and_custom_range_change_charts_and_url_and_back_restores(
     assert back_to_week == week
     assert back_to_all == all_time
     assert final_url == live_server.url + "/"
+    assert watch.console_errors == []
+    assert watch.outside_requests == []
+
+
+# Where Chart.js drew a bar: the middle of the bar for `label`, in the canvas's CSS pixels.
+BAR_POSITION = """
+([canvasId, label]) => {
+  const chart = Chart.getChart(document.getElementById(canvasId));
+  const bar = chart.getDatasetMeta(0).data[chart.data.labels.indexOf(label)];
+  return { x: (bar.x + bar.base) / 2, y: bar.y };
+}
+"""
+
+
+def headline_text(page):
+    return {
+        figure: page.locator(f'#headline [data-figure="{figure}"]').text_content()
+        for figure in ("turnover", "orders", "lines", "average_order_value")
+    }
+
+
+def test_clicking_a_state_bar_filters_every_chart_and_the_headline(
+    live_server, analyst, orders, empty_orders
+):
+    texas = [row for row in orders if row[5] == "TX"]
+    turnover = sum(row[2] * row[3] for row in texas)
+    order_count = len({row[0] for row in texas})
+    week = {"start": (today() - datetime.timedelta(days=6)).isoformat(), "end": today().isoformat()}
+    ARTIFACTS.mkdir(exist_ok=True)
+    with browser_page(viewport=DESKTOP) as (page, watch):
+        log_in(page, live_server)
+        position = page.evaluate(BAR_POSITION, ["chart-states_by_turnover", "Texas"])
+        page.locator("#chart-states_by_turnover").click(position=position)
+        page.wait_for_url("**/?state=TX")
+        wait_until(page, CHARTS_READY)
+        page.screenshot(path=ARTIFACTS / "dashboard-state-filter.png", full_page=True)
+        states = state_labels(page)
+        figures = headline_text(page)
+        chip = page.locator("#clear-state").inner_text()
+        selected = page.input_value("select[name=state]")
+        scope = page.locator("#scope").text_content()
+
+        # A preset keeps the state; Texas sold nothing this week.
+        page.get_by_role("link", name="Last 7 days").click()
+        page.wait_for_url(f"**/?start={week['start']}&end={week['end']}&state=TX")
+        wait_until(page, CHARTS_READY)
+        empty_messages = page.locator('[data-state="empty"]:visible').all_text_contents()
+
+        # The chip clears the state, keeping the dates; by keyboard, a state in the table filters.
+        page.locator("#clear-state").click()
+        page.wait_for_url(f"**/?start={week['start']}&end={week['end']}")
+        wait_until(page, CHARTS_READY)
+        page.locator('.chart-card[data-ranking="states_by_turnover"] table a', has_text="Oregon").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/?start={week['start']}&end={week['end']}&state=OR")
+        wait_until(page, CHARTS_READY)
+        oregon = state_labels(page)
+
+    assert states == ["Texas"]
+    assert figures["turnover"] == f"${turnover:,.2f}"
+    assert figures["orders"] == f"{order_count:,}"
+    assert figures["lines"] == f"{len(texas):,}"
+    assert figures["average_order_value"] == f"${(turnover / order_count).quantize(Decimal('0.01')):,.2f}"
+    assert chip.startswith("State: Texas")
+    assert selected == "TX"
+    assert scope == "All orders in Texas"
+    assert empty_messages == ["No orders in this range."] * 4
+    assert oregon == ["Oregon"]
     assert watch.console_errors == []
     assert watch.outside_requests == []
 

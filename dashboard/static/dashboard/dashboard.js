@@ -178,11 +178,13 @@
     return `Orders dated${filters.start ? ` from ${filters.start}` : ""}${filters.end ? ` to ${filters.end}` : ""}${state}`;
   }
 
+  // The query with some filters changed, always in the same order (as the server writes it).
   function withParams(changes) {
-    const params = new URLSearchParams(query);
-    for (const [name, value] of Object.entries(changes)) {
+    const current = new URLSearchParams(query);
+    const params = new URLSearchParams();
+    for (const name of FILTER_NAMES) {
+      const value = name in changes ? changes[name] : current.get(name);
       if (value) params.set(name, value);
-      else params.delete(name);
     }
     return params.toString();
   }
