@@ -1,5 +1,10 @@
 import datetime
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote
 
 import psycopg2
 import pytest
@@ -7,6 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from tests.orders import another_client, insert_orders
+from tests.rollups import assert_rollups_match_orders
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap"], transaction=True)
 
@@ -56,6 +64,22 @@ def test_reader_can_only_select_and_writer_can_load(users):
     finally:
         reader.close()
         writer.close()
+
+
+def test_the_writer_runs_a_bulk_load_that_sums_its_own_rollups(users):
+    insert_orders([(1, 1, 2, Decimal("3.00"), datetime.date(2026, 1, 1), "CA")])
+    grant()
+    olap, default = connections["olap"].settings_dict, connections["default"].settings_dict
+    host = f"{olap['HOST']}:{olap['PORT']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{default['USER']}@{default['HOST']}:{default['PORT']}/{default['NAME']}",
+        "OLAP_DATABASE_URL": f"postgres://test_writer:{quote('writer secret')}@{host}/{olap['NAME']}",
+    }
+    command = [sys.executable, str(ROOT / "scripts" / "gen_data.py"), "--orders", "2000", "--quiet"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert_rollups_match_orders()
 
 
 def test_missing_password_is_refused_with_a_message(monkeypatch):

@@ -6,6 +6,7 @@ from psycopg2 import sql
 
 from dashboard.dbrouter import OLAP
 from dashboard.olap.engine import RISINGWAVE, server_engine
+from dashboard.olap.schema import ROLLUPS
 
 
 class Command(BaseCommand):
@@ -60,4 +61,14 @@ class Command(BaseCommand):
         statements.append(
             sql.SQL("GRANT INSERT, DELETE ON TABLE orders TO {}").format(sql.Identifier(writer))
         )
+        if engine != RISINGWAVE:
+            # A bulk load adds the rollup deltas it summed itself (dashboard/olap/loader_rollups.py),
+            # staged in temporary tables.
+            rollups = sql.SQL(", ").join(sql.Identifier(rollup.name) for rollup in ROLLUPS)
+            statements += [
+                sql.SQL("GRANT INSERT, UPDATE ON TABLE {} TO {}").format(rollups, sql.Identifier(writer)),
+                sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {}").format(
+                    sql.Identifier(database), sql.Identifier(writer)
+                ),
+            ]
         return statements
