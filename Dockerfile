@@ -19,7 +19,10 @@ COPY . .
 COPY --from=assets /assets/node_modules/chart.js/dist node_modules/chart.js/dist
 # collectstatic reads settings but touches no database: placeholders are enough here.
 RUN DATABASE_URL=postgres://build@build/build OLAP_DATABASE_URL=postgres://build@build/build \
+    CATALOG_DATABASE_URL=sqlite:////tmp/build-catalog.db \
     SECRET_KEY=build-only DEBUG=1 python manage.py collectstatic --noinput -v0
+# The catalog volume mounts here; a new named volume takes this folder's owner.
+RUN mkdir -p /data/catalog && chown app /data/catalog
 USER app
 EXPOSE 8000
 ENTRYPOINT ["scripts/docker-entrypoint.sh"]

@@ -80,6 +80,17 @@ def database(name, *, engine=None, options=None, **config):
     return settings
 
 
+def use_doltlite():
+    """Make Python's sqlite3 run on doltlite (SQLite with Dolt's version control); it must
+    load before sqlite3 does."""
+    # doltlite marks the environment once loaded, and child processes (gen_data run by a
+    # test, say) inherit the mark without the library: without the library preloaded, the
+    # mark is a parent's and would make this process skip loading it.
+    if "libdoltlite" not in os.environ.get("LD_PRELOAD", ""):
+        os.environ.pop("_DOLTLITE_BOOTSTRAPPED", None)
+    import doltlite  # noqa: F401
+
+
 def string(name, default):
     return os.environ.get(name, "").strip() or default
 

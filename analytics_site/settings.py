@@ -53,9 +53,9 @@ TEMPLATES = [
     },
 ]
 
-# Users, sessions and the item catalog live in PostgreSQL ("default"); the order stream
-# lives in RisingWave ("olap"). dashboard.dbrouter.OlapOltpRouter decides which model goes
-# where.
+# Users and sessions live in PostgreSQL ("default"), the order stream in RisingWave ("olap"),
+# the item catalog in a Dolt database ("catalog"). dashboard.dbrouter.OlapOltpRouter decides
+# which model goes where.
 DATABASES = {
     "default": env.database(
         "DATABASE_URL",
@@ -76,7 +76,12 @@ DATABASES = {
         # test database can be created without the OLTP one.
         test_options={"MIGRATE": False, "DEPENDENCIES": []},
     ),
+    # The item catalog, under Dolt-style version control (branches, commits, merges): an
+    # embedded doltlite file (sqlite:///path). Never auth or sessions: those must not branch.
+    "catalog": env.database("CATALOG_DATABASE_URL", test_options={"DEPENDENCIES": []}),
 }
+if DATABASES["catalog"]["ENGINE"] == "django.db.backends.sqlite3":
+    env.use_doltlite()
 DATABASE_ROUTERS = ["dashboard.dbrouter.OlapOltpRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

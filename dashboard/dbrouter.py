@@ -3,6 +3,7 @@
 from dashboard.readonly import refuse_write
 
 OLAP = "olap"
+CATALOG = "catalog"
 
 # Model label (lower case) -> database alias. Models not listed live in "default".
 MODEL_DATABASES = {
@@ -13,6 +14,7 @@ MODEL_DATABASES = {
     "dashboard.itemtotal": OLAP,
     "dashboard.stateitemday": OLAP,
     "dashboard.stateitemtotal": OLAP,
+    "dashboard.item": CATALOG,
 }
 
 
@@ -26,22 +28,28 @@ class OlapOltpRouter:
         return home_database(model)
 
     def db_for_write(self, model, **hints):
-        if home_database(model) == OLAP:
+        home = home_database(model)
+        if home == OLAP:
             refuse_write(model, "write through the ORM")
-        return None
+        return home
 
     def allow_relation(self, obj1, obj2, **hints):
-        # No relation crosses the two databases: join in Python instead.
+        # No relation crosses databases: join in Python instead.
         first, second = home_database(type(obj1)), home_database(type(obj2))
-        if OLAP in (first, second):
+        if first or second:
             return first == second
         return None
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         # The OLAP schema belongs to `manage.py setup_olap` (DDL RisingWave accepts), so
-        # nothing is ever migrated there, and OLAP models are migrated nowhere.
+        # nothing is ever migrated there, and OLAP models are migrated nowhere. The catalog
+        # database holds catalog models and nothing else (never users or sessions, which
+        # must not branch); catalog models live nowhere else.
         if db == OLAP:
             return False
-        if model_name is not None and MODEL_DATABASES.get(f"{app_label}.{model_name}") == OLAP:
+        home = MODEL_DATABASES.get(f"{app_label}.{model_name}") if model_name else None
+        if db == CATALOG:
+            return home == CATALOG
+        if home in (OLAP, CATALOG):
             return False
         return None

@@ -4,6 +4,7 @@
 set -e
 if [ "${PREPARE_DATABASES:-1}" = "1" ]; then
     python manage.py migrate --noinput
+    python manage.py migrate --database catalog --noinput
     python manage.py createcachetable
 fi
 if [ "${SETUP_OLAP:-1}" = "1" ]; then

@@ -28,6 +28,7 @@ SECRET_KEY=$(ensure_secret_key)
 ALLOWED_HOSTS=127.0.0.1,localhost
 DATABASE_URL=$(pg_url oltp analytics)
 OLAP_DATABASE_URL=${OLAP_DATABASE_URL:-$(pg_url olap analytics_olap)}
+CATALOG_DATABASE_URL=${CATALOG_DATABASE_URL:-sqlite:///$DEV_DIR/catalog.db}
 CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
 ENV
 set -a
@@ -37,6 +38,7 @@ set +a
 
 cd "$ROOT"
 python manage.py migrate --noinput -v0
+python manage.py migrate --database catalog --noinput -v0
 python manage.py createcachetable
 python manage.py setup_olap
 DEMO_PASSWORD="$(cat "$DEMO_PASSWORD_FILE")" python manage.py ensure_user demo

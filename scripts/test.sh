@@ -14,6 +14,8 @@ export DEBUG=0
 export SECRET_KEY="tests-only-$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
 export DATABASE_URL="$(pg_url oltp analytics)"
 export OLAP_DATABASE_URL="$(pg_url olap analytics_olap)"
+# The item catalog: an embedded doltlite file (the test database is test_catalog.db beside it).
+export CATALOG_DATABASE_URL="sqlite:///$DEV_DIR/catalog.db"
 # The outage tests stop and start the OLAP cluster with this.
 export OLAP_CLUSTER_CONTROL="$ROOT/scripts/lib/olap_cluster.sh"
 export CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js

@@ -3,7 +3,7 @@ from django.contrib.auth.models import User
 
 from dashboard.models import Item
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 
 @pytest.fixture

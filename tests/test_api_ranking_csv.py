@@ -11,7 +11,7 @@ from django.urls import reverse
 from dashboard.models import Item
 from tests.orders import insert_orders
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 NAMES = ["states_by_turnover", "items_by_avg_qty", "items_by_total_qty", "items_by_turnover"]
 DAY = datetime.date(2026, 5, 5)

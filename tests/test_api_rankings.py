@@ -8,7 +8,7 @@ from django.urls import reverse
 from dashboard.models import Item
 from tests.orders import insert_orders, insert_orders_as_another_client
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 URL = reverse("dashboard:api-rankings")
 DAY = datetime.date(2026, 2, 2)
@@ -145,7 +145,7 @@ def test_bad_filters_get_400_with_a_message(user_client, query, message):
     assert response.json() == {"error": message}
 
 
-@pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+@pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 def test_rows_any_client_commits_show_up_at_once(user_client, empty_orders):
     # Another program, on its own connection, inserts and commits; no manual step follows.
     insert_orders_as_another_client([(77, 5, 3, Decimal("2.50"), datetime.date(2026, 3, 3), "ME")])

@@ -19,7 +19,7 @@ VALUES = st.one_of(
 QUERIES = st.lists(st.tuples(NAMES, VALUES), max_size=4)
 
 
-@pytest.mark.django_db(databases=["default", "olap"])
+@pytest.mark.django_db(databases=["default", "olap", "catalog"])
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(url=st.sampled_from(URLS), query=QUERIES)
 def test_any_query_string_gets_a_clear_answer(user_client, url, query):

@@ -14,7 +14,7 @@ from tests.orders import insert_orders
 
 DAY = datetime.date(2026, 3, 10)
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = reverse("dashboard:index")

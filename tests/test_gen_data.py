@@ -17,6 +17,7 @@ from django.conf import settings
 from dashboard.models import Item
 from dashboard.us_states import STATES
 from scripts import gen_data
+from tests.database_urls import database_env
 from tests.orders import all_orders
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,7 @@ def orders_of(rows):
     return Counter(orderid for orderid, *_ in rows)
 
 
-@pytest.mark.django_db(databases=["default", "olap"])
+@pytest.mark.django_db(databases=["default", "olap", "catalog"])
 class TestLoading:
     def test_counts_and_realistic_values(self):
         lines, summary = load("--orders", "500", "--items", "40", "--days", "30")
@@ -94,15 +95,9 @@ def run_script(*argv, env=None):
     )
 
 
-def database_url(alias):
-    db = settings.DATABASES[alias]
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-@pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+@pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 def test_command_line_loads_reports_progress_and_rate(empty_orders):
-    env = {"DATABASE_URL": database_url("default"), "OLAP_DATABASE_URL": database_url("olap")}
-    result = run_script("--orders", "120000", "--seed", "3", env=env)
+    result = run_script("--orders", "120000", "--seed", "3", env=database_env())
     assert result.returncode == 0, result.stderr
     assert "order lines loaded" in result.stderr  # progress
     summary = re.fullmatch(
@@ -141,7 +136,7 @@ def closed_port():
 
 def test_unreachable_database_gets_one_line_and_no_traceback():
     url = f"postgres://nobody@127.0.0.1:{closed_port()}/nothing"
-    env = {"DATABASE_URL": database_url("default"), "OLAP_DATABASE_URL": url}
+    env = {**database_env(), "OLAP_DATABASE_URL": url}
     result = run_script("--orders", "10", env=env)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
@@ -166,9 +161,9 @@ def test_help_explains_every_option():
         assert option in result.stdout
 
 
-@pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+@pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 def test_follow_appends_live_orders_until_interrupted(empty_orders):
-    env = {"DATABASE_URL": database_url("default"), "OLAP_DATABASE_URL": database_url("olap")}
+    env = database_env()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "gen_data.py"), "--follow", "--rate", "40", "--seed", "9"],
         stdout=subprocess.PIPE,
@@ -209,11 +204,11 @@ def backend_running_copy(dbname):
     return row and row[0]
 
 
-@pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+@pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 def test_a_load_cut_off_mid_copy_fails_clearly_and_rerunning_completes_it(empty_orders):
     from tests.orders import another_client
 
-    env = {"DATABASE_URL": database_url("default"), "OLAP_DATABASE_URL": database_url("olap")}
+    env = database_env()
     command = [
         sys.executable,
         str(ROOT / "scripts" / "gen_data.py"),

@@ -11,12 +11,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
+from tests.database_urls import database_env, database_url
 from tests.orders import another_client, insert_orders
 from tests.rollups import assert_rollups_match_orders
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 
 
 @pytest.fixture
@@ -69,13 +70,8 @@ def test_reader_can_only_select_and_writer_can_load(users):
 def test_the_writer_runs_a_bulk_load_that_sums_its_own_rollups(users):
     insert_orders([(1, 1, 2, Decimal("3.00"), datetime.date(2026, 1, 1), "CA")])
     grant()
-    olap, default = connections["olap"].settings_dict, connections["default"].settings_dict
-    host = f"{olap['HOST']}:{olap['PORT']}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{default['USER']}@{default['HOST']}:{default['PORT']}/{default['NAME']}",
-        "OLAP_DATABASE_URL": f"postgres://test_writer:{quote('writer secret')}@{host}/{olap['NAME']}",
-    }
+    writer = f"test_writer:{quote('writer secret')}"
+    env = {**os.environ, **database_env(), "OLAP_DATABASE_URL": database_url("olap", user=writer)}
     command = [sys.executable, str(ROOT / "scripts" / "gen_data.py"), "--orders", "2000", "--quiet"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr

@@ -3,7 +3,7 @@ from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.urls import reverse
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 PASSWORD = "correct horse battery staple"
 

@@ -12,7 +12,7 @@ from django.db import connections
 
 from tests.orders import insert_orders, lock_held_by_another_client
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 
 API = "/api/rankings/"
 CSV = "/api/rankings/items_by_turnover.csv"

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from dashboard.order_browser import PAGE
 from tests.orders import insert_orders
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 URL = "/admin/orders/"
 DAY = datetime.date(2026, 4, 1)

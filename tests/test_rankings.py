@@ -11,7 +11,7 @@ from dashboard.rankings import all_rankings
 from tests.orders import insert_orders
 from tests.reference import avg_qty, expected, total_qty, turnover
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 DAY = datetime.date(2026, 3, 1)
 STATES = ["CA", "TX", "NY", "FL", "WA", "OR", "NV"]

@@ -15,7 +15,7 @@ from tests.orders import (
     lock_held_by_another_client,
 )
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"], transaction=True)
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 
 API = "/api/rankings/"
 

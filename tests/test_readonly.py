@@ -7,7 +7,7 @@ from dashboard.models import Order
 from dashboard.readonly import ReadOnlyModelError
 from tests.orders import all_orders, insert_orders
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 ROW = (10, 3, 2, Decimal("9.99"), datetime.date(2026, 1, 5), "CA")
 

@@ -38,7 +38,29 @@ def test_olap_models_are_read_only_and_migrate_nowhere(model):
     assert router.allow_migrate_model("olap", model) is False
 
 
-@pytest.mark.parametrize("model", [Item, User])
+def test_the_item_catalog_is_read_and_written_in_the_catalog_database():
+    assert ROUTER.db_for_read(Item) == "catalog"
+    assert router.db_for_write(Item) == "catalog"
+    assert router.allow_migrate_model("catalog", Item) is True
+    assert router.allow_migrate_model("default", Item) is False
+    assert router.allow_migrate_model("olap", Item) is False
+
+
+@pytest.mark.parametrize(
+    ("app_label", "model_name"),
+    [
+        ("auth", "user"),
+        ("sessions", "session"),
+        ("contenttypes", "contenttype"),
+        ("admin", "logentry"),
+        ("auth", None),
+    ],
+)
+def test_users_and_sessions_never_live_in_the_branched_catalog(app_label, model_name):
+    assert ROUTER.allow_migrate("catalog", app_label, model_name) is False
+
+
+@pytest.mark.parametrize("model", [User])
 def test_oltp_models_are_left_to_the_default_database(model):
     assert ROUTER.db_for_read(model) is None
     assert ROUTER.db_for_write(model) is None
@@ -61,7 +83,9 @@ def test_relations_never_cross_the_two_databases():
     assert ROUTER.allow_relation(item, order) is False
     assert ROUTER.allow_relation(order, user) is False
     assert ROUTER.allow_relation(order, Order(orderid=2, itemid=1)) is True
-    assert ROUTER.allow_relation(item, user) is None
+    assert ROUTER.allow_relation(item, user) is False
+    assert ROUTER.allow_relation(item, Item(itemid=2, name="Cup")) is True
+    assert ROUTER.allow_relation(user, User(username="bo")) is None
 
 
 @pytest.mark.parametrize(
@@ -85,7 +109,7 @@ def test_olap_models_are_migrated_nowhere():
 
 
 @pytest.mark.parametrize(
-    ("app_label", "model_name"), [("dashboard", "item"), ("auth", "user"), ("auth", None)]
+    ("app_label", "model_name"), [("auth", "user"), ("sessions", "session"), ("auth", None)]
 )
 def test_oltp_models_migrate_on_the_default_database(app_label, model_name):
     assert ROUTER.allow_migrate("default", app_label, model_name) is None
@@ -105,3 +129,4 @@ def test_the_shared_cache_table_lives_in_the_oltp_database():
     cache_model = caches["shared"].cache_model_class
     assert router.allow_migrate_model("default", cache_model) is True
     assert router.allow_migrate_model("olap", cache_model) is False
+    assert router.allow_migrate_model("catalog", cache_model) is False

@@ -24,6 +24,7 @@ def production_env(**overrides):
         "DJANGO_SETTINGS_MODULE": "analytics_site.settings",
         "DATABASE_URL": "postgres://u@127.0.0.1:5432/oltp",
         "OLAP_DATABASE_URL": "postgres://root@127.0.0.1:4566/dev",
+        "CATALOG_DATABASE_URL": "sqlite:////var/lib/dashboard/catalog.db",
         "SECRET_KEY": STRONG_KEY,
         **overrides,
     }
@@ -76,6 +77,7 @@ def test_a_weak_key_is_accepted_for_local_debugging():
         ({"DATABASE_URL": None}, "DATABASE_URL is not set"),
         ({"OLAP_DATABASE_URL": "kafka://broker:9092/x"}, "OLAP_DATABASE_URL is not a usable database URL"),
         ({"OLAP_DATABASE_URL": "postgres://root@risingwave:4566"}, "OLAP_DATABASE_URL names no database"),
+        ({"CATALOG_DATABASE_URL": None}, "CATALOG_DATABASE_URL is not set"),
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
         ({"RANKINGS_SOURCE": "cache"}, "RANKINGS_SOURCE='cache' is not one of: rollups, raw"),
     ],
@@ -125,3 +127,12 @@ def test_csp_allows_only_the_site_and_the_pinned_cdn():
     assert "default-src 'self'" in cdn and "object-src 'none'" in cdn and "frame-ancestors 'none'" in cdn
     assert "unsafe-inline" not in cdn and "unsafe-eval" not in cdn
     assert "script-src 'self';" in content_security_policy("/static/vendor/chartjs/chart.umd.min.js")
+
+
+@pytest.mark.django_db(databases=["catalog"])
+def test_the_catalog_alias_is_an_embedded_file_with_version_control():
+    catalog = settings.DATABASES["catalog"]
+    assert catalog["ENGINE"] == "django.db.backends.sqlite3"
+    with connections["catalog"].cursor() as cursor:
+        cursor.execute("SELECT active_branch()")  # only doltlite has it
+        assert cursor.fetchone() == ("main",)

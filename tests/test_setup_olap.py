@@ -8,7 +8,7 @@ from dashboard.olap.schema import CREATE_ORDERS, ROLLUPS, risingwave_statements
 from tests.orders import insert_orders
 from tests.rollups import ROWS, assert_rollups_match_orders, stored_rollup
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap"])
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 
 def run_sql(*statements):
