@@ -170,14 +170,17 @@ _SUMMED_WITH_ORDERS = f"{_SUMMED}, SUM({ORDERS}) AS {ORDERS}"
 # How many orders enter (+1) or leave (-1) each (state, day): an order is in a day's group
 # while it has a line there. `lines` counts its lines there now (the trigger runs after the
 # statement), `change` what the statement added minus what it removed, so before the
-# statement it had lines - change. One probe of the primary key per order touched.
+# statement it had lines - change. Set-based, so the planner may probe the primary key for
+# a few orders or scan once for millions.
 _ORDER_COUNTS = (
     "order_days AS (SELECT orderid, state, dt, SUM(sign) AS change FROM delta "
     "WHERE state IS NOT NULL GROUP BY orderid, state, dt), "
+    "now_in AS (SELECT o.orderid, o.state, o.dt, COUNT(*) AS lines FROM orders AS o "
+    "WHERE o.orderid IN (SELECT orderid FROM order_days) GROUP BY o.orderid, o.state, o.dt), "
     "order_counts AS (SELECT d.state, d.dt, "
-    "SUM((now.lines > 0)::int - (now.lines - d.change > 0)::int) AS orders FROM order_days AS d "
-    "CROSS JOIN LATERAL (SELECT COUNT(*) AS lines FROM orders AS o WHERE o.orderid = d.orderid "
-    "AND o.state = d.state AND o.dt IS NOT DISTINCT FROM d.dt) AS now GROUP BY d.state, d.dt)"
+    "SUM((COALESCE(n.lines, 0) > 0)::int - (COALESCE(n.lines, 0) - d.change > 0)::int) AS orders "
+    "FROM order_days AS d LEFT JOIN now_in AS n ON n.orderid = d.orderid AND n.state = d.state "
+    "AND n.dt IS NOT DISTINCT FROM d.dt GROUP BY d.state, d.dt)"
 )
 
 
