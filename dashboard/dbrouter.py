@@ -15,6 +15,8 @@ MODEL_DATABASES = {
     "dashboard.stateitemday": OLAP,
     "dashboard.stateitemtotal": OLAP,
     "dashboard.item": CATALOG,
+    "dashboard.branch": CATALOG,
+    "dashboard.commit": CATALOG,
 }
 
 

@@ -8,6 +8,8 @@ class Item(models.Model):
 
     itemid = models.IntegerField(primary_key=True)
     name = models.CharField(max_length=200)
+    # Analysts regroup items on a branch, next to renaming them.
+    category = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["itemid"]
@@ -110,3 +112,47 @@ class StateItemTotal(RollupMeasures):
     class Meta:
         managed = False
         db_table = "orders_state_item_total"
+
+
+VERSION_CONTROL = (
+    "Dolt maintains it: change branches and commits through dashboard.catalog_versions "
+    "(create_branch, delete_branch, merge, commit), never through the ORM."
+)
+
+
+class Branch(ReadOnlyModel):
+    """A branch of the item catalog: Dolt's dolt_branches system table."""
+
+    read_only_reason = VERSION_CONTROL
+    name = models.CharField(max_length=200, primary_key=True)
+    hash = models.CharField(max_length=64)
+    latest_committer = models.CharField(max_length=200)
+    latest_committer_email = models.CharField(max_length=200)
+    latest_commit_date = models.DateTimeField()
+    latest_commit_message = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = "dolt_branches"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Commit(ReadOnlyModel):
+    """A commit on the active branch's history: Dolt's dolt_log system table, newest first."""
+
+    read_only_reason = VERSION_CONTROL
+    commit_hash = models.CharField(max_length=64, primary_key=True)
+    committer = models.CharField(max_length=200)
+    email = models.CharField(max_length=200)
+    date = models.DateTimeField()
+    message = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = "dolt_log"
+
+    def __str__(self):
+        return f"{self.commit_hash[:8]} {self.message}"

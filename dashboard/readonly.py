@@ -7,12 +7,15 @@ class ReadOnlyModelError(Exception):
     """An ORM write was attempted on a model that lives in the read-only OLAP database."""
 
 
+ORDER_STREAM = (
+    "Its rows live in the OLAP database and arrive from the order stream (or "
+    "scripts/gen_data.py), never through the Django ORM."
+)
+
+
 def refuse_write(model, action):
-    raise ReadOnlyModelError(
-        f"{model._meta.label} is read-only: cannot {action}. Its rows live in the OLAP "
-        "database and arrive from the order stream (or scripts/gen_data.py), never through "
-        "the Django ORM."
-    )
+    reason = getattr(model, "read_only_reason", ORDER_STREAM)
+    raise ReadOnlyModelError(f"{model._meta.label} is read-only: cannot {action}. {reason}")
 
 
 class ReadOnlyQuerySet(models.QuerySet):
