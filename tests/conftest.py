@@ -5,7 +5,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connections
 
+from dashboard import catalog_versions as versions
 from dashboard.dbrouter import OLAP
+from dashboard.models import Item
 
 BOTH_DATABASES = ["default", OLAP]
 
@@ -55,3 +57,29 @@ def olap_unreachable():
     yield
     olap.close()
     olap.settings_dict["PORT"] = original
+
+
+TESTS = "Tests <tests@localhost>"
+
+
+@pytest.fixture
+def catalog():
+    """Two items committed on main; afterwards the repository is put back as it was."""
+    versions.commit("before the test", TESTS)
+    with connections["catalog"].cursor() as cursor:
+        cursor.execute("SELECT commit_hash FROM dolt_log LIMIT 1")
+        (start,) = cursor.fetchone()
+    Item.objects.bulk_create(
+        [
+            Item(itemid=1, name="Teal Oak Mug", category="Kitchen"),
+            Item(itemid=2, name="Jute Rug", category="Home"),
+        ]
+    )
+    versions.commit("two items", TESTS)
+    yield
+    versions.checkout(versions.MAIN)
+    for name in versions.branch_names():
+        if name != versions.MAIN:
+            versions.delete_branch(name)
+    with connections["catalog"].cursor() as cursor:
+        cursor.execute("SELECT dolt_reset('--hard', %s)", [start])

@@ -16,29 +16,6 @@ ANN = "Ann Analyst <ann@example.com>"
 BO = "Bo Buyer <bo@example.com>"
 
 
-@pytest.fixture
-def catalog():
-    """Two items committed on main; afterwards the repository is put back as it was."""
-    versions.commit("before the test", ANN)
-    with connections["catalog"].cursor() as cursor:
-        cursor.execute("SELECT commit_hash FROM dolt_log LIMIT 1")
-        (start,) = cursor.fetchone()
-    Item.objects.bulk_create(
-        [
-            Item(itemid=1, name="Teal Oak Mug", category="Kitchen"),
-            Item(itemid=2, name="Jute Rug", category="Home"),
-        ]
-    )
-    versions.commit("two items", ANN)
-    yield
-    versions.checkout(versions.MAIN)
-    for name in versions.branch_names():
-        if name != versions.MAIN:
-            versions.delete_branch(name)
-    with connections["catalog"].cursor() as cursor:
-        cursor.execute("SELECT dolt_reset('--hard', %s)", [start])
-
-
 def on_branch(name, change):
     """Check out `name`, make `change`, commit it, and come back to main."""
     versions.checkout(name)

@@ -1,0 +1,110 @@
+"""A branch per session, and one Dolt commit per request that changed the catalog.
+
+At the start of a request the catalog connection checks out the session's branch; at the
+end it goes back to main, so a connection never carries one user's branch into another
+user's request. Changes made through the ORM are recorded from model signals (for the
+commit message); a request that ends well and changed the catalog makes exactly one commit,
+naming the user and what changed; a request that failed keeps nothing.
+
+Dolt keeps one working set per branch, shared by every connection on it, so a request
+commits (or, failing, discards) only when it changed the catalog itself: a request that
+changed nothing never touches what another request is doing.
+"""
+
+from contextvars import ContextVar
+
+from django.db import connections
+from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.dispatch import receiver
+
+from dashboard import catalog_versions as versions
+from dashboard.dbrouter import CATALOG, home_database
+
+SESSION_KEY = "catalog_branch"
+_changes = ContextVar("catalog_changes", default=None)  # this request's [description], or None
+
+
+def session_branch(request):
+    return request.session.get(SESSION_KEY, versions.MAIN)
+
+
+def switch_branch(request, name):
+    if name not in versions.branch_names():
+        raise versions.VersionError(f"There is no branch {name!r}.")
+    request.session[SESSION_KEY] = name
+
+
+def _record(description):
+    changes = _changes.get()
+    if changes is not None:
+        changes.append(description)
+
+
+def _is_catalog(sender):
+    return home_database(sender) == CATALOG
+
+
+@receiver(post_save)
+def _saved(sender, instance, created, **kwargs):
+    if _is_catalog(sender):
+        _record(f"{'added' if created else 'changed'} {sender._meta.verbose_name} {instance}")
+
+
+@receiver(pre_delete)
+def _deleted(sender, instance, **kwargs):
+    if _is_catalog(sender):
+        _record(f"deleted {sender._meta.verbose_name} {instance}")
+
+
+@receiver(m2m_changed)
+def _related(sender, instance, action, **kwargs):
+    if _is_catalog(type(instance)) and action.startswith("post_"):
+        _record(f"changed the links of {type(instance)._meta.verbose_name} {instance}")
+
+
+def author(user):
+    if not user.is_authenticated:
+        return "anonymous <anonymous@localhost>"
+    name = user.get_full_name() or user.get_username()
+    return f"{name} <{user.email or user.get_username() + '@localhost'}>"
+
+
+def commit_message(user, changes):
+    who = user.get_username() if user.is_authenticated else "anonymous"
+    what = "; ".join(dict.fromkeys(changes)) or "changed the catalog"
+    return f"{who}: {what}"
+
+
+class CatalogBranchMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        branch = session_branch(request)
+        if branch != versions.MAIN and branch not in versions.branch_names():
+            # Deleted since: back to main rather than failing every request.
+            request.session[SESSION_KEY] = branch = versions.MAIN
+        request.catalog_branch = branch
+        token = _changes.set([])
+        try:
+            if branch != versions.MAIN:
+                versions.checkout(branch)
+            response = self.get_response(request)
+            self._finish(request, response, _changes.get())
+            return response
+        finally:
+            _changes.reset(token)
+            if connections[CATALOG].connection is not None:
+                versions.checkout(versions.MAIN)
+
+    def _finish(self, request, response, changes):
+        if not changes:
+            return  # this request changed nothing in the catalog
+        if connections[CATALOG].in_atomic_block:
+            # A Dolt commit (or reset) cannot be rolled back: inside a transaction someone
+            # else opened, it would break that transaction. Requests run in autocommit.
+            return
+        if response.status_code >= 400:
+            versions.discard_changes()  # a failed request keeps nothing
+        elif versions.has_changes():
+            versions.commit(commit_message(request.user, changes), author(request.user))
