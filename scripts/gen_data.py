@@ -21,6 +21,7 @@ DEFAULT_ORDERS = 40_000
 DEFAULT_ITEMS = 200
 MAX_ITEMS = 100_000
 MAX_RATE = 100_000
+GEN_DATA_AUTHOR = "gen_data <gen_data@localhost>"
 
 
 class Parser(argparse.ArgumentParser):
@@ -127,15 +128,21 @@ def setup_django():
 
 
 def save_catalog(catalog):
+    """Name the items the catalog does not know yet, as one commit on its main branch;
+    names people have edited are theirs and stay."""
+    from django.db import connections
+
+    from dashboard import catalog_versions as versions
+    from dashboard.dbrouter import CATALOG
     from dashboard.models import Item
 
     Item.objects.bulk_create(
         [Item(itemid=int(i), name=name) for i, name in zip(catalog.itemids, catalog.names, strict=True)],
-        update_conflicts=True,
-        unique_fields=["itemid"],
-        update_fields=["name"],
+        ignore_conflicts=True,
         batch_size=5000,
     )
+    if not connections[CATALOG].in_atomic_block:  # a Dolt commit cannot be rolled back
+        versions.commit(f"gen_data: sample names for items 1 to {len(catalog.itemids)}", GEN_DATA_AUTHOR)
 
 
 class Progress:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from dashboard import catalog_versions as versions
 from dashboard.models import Item
 from dashboard.us_states import STATES
 from scripts import gen_data
@@ -78,6 +79,12 @@ class TestLoading:
         assert set(seed_one) <= set(both)  # seed 1's rows are untouched by seed 2
         assert not set(orders_of(seed_one)) & set(orders_of(both) - orders_of(seed_one))
 
+    def test_names_people_edited_in_the_catalog_are_kept(self):
+        Item.objects.create(itemid=1, name="Curated Mug", category="Kitchen")
+        load("--orders", "10")
+        assert Item.objects.get(itemid=1).name == "Curated Mug"
+        assert Item.objects.count() == 200
+
     def test_tiny_catalog_still_gives_distinct_items_per_order(self):
         load("--orders", "200", "--items", "2")
         rows = all_orders()
@@ -107,6 +114,10 @@ def test_command_line_loads_reports_progress_and_rate(empty_orders):
     )
     assert summary, result.stdout
     assert int(summary[1].replace(",", "")) == len(all_orders())
+    # The sample names are one commit on the catalog's main branch, nothing left uncommitted.
+    assert versions.log(1)[0].message == "gen_data: sample names for items 1 to 200"
+    assert Item.objects.count() == 200
+    assert not versions.has_changes()
 
 
 @pytest.mark.parametrize(
