@@ -28,6 +28,17 @@ def session_branch(request):
     return request.session.get(SESSION_KEY, versions.MAIN)
 
 
+def checked_out_branches():
+    """The branches some live session has checked out (sessions live in PostgreSQL)."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    branches = set()
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        branches.add(session.get_decoded().get(SESSION_KEY, versions.MAIN))
+    return branches
+
+
 def switch_branch(request, name):
     if name not in versions.branch_names():
         raise versions.VersionError(f"There is no branch {name!r}.")

@@ -135,6 +135,7 @@ class Branch(ReadOnlyModel):
         managed = False
         db_table = "dolt_branches"
         ordering = ["name"]
+        permissions = [("merge_into_main", "Can merge catalog branches into main")]
 
     def __str__(self):
         return self.name
