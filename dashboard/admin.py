@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models.expressions import RawSQL
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -72,17 +73,16 @@ class BranchAdmin(admin.ModelAdmin):
 
     @admin.display(description="Yours")
     def yours(self, branch):
-        # The branch this session works on is marked; the page itself runs on it.
-        return "✔ current" if branch.name == self._current else ""
+        return "✔ current" if branch.is_yours else ""
+
+    def get_queryset(self, request):
+        # The middleware has checked out this session's branch on the catalog connection.
+        return super().get_queryset(request).annotate(is_yours=RawSQL("name = active_branch()", ()))
 
     @admin.display(description="Against main")
     def diff(self, branch):
         url = reverse("admin:dashboard_branch_diff", args=[branch.name])
         return format_html('<a href="{}">diff</a>', url)
-
-    def changelist_view(self, request, extra_context=None):
-        self._current = request.catalog_branch
-        return super().changelist_view(request, extra_context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

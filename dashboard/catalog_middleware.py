@@ -92,14 +92,15 @@ class CatalogBranchMiddleware:
 
     def __call__(self, request):
         branch = session_branch(request)
-        if branch != versions.MAIN and branch not in versions.branch_names():
-            # Deleted since: back to main rather than failing every request.
-            request.session[SESSION_KEY] = branch = versions.MAIN
+        if branch != versions.MAIN:
+            try:
+                versions.checkout(branch)
+            except versions.VersionError:
+                # Deleted since: back to main rather than failing every request.
+                request.session[SESSION_KEY] = branch = versions.MAIN
         request.catalog_branch = branch
         token = _changes.set([])
         try:
-            if branch != versions.MAIN:
-                versions.checkout(branch)
             response = self.get_response(request)
             self._finish(request, response, _changes.get())
             return response
@@ -117,5 +118,5 @@ class CatalogBranchMiddleware:
             return
         if response.status_code >= 400:
             versions.discard_changes()  # a failed request keeps nothing
-        elif versions.has_changes():
+        else:
             versions.commit(commit_message(request.user, changes), author(request.user))

@@ -78,9 +78,10 @@ def branch_names(using=CATALOG):
 
 def create_branch(name, start=MAIN, using=CATALOG):
     valid_branch_name(name)
-    if name in branch_names(using):
+    existing = branch_names(using)
+    if name in existing:
         raise VersionError(f"A branch called {name!r} exists already.")
-    if start not in branch_names(using):
+    if start not in existing:
         raise VersionError(f"There is no branch {start!r} to start from.")
     with _cursor(using) as cursor:
         cursor.execute("SELECT dolt_branch(%s, %s)", [name, start])
@@ -99,11 +100,14 @@ def delete_branch(name, checked_out=(), using=CATALOG):
 
 
 def checkout(name, using=CATALOG):
-    """Put this connection (only) on branch `name`."""
-    if name not in branch_names(using):
-        raise VersionError(f"There is no branch {name!r}.")
+    """Put this connection (only) on branch `name`: one statement, as every request runs it."""
     with _cursor(using) as cursor:
-        cursor.execute("SELECT dolt_checkout(%s)", [name])
+        try:
+            cursor.execute("SELECT dolt_checkout(%s)", [name])
+        except OperationalError as error:
+            if "no such branch" not in str(error):
+                raise
+            raise VersionError(f"There is no branch {name!r}.") from None
 
 
 def log(limit=50, using=CATALOG):
@@ -185,8 +189,9 @@ def rows_at(model, ref, using=CATALOG):
 
 def diff(branch, base=MAIN, model=Item, using=CATALOG):
     """[RowChange] that `branch` has against `base`, by key."""
+    existing = branch_names(using)
     for name in (branch, base):
-        if name not in branch_names(using):
+        if name not in existing:
             raise VersionError(f"There is no branch {name!r}.")
     before, after = rows_at(model, base, using), rows_at(model, branch, using)
     changes = []

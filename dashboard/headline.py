@@ -9,10 +9,10 @@ has lines in: an order is one checkout, so that is simply the number of orders.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Sum
+from django.db.models import Count, Sum
 
-from dashboard.models import Order, StateDay, StateTotal
-from dashboard.rankings import RAW, ROLLUPS, as_money
+from dashboard.models import Order
+from dashboard.rankings import RAW, ROLLUPS, as_money, raw_metrics, state_rollup
 
 
 @dataclass(frozen=True)
@@ -29,16 +29,13 @@ class Headline:
 def headline(filters, source=ROLLUPS):
     if source == RAW:
         orders = Order.objects.filter(state__isnull=False, **filters.lookups())
-        totals = orders.aggregate(
-            turnover=Sum(F("qty") * F("price"), output_field=DecimalField()), lines=Count("*")
-        )
+        totals = orders.aggregate(turnover=raw_metrics()["turnover"].value, lines=Count("*"))
         # Distinct orders per (state, day), summed: one DISTINCT over every (order, state, day)
         # of 10M lines spills a hash table for minutes; per day it sorts in seconds.
         per_day = orders.values("state", "dt").annotate(orders=Count("orderid", distinct=True))
         totals["orders"] = sum(row["orders"] for row in per_day)
     else:
-        rollup = StateDay if filters.date_range() else StateTotal
-        totals = rollup.objects.filter(**filters.lookups()).aggregate(
+        totals = state_rollup(filters).aggregate(
             turnover=Sum("turnover"), lines=Sum("lines"), orders=Sum("orders")
         )
     return Headline(

@@ -118,15 +118,17 @@ def ranking_sources(filters, source):
         orders = Order.objects.filter(**lookups)
         return {"state": orders, "itemid": orders}, raw_metrics()
     # The smallest rollup that has every key the filters and the ranking need.
-    by_state = StateDay if filters.date_range() else StateTotal
     if filters.date_range():
         by_item = StateItemDay if filters.state else ItemDay
     else:
         by_item = StateItemTotal if filters.state else ItemTotal
-    return {
-        "state": by_state.objects.filter(**lookups),
-        "itemid": by_item.objects.filter(**lookups),
-    }, rollup_metrics()
+    return {"state": state_rollup(filters), "itemid": by_item.objects.filter(**lookups)}, rollup_metrics()
+
+
+def state_rollup(filters):
+    """The rollup rows by state (and day, for a date range) that the filters cover."""
+    rollup = StateDay if filters.date_range() else StateTotal
+    return rollup.objects.filter(**filters.lookups())
 
 
 def grouped_metrics(queryset, key, metrics):

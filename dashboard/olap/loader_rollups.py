@@ -57,12 +57,17 @@ def group(keys, values):
         return [key[:0] for key in keys], [value[:0] for value in values]
     order = np.lexsort(keys[::-1])
     keys = [key[order] for key in keys]
-    starts_group = np.zeros(len(order), dtype=bool)
-    starts_group[0] = True
-    for key in keys:
-        starts_group[1:] |= key[1:] != key[:-1]
-    starts = np.flatnonzero(starts_group)
+    starts = _run_starts(keys)
     return [key[starts] for key in keys], [np.add.reduceat(value[order], starts) for value in values]
+
+
+def _run_starts(sorted_keys):
+    """Where each run of equal keys starts, in non-empty columns sorted together."""
+    starts = np.zeros(len(sorted_keys[0]), dtype=bool)
+    starts[0] = True
+    for key in sorted_keys:
+        starts[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(starts)
 
 
 class RunningSums:
@@ -155,10 +160,12 @@ class LoadRollups:
         """(rollup, chunks of its columns in the rollup's order), one rollup at a time."""
         for running in (self._fine, self._item_days, self._state_items, self._orders):
             running.merge()
-        cells = self._fine.keys >> np.uint64(32)
-        # Every (state, day) with lines has orders, and the keys of both are sorted alike.
-        starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]]) if len(cells) else None
-        day_sums = [np.add.reduceat(column, starts) if len(cells) else column for column in self._fine.sums]
+        # The fine keys are sorted by (state, day) first: each run of one day is summed in
+        # place. Every (state, day) with lines has orders, and both keys sort alike.
+        day_sums = list(self._fine.sums)
+        if len(self._fine.keys):
+            starts = _run_starts([self._fine.keys >> np.uint64(32)])
+            day_sums = [np.add.reduceat(column, starts) for column in day_sums]
         day_sums.append(self._orders.sums[0])
         day_state, day_dt, _ = _unpack(self._orders.keys)
         item_days = self._item_days.sums

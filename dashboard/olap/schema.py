@@ -80,6 +80,7 @@ def _not_null(keys):
     return " AND ".join(f"{key} IS NOT NULL" for key in keys)
 
 
+_SUMMED = ", ".join(f"SUM({measure}) AS {measure}" for measure in MEASURES)
 _LINE_MEASURES = (
     "COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines, "
     "SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines"
@@ -94,9 +95,8 @@ def _aggregate_orders(rollup):
     # First one group per order and day, then the rollup's groups: each inner group is one
     # order counted once.
     per_order = ", ".join(dict.fromkeys((*rollup.keys, "dt", "orderid")))
-    sums = ", ".join(f"SUM({measure}) AS {measure}" for measure in MEASURES)
     return (
-        f"SELECT {keys}, {sums}, COUNT(*) AS {ORDERS} FROM (SELECT {per_order}, {_LINE_MEASURES} "
+        f"SELECT {keys}, {_SUMMED}, COUNT(*) AS {ORDERS} FROM (SELECT {per_order}, {_LINE_MEASURES} "
         f"FROM orders WHERE {_not_null(rollup.keys)} GROUP BY {per_order}) AS per_order GROUP BY {keys}"
     )
 
@@ -164,7 +164,6 @@ _SIGNED_MEASURES = (
     "COALESCE(SUM(turnover), 0) AS turnover, "
     "SUM(CASE WHEN turnover IS NOT NULL THEN sign ELSE 0 END) AS turnover_lines"
 )
-_SUMMED = ", ".join(f"SUM({measure}) AS {measure}" for measure in MEASURES)
 _SUMMED_WITH_ORDERS = f"{_SUMMED}, SUM({ORDERS}) AS {ORDERS}"
 
 # How many orders enter (+1) or leave (-1) each (state, day): an order is in a day's group
