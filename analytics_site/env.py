@@ -80,6 +80,31 @@ def database(name, *, engine=None, options=None, **config):
     return settings
 
 
+SQLITE = "django.db.backends.sqlite3"
+MYSQL = "django.db.backends.mysql"
+# Dolt runs transactions at REPEATABLE READ only (Django's MySQL default is READ COMMITTED).
+DOLT_SERVER_OPTIONS = {"charset": "utf8mb4", "isolation_level": "repeatable read"}
+
+
+def dolt_database(name, *, conn_max_age, **config):
+    """The DATABASES entry of a Dolt database: an embedded doltlite file (sqlite:///path) or a
+    Dolt sql-server over the MySQL protocol (mysql://user:password@host:3306/database)."""
+    settings = database(name, **config)
+    if settings["ENGINE"] == SQLITE:
+        use_doltlite()
+    elif settings["ENGINE"] == MYSQL:
+        # A server connection is worth keeping between requests; a file opens in microseconds.
+        settings.update(CONN_MAX_AGE=conn_max_age, CONN_HEALTH_CHECKS=True)
+        settings["OPTIONS"] = {**DOLT_SERVER_OPTIONS, **settings["OPTIONS"]}
+    else:
+        raise ImproperlyConfigured(
+            f"{name} must name a Dolt database: a doltlite file (sqlite:///path/catalog.db) or a "
+            "Dolt sql-server (mysql://user:password@host:3306/database); branches, commits and "
+            "merges need one of them."
+        )
+    return settings
+
+
 def use_doltlite():
     """Make Python's sqlite3 run on doltlite (SQLite with Dolt's version control); it must
     load before sqlite3 does."""

@@ -58,17 +58,18 @@ TEMPLATES = [
 # Users and sessions live in PostgreSQL ("default"), the order stream in RisingWave ("olap"),
 # the item catalog in a Dolt database ("catalog"). dashboard.dbrouter.OlapOltpRouter decides
 # which model goes where.
+conn_max_age = env.integer("CONN_MAX_AGE", 60)
 DATABASES = {
     "default": env.database(
         "DATABASE_URL",
-        conn_max_age=env.integer("CONN_MAX_AGE", 60),
+        conn_max_age=conn_max_age,
         conn_health_checks=True,
         options={"connect_timeout": 5},
     ),
     "olap": env.database(
         "OLAP_DATABASE_URL",
         engine="django_risingwave",
-        conn_max_age=env.integer("CONN_MAX_AGE", 60),
+        conn_max_age=conn_max_age,
         conn_health_checks=True,
         # RisingWave has no WITH HOLD cursors in older releases, and libpq's default
         # gssencmode=prefer breaks the handshake with it.
@@ -78,12 +79,14 @@ DATABASES = {
         # test database can be created without the OLTP one.
         test_options={"MIGRATE": False, "DEPENDENCIES": []},
     ),
-    # The item catalog, under Dolt-style version control (branches, commits, merges): an
-    # embedded doltlite file (sqlite:///path). Never auth or sessions: those must not branch.
-    "catalog": env.database("CATALOG_DATABASE_URL", test_options={"DEPENDENCIES": []}),
+    # The item catalog, under Dolt's version control (branches, commits, merges): an embedded
+    # doltlite file or a Dolt sql-server. Never auth or sessions: those must not branch.
+    "catalog": env.dolt_database(
+        "CATALOG_DATABASE_URL",
+        conn_max_age=conn_max_age,
+        test_options={"DEPENDENCIES": []},
+    ),
 }
-if DATABASES["catalog"]["ENGINE"] == "django.db.backends.sqlite3":
-    env.use_doltlite()
 DATABASE_ROUTERS = ["dashboard.dbrouter.OlapOltpRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

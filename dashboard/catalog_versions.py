@@ -1,5 +1,6 @@
 """Version control of the item catalog, the Dolt way: branches, commits, merges and diffs on
-the `catalog` database (doltlite), through Dolt's SQL functions with bound parameters.
+the `catalog` database, with bound parameters, on either Dolt engine (dashboard.dolt_dialects:
+embedded doltlite, or a Dolt sql-server).
 
 Dolt's own commit and merge are not undone by a database rollback, so callers commit only
 once a change is complete (the auto-commit middleware does it at the end of a request).
@@ -8,9 +9,10 @@ once a change is complete (the auto-commit middleware does it at the end of a re
 import re
 from dataclasses import dataclass
 
-from django.db import OperationalError, connections, transaction
+from django.db import DatabaseError, connections, transaction
 
 from dashboard.dbrouter import CATALOG
+from dashboard.dolt_dialects import dialect
 from dashboard.models import Commit, Item
 
 MAIN = "main"
@@ -55,6 +57,12 @@ def _cursor(using):
     return connections[using].cursor()
 
 
+def _call(cursor, using, procedure, *arguments):
+    """Run one of Dolt's version-control operations; its result row."""
+    cursor.execute(*dialect(using).call(procedure, *arguments))
+    return cursor.fetchone()
+
+
 def valid_branch_name(name):
     if not isinstance(name, str) or not BRANCH_NAME.fullmatch(name) or ".." in name or name.endswith("/"):
         raise VersionError(
@@ -84,7 +92,7 @@ def create_branch(name, start=MAIN, using=CATALOG):
     if start not in existing:
         raise VersionError(f"There is no branch {start!r} to start from.")
     with _cursor(using) as cursor:
-        cursor.execute("SELECT dolt_branch(%s, %s)", [name, start])
+        _call(cursor, using, "dolt_branch", name, start)
 
 
 def delete_branch(name, checked_out=(), using=CATALOG):
@@ -96,18 +104,19 @@ def delete_branch(name, checked_out=(), using=CATALOG):
     if name in checked_out or name == active_branch(using):
         raise VersionError(f"{name} is checked out by someone; switch them to another branch first.")
     with _cursor(using) as cursor:
-        cursor.execute("SELECT dolt_branch('-D', %s)", [name])
+        _call(cursor, using, "dolt_branch", "-D", name)
 
 
 def checkout(name, using=CATALOG):
     """Put this connection (only) on branch `name`: one statement, as every request runs it."""
-    with _cursor(using) as cursor:
-        try:
-            cursor.execute("SELECT dolt_checkout(%s)", [name])
-        except OperationalError as error:
-            if "no such branch" not in str(error):
-                raise
-            raise VersionError(f"There is no branch {name!r}.") from None
+    try:
+        with _cursor(using) as cursor:
+            _call(cursor, using, "dolt_checkout", name)
+    except DatabaseError:
+        # The engines word a missing branch differently; asked only when checkout failed.
+        if name in branch_names(using):
+            raise
+        raise VersionError(f"There is no branch {name!r}.") from None
 
 
 def log(limit=50, using=CATALOG):
@@ -127,14 +136,13 @@ def commit(message, author, using=CATALOG):
     if not has_changes(using):
         return None
     with _cursor(using) as cursor:
-        cursor.execute("SELECT dolt_commit('-Am', %s, '--author', %s)", [message, author])
-        return cursor.fetchone()[0]
+        return _call(cursor, using, "dolt_commit", "-Am", message, "--author", author)[0]
 
 
 def discard_changes(using=CATALOG):
     """Throw away what the active branch has not committed (a failed request's writes)."""
     with _cursor(using) as cursor:
-        cursor.execute("SELECT dolt_reset('--hard')")
+        _call(cursor, using, "dolt_reset", "--hard")
 
 
 def merge(branch, author, using=CATALOG):
@@ -145,14 +153,17 @@ def merge(branch, author, using=CATALOG):
         raise VersionError(f"{branch} is the branch you are on; merge another branch into it.")
     if branch not in branch_names(using):
         raise VersionError(f"There is no branch {branch!r}.")
-    # In a transaction, so that a conflicted merge can be inspected and then rolled back.
+    # In a transaction, so that a conflicted merge can be inspected and then rolled back:
+    # doltlite refuses it with an error, a Dolt sql-server reports it in its result row.
     with transaction.atomic(using=using), _cursor(using) as cursor:
         try:
-            cursor.execute("SELECT dolt_merge(%s, '--author', %s)", [branch, author])
-        except OperationalError as error:
+            result = _call(cursor, using, "dolt_merge", branch, "--author", author)
+        except DatabaseError as error:
             if "conflict" not in str(error).lower():
                 raise
             raise MergeConflicts(branch, into, _conflicts(cursor)) from None
+        if dialect(using).merge_conflicted(result):
+            raise MergeConflicts(branch, into, _conflicts(cursor))
         cursor.execute("SELECT commit_hash FROM dolt_log LIMIT 1")
         return cursor.fetchone()[0]
 
@@ -181,7 +192,7 @@ def rows_at(model, ref, using=CATALOG):
     """{key: {column: value}} of the model's table as of branch or commit `ref`."""
     table, key = model._meta.db_table, model._meta.pk.column
     with _cursor(using) as cursor:
-        cursor.execute(f"SELECT * FROM dolt_at_{table}(%s)", [ref])  # noqa: S608 - table from the model
+        cursor.execute(dialect(using).table_at(table), [ref])
         names = [description[0] for description in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     return {row[key]: row for row in rows}

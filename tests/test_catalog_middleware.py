@@ -62,7 +62,7 @@ def test_a_request_that_changes_nothing_makes_no_commit(ann):
     assert versions.log(1)[0].commit_hash == head
 
 
-@override_settings(ROOT_URLCONF="tests.failing_write_urls")
+@override_settings(ROOT_URLCONF="tests.catalog_write_urls")
 def test_a_request_that_fails_commits_nothing_and_keeps_nothing(ann):
     head = versions.log(1)[0].commit_hash
     ann.raise_request_exception = False
@@ -70,6 +70,29 @@ def test_a_request_that_fails_commits_nothing_and_keeps_nothing(ann):
     assert versions.log(1)[0].commit_hash == head
     assert not versions.has_changes()
     assert Item.objects.get(itemid=1).name == "Teal Oak Mug"
+
+
+@override_settings(ROOT_URLCONF="tests.catalog_write_urls")
+def test_bulk_writes_without_signals_end_in_one_commit_too(ann):
+    before = [commit.commit_hash for commit in versions.log()]
+
+    assert ann.get("/regroup-in-bulk/").status_code == 200
+
+    after = versions.log()
+    assert [commit.commit_hash for commit in after[1:]] == before  # exactly one new commit
+    assert after[0].message == "ann: bulk changes to items"
+    assert not versions.has_changes()
+    committed = versions.rows_at(Item, after[0].commit_hash)
+    assert {key: row["category"] for key, row in committed.items()} == {1: "Gifts", 2: "Gifts", 3: "Gifts"}
+
+
+@override_settings(ROOT_URLCONF="tests.catalog_write_urls")
+def test_a_bulk_write_in_a_failed_request_is_discarded(ann):
+    head = versions.log(1)[0].commit_hash
+    assert ann.get("/regroup-in-bulk-then-fail/").status_code == 400
+    assert versions.log(1)[0].commit_hash == head
+    assert not versions.has_changes()
+    assert set(Item.objects.values_list("category", flat=True)) == {"Kitchen", "Home"}
 
 
 def test_the_dashboard_labels_items_from_the_sessions_branch_only(ann, empty_orders):

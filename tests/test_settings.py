@@ -78,6 +78,10 @@ def test_a_weak_key_is_accepted_for_local_debugging():
         ({"OLAP_DATABASE_URL": "kafka://broker:9092/x"}, "OLAP_DATABASE_URL is not a usable database URL"),
         ({"OLAP_DATABASE_URL": "postgres://root@risingwave:4566"}, "OLAP_DATABASE_URL names no database"),
         ({"CATALOG_DATABASE_URL": None}, "CATALOG_DATABASE_URL is not set"),
+        (
+            {"CATALOG_DATABASE_URL": "postgres://u@127.0.0.1:5432/catalog"},
+            "CATALOG_DATABASE_URL must name a Dolt database: a doltlite file",
+        ),
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
         ({"RANKINGS_SOURCE": "cache"}, "RANKINGS_SOURCE='cache' is not one of: rollups, raw"),
     ],
@@ -136,3 +140,40 @@ def test_the_catalog_alias_is_an_embedded_file_with_version_control():
     with connections["catalog"].cursor() as cursor:
         cursor.execute("SELECT active_branch()")  # only doltlite has it
         assert cursor.fetchone() == ("main",)
+
+
+def test_a_mysql_catalog_url_is_a_dolt_sql_server_through_django_s_mysql_driver():
+    # As docker-compose.yaml sets it. The real backend and driver (mysqlclient) load;
+    # nothing connects, as no Dolt server can run here.
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from django.db import connections; from dashboard.dolt_dialects import dialect; "
+        "c = settings.DATABASES['catalog']; "
+        "print(c['ENGINE'], c['HOST'], c['PORT'], c['NAME'], c['CONN_MAX_AGE'], c['CONN_HEALTH_CHECKS'], "
+        "c['OPTIONS']['charset'], repr(c['OPTIONS']['isolation_level']), connections['catalog'].vendor, "
+        "connections['catalog'].connection, repr(dialect('catalog').name), sep='|')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=production_env(
+            CATALOG_DATABASE_URL="mysql://catalog:s3cret@dolt:3306/catalog", CONN_MAX_AGE="30"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == [
+        "django.db.backends.mysql",
+        "dolt",
+        "3306",
+        "catalog",
+        "30",
+        "True",
+        "utf8mb4",
+        "'repeatable read'",
+        "mysql",
+        "None",
+        "'Dolt sql-server'",
+    ]

@@ -42,6 +42,17 @@ ensure_python() {
     python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 }
 
+# mysqlclient, the Dolt sql-server driver, has no Linux wheels: it compiles against the MySQL
+# client library, with a C compiler and Python's headers.
+ensure_mysqlclient_build() {
+    local missing=()
+    pkg-config --exists mysqlclient 2>/dev/null || missing+=(default-libmysqlclient-dev pkg-config)
+    command -v gcc >/dev/null || missing+=(gcc)
+    "$VENV/bin/python" -c 'import pathlib, sys, sysconfig
+sys.exit(not (pathlib.Path(sysconfig.get_paths()["include"]) / "Python.h").exists())' || missing+=(python3-dev)
+    if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
 # $1: the requirements file to install (requirements.txt or requirements-dev.txt).
 ensure_venv() {
     ensure_python
@@ -52,6 +63,7 @@ ensure_venv() {
     local stamp="$VENV/.installed-$(basename "$1")"
     # Reinstall only when a requirements file changed since the last install.
     if [ ! -f "$stamp" ] || [ -n "$(find "$ROOT" -maxdepth 1 -name 'requirements*.txt' -newer "$stamp")" ]; then
+        ensure_mysqlclient_build
         say "installing Python packages from $1"
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/$1"
