@@ -8,6 +8,7 @@ class DashboardConfig(AppConfig):
     verbose_name = "Analytics dashboard"
 
     def ready(self):
+        from dashboard import checks  # noqa: F401 - registers the system checks
         from dashboard.olap.session import on_connection_created
 
         connection_created.connect(on_connection_created, dispatch_uid="dashboard.olap.statement_timeout")
