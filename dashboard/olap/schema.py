@@ -198,6 +198,23 @@ def _append(rollup, source):
     return f"INSERT INTO {rollup.name} ({columns}) {source} ORDER BY {', '.join(rollup.keys)}"
 
 
+def compact_delta_log(rollup):
+    """One statement: take every row this snapshot sees out of the log and put back one row
+    per key; it answers (rows taken, rows put back). Rows that concurrent writers append
+    meanwhile are not in the snapshot, so they are neither deleted nor summed: they stay as
+    they are, and nothing is counted twice."""
+    keys = ", ".join(rollup.keys)
+    sums = ", ".join(f"SUM({measure})" for measure in rollup.measures)
+    columns = ", ".join(rollup.keys + rollup.measures)
+    # A key whose lines sum to zero has no line left at all, so every measure is zero too.
+    return (
+        f"WITH taken AS (DELETE FROM {rollup.name} RETURNING *), "
+        f"folded AS (INSERT INTO {rollup.name} ({columns}) SELECT {keys}, {sums} FROM taken "
+        f"GROUP BY {keys} HAVING SUM(lines) <> 0 ORDER BY {keys} RETURNING 1) "
+        "SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM folded)"
+    )
+
+
 # Writers of `orders` need no rights on the rollups: the trigger functions run as their owner
 # (whoever ran setup_olap), with the search path fixed when they were created.
 _RUN_AS_OWNER = "SECURITY DEFINER SET search_path FROM CURRENT"
