@@ -2,16 +2,13 @@
 agree with each other, every secret it needs is in .env.example, and the settings it gives
 the app load."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.settings_process import ROOT, boot
+
 # Compose's interpolation: $$ is a literal $, ${NAME}, ${NAME:-default}, ${NAME:?error}.
 VARIABLE = re.compile(r"\$\$|\$\{(?P<name>\w+)(?::(?P<kind>[-?])(?P<rest>[^}]*))?\}")
 
@@ -86,13 +83,6 @@ def test_the_web_service_s_environment_loads_the_settings_on_the_dolt_server(com
         "from dashboard.dolt_dialects import dialect; "
         "print(settings.DATABASES['catalog']['ENGINE'], dialect('catalog').name, sep='|')"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "analytics_site.settings", **environment},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = boot(script, **environment)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.db.backends.mysql|Dolt sql-server"

@@ -1,46 +1,13 @@
 """Settings come from the environment; the site refuses to start when they are unsafe."""
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connections
 
-ROOT = Path(__file__).resolve().parent.parent
-STRONG_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP"
-PRINT_SETTINGS = (
-    "import django; django.setup(); from django.conf import settings as s; "
-    "print(s.DEBUG, s.CHARTJS_URL, s.DATABASES['olap']['ENGINE'], sep='\\n')"
-)
-
-
-def production_env(**overrides):
-    """A production environment (None removes a variable)."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "analytics_site.settings",
-        "DATABASE_URL": "postgres://u@127.0.0.1:5432/oltp",
-        "OLAP_DATABASE_URL": "postgres://root@127.0.0.1:4566/dev",
-        "CATALOG_DATABASE_URL": "sqlite:////var/lib/dashboard/catalog.db",
-        "SECRET_KEY": STRONG_KEY,
-        **overrides,
-    }
-    return {name: value for name, value in env.items() if value is not None}
-
-
-def boot(**overrides):
-    """Load the real settings in a fresh interpreter with the given environment."""
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS],
-        cwd=ROOT,
-        env=production_env(**overrides),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.settings_process import ROOT, boot, production_env
 
 
 def test_production_defaults():
@@ -153,16 +120,7 @@ def test_a_mysql_catalog_url_is_a_dolt_sql_server_through_django_s_mysql_driver(
         "c['OPTIONS']['charset'], repr(c['OPTIONS']['isolation_level']), connections['catalog'].vendor, "
         "connections['catalog'].connection, repr(dialect('catalog').name), sep='|')"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=production_env(
-            CATALOG_DATABASE_URL="mysql://catalog:s3cret@dolt:3306/catalog", CONN_MAX_AGE="30"
-        ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = boot(script, CATALOG_DATABASE_URL="mysql://catalog:s3cret@dolt:3306/catalog", CONN_MAX_AGE="30")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().split("|") == [
         "django.db.backends.mysql",
