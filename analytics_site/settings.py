@@ -32,7 +32,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After sessions and auth: checks out the session's catalog branch, commits what changed.
-    "dashboard.catalog_middleware.CatalogBranchMiddleware",
+    "dashboard.catalog.middleware.CatalogBranchMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -51,6 +51,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # The web package's template filters ({% load dashboard_format %}).
+            "libraries": {"dashboard_format": "dashboard.web.templatetags.dashboard_format"},
         },
     },
 ]

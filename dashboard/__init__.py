@@ -1,0 +1,17 @@
+"""The analytics dashboard, one Django app (label "dashboard") in three packages by concern,
+each owning one database, over a little shared plumbing. Layers import downward only
+(checked by import-linter's contracts in pyproject.toml):
+
+    web         the site: views, URLs, filters, presets, exports, the page's helpers, health
+      |         reads the two below only through their selectors and services
+    catalog     the item catalog in a Dolt database, versioned: branches, commits, merges
+    orders      the order side in the OLAP database (RisingWave): orders, rollups, DDL,
+                loading, compaction, the order browser, the sample-order generator
+      |         catalog and orders never import each other
+    dbrouter    OlapOltpRouter, the one map of models to databases; readonly, the guard
+    readonly    that keeps OLAP and Dolt system tables read-only through the ORM;
+    us_states   the US states and their populations
+
+Entry points sit on top: apps.py (hooks), models.py and admin.py (where Django looks),
+management/commands (thin commands over the packages' services).
+"""

@@ -1,11 +1,26 @@
-"""OlapOltpRouter: the one place that knows which model lives in which database."""
+"""OlapOltpRouter: the one place that knows which model lives in which database.
+
+Three databases, each one concern:
+- "default" (OLTP, PostgreSQL): users, groups, permissions, sessions, the admin log, the
+  shared cache table: everything Django itself keeps. Every model not listed below.
+- "olap" (RisingWave; a PostgreSQL cluster standing in for it locally): the order lines and
+  their rollups (dashboard.orders.models). Unmanaged and read-only through the ORM: rows arrive
+  from the order stream, the schema from `manage.py setup_olap`.
+- "catalog" (a Dolt database: doltlite locally, a Dolt sql-server in docker-compose): the item
+  catalog and Dolt's branch and commit tables (dashboard.catalog.models). Only these live
+  there: users and sessions must never branch.
+
+No relation crosses databases; where a catalog name labels an OLAP key, the web layer joins
+in Python (dashboard.web.rankings).
+"""
 
 from dashboard.readonly import refuse_write
 
 OLAP = "olap"
 CATALOG = "catalog"
 
-# Model label (lower case) -> database alias. Models not listed live in "default".
+# Model label (lower case) -> database alias. Models not listed live in "default". By label
+# rather than by module, so the map reads as a table and a moved module changes nothing.
 MODEL_DATABASES = {
     "dashboard.order": OLAP,
     "dashboard.stateday": OLAP,
@@ -26,6 +41,11 @@ def home_database(model):
 
 
 class OlapOltpRouter:
+    """Reads and writes go to each model's home database; ORM writes to the OLAP side are
+    refused outright (dashboard.readonly) rather than sent to a database that would take them
+    and lose them on the next load; relations stay inside one database; migrations run only
+    where their models live."""
+
     def db_for_read(self, model, **hints):
         return home_database(model)
 

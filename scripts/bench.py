@@ -87,7 +87,7 @@ def psql_binary():
 
 def run_baseline(sample_lines, items):
     """Rows/s of one INSERT statement per row through psql, on a sample in a spare id block."""
-    from dashboard.sample_orders import generate, make_catalog, seed_id_range
+    from dashboard.orders.sample import generate, make_catalog, seed_id_range
 
     seed = 999
     lines = next(generate(seed, max(1, sample_lines // 3), make_catalog(items), END, DAYS))
@@ -319,7 +319,7 @@ def main(argv=None):
     from django.test import Client
     from django.test.utils import setup_databases, setup_test_environment, teardown_databases
 
-    from dashboard.olap.session import without_statement_timeout
+    from dashboard.orders.session import without_statement_timeout
 
     # The test client's host, and DEBUG off (so no query log slows the timings).
     setup_test_environment()

@@ -5,9 +5,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connections
 
-from dashboard import catalog_versions as versions
+from dashboard.catalog import versions
+from dashboard.catalog.models import Item
 from dashboard.dbrouter import OLAP
-from dashboard.models import Item
 
 BOTH_DATABASES = ["default", OLAP]
 

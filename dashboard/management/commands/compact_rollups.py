@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
 from dashboard.dbrouter import OLAP
-from dashboard.olap.compaction import compact
+from dashboard.orders.compaction import compact
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from django.db import DatabaseError, connections
 from psycopg2 import sql
 
 from dashboard.dbrouter import OLAP
-from dashboard.olap.engine import RISINGWAVE, server_engine
-from dashboard.olap.schema import ROLLUPS
+from dashboard.orders.engine import RISINGWAVE, server_engine
+from dashboard.orders.schema import ROLLUPS
 
 
 class Command(BaseCommand):

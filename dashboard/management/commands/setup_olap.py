@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
 from dashboard.dbrouter import OLAP
-from dashboard.olap.setup import prepare
+from dashboard.orders.setup import prepare
 
 
 class Command(BaseCommand):

@@ -1,0 +1,132 @@
+"""A branch per session, and one Dolt commit per request that changed the catalog.
+
+At the start of a request the catalog connection checks out the session's branch; at the
+end it goes back to main, so a connection never carries one user's branch into another
+user's request. Changes made through the ORM are recorded from model signals (for the
+commit message), and every write statement on the catalog connection is noticed too, so
+bulk writes that send no signals (QuerySet.update(), bulk_create()) are not missed; a request
+that ends well and changed the catalog makes exactly one commit, naming the user and what
+changed; a request that failed keeps nothing.
+
+Dolt keeps one working set per branch, shared by every connection on it, so a request
+commits (or, failing, discards) only when it changed the catalog itself: a request that
+changed nothing never touches what another request is doing.
+"""
+
+import re
+from contextvars import ContextVar
+
+from django.apps import apps
+from django.db import connections
+from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.dispatch import receiver
+
+from dashboard.catalog import versions
+from dashboard.catalog.selectors import SESSION_KEY, session_branch
+from dashboard.dbrouter import CATALOG, home_database
+
+_changes = ContextVar("catalog_changes", default=None)  # this request's [description], or None
+WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+QUOTED_NAME = re.compile(r"[`\"](\w+)[`\"]")  # Django quotes every table name it writes
+
+
+def _record(description):
+    changes = _changes.get()
+    if changes is not None:
+        changes.append(description)
+
+
+def _is_catalog(sender):
+    return home_database(sender) == CATALOG
+
+
+@receiver(post_save)
+def _saved(sender, instance, created, **kwargs):
+    if _is_catalog(sender):
+        _record(f"{'added' if created else 'changed'} {sender._meta.verbose_name} {instance}")
+
+
+@receiver(pre_delete)
+def _deleted(sender, instance, **kwargs):
+    if _is_catalog(sender):
+        _record(f"deleted {sender._meta.verbose_name} {instance}")
+
+
+@receiver(m2m_changed)
+def _related(sender, instance, action, **kwargs):
+    if _is_catalog(type(instance)) and action.startswith("post_"):
+        _record(f"changed the links of {type(instance)._meta.verbose_name} {instance}")
+
+
+def author(user):
+    if not user.is_authenticated:
+        return "anonymous <anonymous@localhost>"
+    name = user.get_full_name() or user.get_username()
+    return f"{name} <{user.email or user.get_username() + '@localhost'}>"
+
+
+def commit_message(user, changes, written_tables=()):
+    who = user.get_username() if user.is_authenticated else "anonymous"
+    what = "; ".join(dict.fromkeys(changes))
+    if not what:  # only bulk writes, which name no rows
+        what = "bulk changes to " + (", ".join(sorted(map(_plural_name, written_tables))) or "the catalog")
+    return f"{who}: {what}"
+
+
+def _plural_name(table):
+    for model in apps.get_models():
+        if model._meta.db_table == table:
+            return str(model._meta.verbose_name_plural)
+    return table
+
+
+class WriteRecorder:
+    """Notes the tables this request's statements wrote to on the catalog connection."""
+
+    def __init__(self):
+        self.tables = set()
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if WRITE.match(sql):
+            table = QUOTED_NAME.search(sql)
+            self.tables.add(table.group(1) if table else "the catalog")
+        return result
+
+
+class CatalogBranchMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        branch = session_branch(request)
+        if branch != versions.MAIN:
+            try:
+                versions.checkout(branch)
+            except versions.VersionError:
+                # Deleted since: back to main rather than failing every request.
+                request.session[SESSION_KEY] = branch = versions.MAIN
+        request.catalog_branch = branch
+        token = _changes.set([])
+        writes = WriteRecorder()
+        try:
+            with connections[CATALOG].execute_wrapper(writes):
+                response = self.get_response(request)
+            self._finish(request, response, _changes.get(), writes.tables)
+            return response
+        finally:
+            _changes.reset(token)
+            if connections[CATALOG].connection is not None:
+                versions.checkout(versions.MAIN)
+
+    def _finish(self, request, response, changes, written_tables):
+        if not changes and not written_tables:
+            return  # this request changed nothing in the catalog
+        if connections[CATALOG].in_atomic_block:
+            # A Dolt commit (or reset) cannot be rolled back: inside a transaction someone
+            # else opened, it would break that transaction. Requests run in autocommit.
+            return
+        if response.status_code >= 400:
+            versions.discard_changes()  # a failed request keeps nothing
+        else:
+            versions.commit(commit_message(request.user, changes, written_tables), author(request.user))

@@ -1,0 +1,40 @@
+"""Read-only questions to the item catalog (selectors): item names, the branches, and which
+branch a session works on."""
+
+from collections.abc import Iterable
+
+from django.contrib.sessions.models import Session
+from django.http import HttpRequest
+from django.utils import timezone
+
+from dashboard.catalog import versions
+from dashboard.catalog.models import Item
+
+# Where a session keeps the catalog branch it works on.
+SESSION_KEY = "catalog_branch"
+
+
+def item_names(itemids: Iterable[int]) -> dict[int, str]:
+    """{itemid: name} for the ids that the catalog knows; unknown ids are left out."""
+    return dict(Item.objects.filter(itemid__in=set(itemids)).values_list("itemid", "name"))
+
+
+def item_label(itemid: int, names: dict[int, str]) -> str:
+    return names.get(itemid) or f"Item {itemid}"
+
+
+def branch_names() -> list[str]:
+    """Every branch of the catalog, by name."""
+    return versions.branch_names()
+
+
+def session_branch(request: HttpRequest) -> str:
+    return request.session.get(SESSION_KEY, versions.MAIN)
+
+
+def checked_out_branches() -> set[str]:
+    """The branches some live session has checked out (sessions live in PostgreSQL)."""
+    branches = set()
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        branches.add(session.get_decoded().get(SESSION_KEY, versions.MAIN))
+    return branches

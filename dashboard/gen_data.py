@@ -1,0 +1,315 @@
+"""Load realistic sample orders into the OLAP database, and their item names into the catalog.
+
+Reads the same settings as the site (DATABASE_URL, OLAP_DATABASE_URL, ...). Loading a seed
+replaces that seed's orders, so the same command twice leaves the same table, and different
+seeds add orders that never collide. --follow then appends live orders until stopped.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+from datetime import date
+
+DEFAULT_ORDERS = 40_000
+DEFAULT_ITEMS = 200
+MAX_ITEMS = 100_000
+MAX_RATE = 100_000
+GEN_DATA_AUTHOR = "gen_data <gen_data@localhost>"
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, no usage dump: scripts that call us read the last line of stderr.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def iso_date(text):
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+positive_int.__name__ = "whole number"
+non_negative_int.__name__ = "whole number"
+iso_date.__name__ = "ISO date"
+
+
+def parse_args(argv):
+    parser = Parser(
+        prog="gen_data.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Example: python scripts/gen_data.py --orders 100000 --seed 7 --days 90",
+    )
+    parser.add_argument(
+        "--orders",
+        type=non_negative_int,
+        help=f"orders to load, replacing the seed's orders; each has 1 to 5 lines (default: "
+        f"{DEFAULT_ORDERS:,}, about 3 lines each; none with --follow unless given)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=1,
+        help="names the data set: same seed, same orders; other seeds add others (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--items",
+        type=positive_int,
+        default=DEFAULT_ITEMS,
+        help=f"size of the item catalog, 1 to {MAX_ITEMS} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--days", type=positive_int, default=365, help="orders span this many days (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--end", type=iso_date, default=date.today(), help="date of the newest orders (default: today)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=1000,
+        help="rows per INSERT statement when the OLAP database is RisingWave (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="then keep appending orders dated today, --rate per second, until Ctrl-C",
+    )
+    parser.add_argument(
+        "--rate",
+        type=positive_int,
+        default=10,
+        help=f"orders per second with --follow, 1 to {MAX_RATE:,} (default: %(default)s)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the final summary")
+    args = parser.parse_args(argv)
+    from dashboard.orders.sample import IDS_PER_SEED, SEED_LIMIT
+
+    if args.seed >= SEED_LIMIT:
+        parser.error(f"argument --seed: must be below {SEED_LIMIT}")
+    if args.orders is not None and args.orders >= IDS_PER_SEED:
+        parser.error(f"argument --orders: must be below {IDS_PER_SEED}")
+    if args.items > MAX_ITEMS:
+        parser.error(f"argument --items: must be at most {MAX_ITEMS}")
+    if args.rate > MAX_RATE:
+        parser.error(f"argument --rate: must be at most {MAX_RATE}")
+    if args.orders is None and not args.follow:
+        args.orders = DEFAULT_ORDERS
+    return args
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "analytics_site.settings")
+    import django
+
+    django.setup()
+
+
+def save_catalog(catalog):
+    """Name the items the catalog does not know yet, as one commit on its main branch;
+    names people have edited are theirs and stay."""
+    from dashboard.catalog.services import name_new_items
+
+    names = {int(itemid): name for itemid, name in zip(catalog.itemids, catalog.names, strict=True)}
+    name_new_items(names, f"gen_data: sample names for items 1 to {len(names)}", GEN_DATA_AUTHOR)
+
+
+class Progress:
+    def __init__(self, expected_lines, quiet):
+        self.expected = expected_lines
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, loaded):
+        if self.quiet:
+            return
+        share = f" ({loaded / self.expected:.0%})" if self.expected else ""
+        end = "\r" if self.tty else "\n"
+        sys.stderr.write(f"  {loaded:,} order lines loaded, about {self.expected:,} expected{share}{end}")
+        sys.stderr.flush()
+
+    def done(self):
+        if self.tty and not self.quiet:
+            sys.stderr.write("\n")
+
+
+class LoadError(Exception):
+    pass
+
+
+def connect(alias, variable):
+    from django.db import OperationalError, connections
+
+    connection = connections[alias]
+    try:
+        connection.ensure_connection()
+    except OperationalError as error:
+        reason = str(error).strip().splitlines()[0]
+        raise LoadError(f"cannot reach the {alias!r} database ({variable}): {reason}") from None
+    return connection
+
+
+def bulk_load(args, load, engine, catalog, out):
+    from dashboard.orders.sample import MAX_LINES_PER_ORDER, first_date, generate, seed_id_range
+
+    batches = generate(args.seed, args.orders, catalog, args.end, args.days)
+    # Lines per order are uniform from 1 to the most an order can have.
+    most = min(MAX_LINES_PER_ORDER, args.items)
+    progress = Progress(expected_lines=args.orders * (most + 1) // 2, quiet=args.quiet)
+    started = time.perf_counter()
+    lines = load(batches, replace=seed_id_range(args.seed), on_batch=progress)
+    seconds = time.perf_counter() - started
+    progress.done()
+    rate = lines / seconds if seconds > 0 else 0
+    out.write(
+        f"Loaded {lines:,} order lines ({args.orders:,} orders, seed {args.seed}, "
+        f"{first_date(args.end, args.days)} to {args.end}) into {engine} in {seconds:.2f} s: "
+        f"{rate:,.0f} lines/s. Catalog: {args.items:,} items.\n"
+    )
+    out.flush()
+    return lines
+
+
+def interrupted_load_message(seed, olap, engine, error):
+    """What a person needs after a failed load: what happened, what is in the table, what to do."""
+    from django.db import DatabaseError, InterfaceError, OperationalError
+
+    from dashboard.orders.engine import RISINGWAVE
+    from dashboard.orders.sample import seed_id_range
+
+    if isinstance(error, InterfaceError | OperationalError):
+        reason = "the connection to the OLAP database was lost"
+    else:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    try:
+        olap.close()
+        with olap.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(DISTINCT orderid) FROM orders WHERE orderid >= %s AND orderid < %s",
+                list(seed_id_range(seed)),
+            )
+            (committed,) = cursor.fetchone()
+        held = f"{committed:,} orders of seed {seed} are in the table"
+    except DatabaseError:
+        held = "the table could not be read to count them"
+    kept = (
+        "part of this load may have landed (RisingWave has no transactions)"
+        if engine == RISINGWAVE
+        else "nothing from this load was kept (it runs in one transaction)"
+    )
+    return f"the load failed: {reason}; {kept}; {held}. Run the same command again to complete it."
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def follow(args, olap, load, catalog, out):
+    """Append args.rate orders dated today every second until Ctrl-C (or SIGTERM)."""
+    from dashboard.orders.sample import live_orders, seed_id_range
+    from dashboard.orders.session import without_statement_timeout
+
+    low, high = seed_id_range(args.seed)
+    with olap.cursor() as cursor:
+        cursor.execute("SELECT max(orderid) FROM orders WHERE orderid >= %s AND orderid < %s", [low, high])
+        (last,) = cursor.fetchone()
+    first = next_id = (last or low) + 1
+    out.write(f"Following: {args.rate:,} orders per second (seed {args.seed}). Ctrl-C stops.\n")
+    out.flush()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    started = time.monotonic()
+    ticks = 0
+    try:
+        while True:
+            load([live_orders(args.seed, next_id, args.rate, catalog, date.today())])
+            next_id += args.rate
+            ticks += 1
+            if not args.quiet:
+                sys.stderr.write(f"  {next_id - first:,} orders appended\n")
+            time.sleep(max(0.0, started + ticks - time.monotonic()))
+    except KeyboardInterrupt:
+        pass
+    seconds = time.monotonic() - started
+    # Count what reached the table: a batch cut short by Ctrl-C was rolled back (or, on
+    # RisingWave, may have partly landed), so the table, not a counter, has the truth.
+    olap.close()
+    with without_statement_timeout(olap), olap.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT orderid), count(*) FROM orders WHERE orderid >= %s AND orderid < %s",
+            [first, high],
+        )
+        orders, lines = cursor.fetchone()
+    out.write(f"Stopped after {seconds:.1f} s: appended {orders:,} orders ({lines:,} order lines).\n")
+    return lines
+
+
+def run(args, out=sys.stdout):
+    from dashboard.dbrouter import OLAP
+    from dashboard.orders.session import without_statement_timeout
+
+    connect("default", "DATABASE_URL")
+    olap = connect(OLAP, "OLAP_DATABASE_URL")
+    # A load runs for as long as it needs: the site's statement timeout is not for it.
+    with without_statement_timeout(olap):
+        return load_all(args, olap, out)
+
+
+def load_all(args, olap, out):
+    from django.db import DatabaseError
+
+    from dashboard.orders.engine import server_engine
+    from dashboard.orders.loading import loader_for
+    from dashboard.orders.sample import make_catalog
+
+    engine = server_engine(olap)
+    catalog = make_catalog(args.items)
+    save_catalog(catalog)
+    load = loader_for(olap, engine, args.batch_size)
+
+    lines = 0
+    if args.orders is not None:
+        try:
+            lines += bulk_load(args, load, engine, catalog, out)
+        except DatabaseError as error:
+            raise LoadError(interrupted_load_message(args.seed, olap, engine, error)) from None
+    if args.follow:
+        lines += follow(args, olap, load, catalog, out)
+    return lines
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        setup_django()
+        from django.core.exceptions import ImproperlyConfigured
+        from django.db import DatabaseError
+    except Exception as error:  # settings are read here: report, do not dump a traceback
+        print(f"gen_data.py: error: {error}", file=sys.stderr)
+        return 1
+    try:
+        run(args)
+    except (LoadError, ImproperlyConfigured, DatabaseError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"gen_data.py: error: {first_line}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gen_data.py: interrupted; nothing from the unfinished load is kept", file=sys.stderr)
+        return 130
+    return 0

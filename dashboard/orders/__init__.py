@@ -1,0 +1,13 @@
+"""The order side: order lines and their rollups in the OLAP database (alias "olap"),
+RisingWave in production, a PostgreSQL cluster standing in for it locally.
+
+Owns: the models Order and the six rollups (models.py); which engine answers (engine.py);
+the DDL for either engine (schema.py) and setting it up (setup.py); bulk loading (loading.py,
+binary_copy.py, loader_rollups.py) and folding the delta log (compaction.py); per-connection
+settings (session.py) and turning failures into answers (errors.py); the admin's order
+browser (browser.py); sample orders (sample.py) and the gen_data command line (gen_data.py).
+Others ask it through selectors.py.
+
+May import: Django, psycopg2, numpy, Faker, dashboard.dbrouter, dashboard.readonly,
+dashboard.us_states. Never dashboard.catalog or dashboard.web.
+"""

@@ -1,0 +1,227 @@
+"""The rollup deltas of one bulk load into PostgreSQL, computed from its numpy columns.
+
+A 10M-line COPY makes the triggers aggregate 10M transition rows in SQL, which costs more
+than the COPY's own writing. The loader already holds every line as numpy columns, so it
+sums them there (exact: money in integer cents) and writes each rollup's delta with one
+COPY and one set-based upsert, while the triggers skip that COPY (LOADER_WRITES_ROLLUPS).
+
+Counting orders per (state, day) needs to know which orders are new. The loader only takes
+this path when it replaces a whole range of order ids (deleted first, in the same
+transaction), every line lies inside that range, and batches come in ascending, disjoint
+order-id ranges, so each order is new and wholly inside one batch. The lines of an
+OrderLines batch carry no NULLs, so every line has a known qty and turnover.
+"""
+
+import numpy as np
+
+from dashboard.orders.binary_copy import (
+    CHAR2,
+    COPY_HEADER,
+    COPY_TRAILER,
+    DATE,
+    INT4,
+    INT8,
+    ChunkReader,
+    encode_rows,
+    money,
+)
+from dashboard.orders.schema import (
+    ITEM_DAY,
+    ITEM_TOTAL,
+    LOADER_WRITES_ROLLUPS,
+    STATE_DAY,
+    STATE_ITEM_DAY,
+    STATE_ITEM_TOTAL,
+    STATE_TOTAL,
+    upsert,
+)
+
+INT64_LIMIT = 2**63
+# How each rollup column is sent: turnover in cents, up to int64's limit.
+KINDS = {"state": CHAR2, "dt": DATE, "itemid": INT4, "turnover": money(5)}
+# A (state, day, item) group is one uint64 key: 16 bits of state code, 16 of day, 32 of item.
+# So a load's days must lie within 2^15 days of 2000-01-01.
+DAY_ZERO = np.datetime64("2000-01-01", "D")
+DAY_LIMIT = 2**15
+FIRST_DAY, LAST_DAY = DAY_ZERO - DAY_LIMIT, DAY_ZERO + DAY_LIMIT - 1
+STATE_BITS = np.uint64(0xFFFF << 48)
+DAY_BITS = np.uint64(0xFFFF << 32)
+PENDING_ROWS = 250_000  # partial sums held before they are merged into the running ones
+COPY_ROWS = 200_000  # rows encoded at a time for COPY
+
+
+def group(keys, values):
+    """Sum `values` (int64 arrays) over equal `keys` (arrays, the first most significant).
+    Returns (keys, sums) of the groups, sorted by key."""
+    if len(keys[0]) == 0:
+        return [key[:0] for key in keys], [value[:0] for value in values]
+    order = np.lexsort(keys[::-1])
+    keys = [key[order] for key in keys]
+    starts = _run_starts(keys)
+    return [key[starts] for key in keys], [np.add.reduceat(value[order], starts) for value in values]
+
+
+def _run_starts(sorted_keys):
+    """Where each run of equal keys starts, in non-empty columns sorted together."""
+    starts = np.zeros(len(sorted_keys[0]), dtype=bool)
+    starts[0] = True
+    for key in sorted_keys:
+        starts[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(starts)
+
+
+class RunningSums:
+    """Sums by a uint64 key, sorted by key, merged in place a block of partial sums at a time
+    so memory stays near the size of the sums themselves."""
+
+    def __init__(self, measures):
+        self.keys = np.empty(0, dtype=np.uint64)
+        self.sums = [np.empty(0, dtype=np.int64) for _ in range(measures)]
+        self._pending = []
+
+    def add(self, keys, sums):
+        self._pending.append(group([keys], sums))
+        if sum(len(part[0][0]) for part in self._pending) > PENDING_ROWS:
+            self.merge()
+
+    def merge(self):
+        if not self._pending:
+            return
+        (keys,), sums = group(
+            [np.concatenate([part[0][0] for part in self._pending])],
+            [np.concatenate(column) for column in zip(*(part[1] for part in self._pending), strict=True)],
+        )
+        self._pending = []
+        at = np.searchsorted(self.keys, keys)
+        found = at < len(self.keys)
+        found[found] = self.keys[at[found]] == keys[found]
+        for mine, theirs in zip(self.sums, sums, strict=True):
+            mine[at[found]] += theirs[found]
+        new = ~found
+        self.keys = np.insert(self.keys, at[new], keys[new])
+        for number, theirs in enumerate(sums):
+            # One column at a time, so only one column is ever held twice.
+            self.sums[number] = np.insert(self.sums[number], at[new], theirs[new])
+
+
+def _cell_keys(lines):
+    """(state, day) as the top 32 bits of a uint64, in the order of (state code, day)."""
+    if len(lines) and (lines.dt.min() < FIRST_DAY or lines.dt.max() > LAST_DAY):
+        raise ValueError(f"order dates must be from {FIRST_DAY} to {LAST_DAY}")
+    state = lines.state.view(">u2").astype(np.uint64)
+    day = ((lines.dt - DAY_ZERO).astype(np.int64) + DAY_LIMIT).astype(np.uint64)
+    return state << np.uint64(48) | day << np.uint64(32)
+
+
+def _unpack(keys):
+    state = (keys >> np.uint64(48)).astype(">u2").view("S2")
+    day = ((keys >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.int64) - DAY_LIMIT
+    itemid = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.int32)
+    return state, DAY_ZERO + day.astype("timedelta64[D]"), itemid
+
+
+class LoadRollups:
+    """Collects one load's sums by (state, day, item), (day, item) and (state, item), and its
+    orders by (state, day); the other rollups are summed from those at the end."""
+
+    def __init__(self, replace):
+        self.low, self.high = replace
+        self._after = None  # the highest order id of the batches so far
+        self._turnover_bound = 0
+        self._fine = RunningSums(3)  # lines, qty, turnover
+        self._item_days = RunningSums(3)
+        self._state_items = RunningSums(3)
+        self._orders = RunningSums(1)
+
+    def add(self, lines):
+        if not len(lines):
+            return
+        first, last = int(lines.orderid.min()), int(lines.orderid.max())
+        if first < self.low or last >= self.high:
+            raise ValueError(f"order ids must lie in the range being replaced, {self.low} to {self.high - 1}")
+        if self._after is not None and first <= self._after:
+            raise ValueError("batches must come in ascending order ids, each order within one batch")
+        self._after = last
+        # Every sum is at most the whole load's turnover: keep that inside int64.
+        self._turnover_bound += int(lines.qty.max()) * int(lines.price_cents.max()) * len(lines)
+        if int(lines.qty.min()) < 0 or self._turnover_bound >= INT64_LIMIT:
+            raise ValueError("this load's turnover is too large to sum exactly; load it in smaller parts")
+        cells = _cell_keys(lines)
+        qty = lines.qty.astype(np.int64)
+        sums = [np.ones(len(lines), dtype=np.int64), qty, qty * lines.price_cents]
+        items = lines.itemid.view(np.uint32).astype(np.uint64)
+        self._fine.add(cells | items, sums)
+        self._item_days.add(cells & DAY_BITS | items, sums)
+        self._state_items.add(cells & STATE_BITS | items, sums)
+        (order_cells, _), _ = group([cells, lines.orderid], [])
+        self._orders.add(order_cells, [np.ones(len(order_cells), dtype=np.int64)])
+
+    def deltas(self):
+        """(rollup, chunks of its columns in the rollup's order), one rollup at a time."""
+        for running in (self._fine, self._item_days, self._state_items, self._orders):
+            running.merge()
+        # The fine keys are sorted by (state, day) first: each run of one day is summed in
+        # place. Every (state, day) with lines has orders, and both keys sort alike.
+        day_sums = list(self._fine.sums)
+        if len(self._fine.keys):
+            starts = _run_starts([self._fine.keys >> np.uint64(32)])
+            day_sums = [np.add.reduceat(column, starts) for column in day_sums]
+        day_sums.append(self._orders.sums[0])
+        day_state, day_dt, _ = _unpack(self._orders.keys)
+        item_days = self._item_days.sums
+        _, item_day_dt, item_day_itemid = _unpack(self._item_days.keys)
+        yield STATE_ITEM_DAY, self._fine_chunks()
+        yield STATE_DAY, [_columns(STATE_DAY, [day_dt, day_state], day_sums)]
+        yield STATE_TOTAL, [_columns(STATE_TOTAL, *group([day_state], day_sums))]
+        yield ITEM_DAY, [_columns(ITEM_DAY, [item_day_dt, item_day_itemid], item_days)]
+        yield ITEM_TOTAL, [_columns(ITEM_TOTAL, *group([item_day_itemid], item_days))]
+        state, _, itemid = _unpack(self._state_items.keys)
+        yield STATE_ITEM_TOTAL, [_columns(STATE_ITEM_TOTAL, [state, itemid], self._state_items.sums)]
+
+    def _fine_chunks(self):
+        # Unpacked a slice at a time: the whole unpacked log would double its memory.
+        for start in range(0, len(self._fine.keys), COPY_ROWS):
+            state, dt, itemid = _unpack(self._fine.keys[start : start + COPY_ROWS])
+            sums = [column[start : start + COPY_ROWS] for column in self._fine.sums]
+            yield _columns(STATE_ITEM_DAY, [state, dt, itemid], sums)
+
+
+def _columns(rollup, keys, sums):
+    """The rollup's columns in order: keys, then lines, qty_sum, qty_lines, turnover (cents),
+    turnover_lines and, where counted, orders."""
+    columns = dict(zip(rollup.keys, keys, strict=True))
+    lines, qty, turnover, *orders = sums
+    columns.update(lines=lines, qty_sum=qty, qty_lines=lines, turnover=turnover, turnover_lines=lines)
+    if orders:
+        columns["orders"] = orders[0]
+    return [columns[name] for name in rollup.keys + rollup.measures]
+
+
+def skip_triggers(cursor, skip):
+    cursor.execute("SELECT set_config(%s, %s, true)", [LOADER_WRITES_ROLLUPS, "on" if skip else "off"])
+
+
+def write_deltas(connection, cursor, load_rollups):
+    """Add the load's deltas to every rollup: the delta log by appending, the others by upsert."""
+    for rollup, chunks in load_rollups.deltas():
+        columns = rollup.keys + rollup.measures
+        data = _copy_data([KINDS.get(column, INT8) for column in columns], chunks)
+        if rollup.delta_log:
+            target = rollup.name
+        else:
+            target = f"{rollup.name}_load"
+            cursor.execute(f"CREATE TEMP TABLE {target} (LIKE {rollup.name}) ON COMMIT DROP")
+        # Names of this module's constants only: no input reaches the statements' text.
+        copy = f"COPY {target} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"
+        with connection.wrap_database_errors:
+            cursor.copy_expert(copy, ChunkReader(data))
+        if not rollup.delta_log:
+            cursor.execute(upsert(rollup, f"SELECT {', '.join(columns)} FROM {target}"))  # noqa: S608
+            cursor.execute(f"DROP TABLE {target}")
+
+
+def _copy_data(kinds, chunks):
+    yield COPY_HEADER
+    for columns in chunks:
+        yield encode_rows(kinds, columns)
+    yield COPY_TRAILER

@@ -1,0 +1,180 @@
+"""Bulk loading of order lines into the OLAP database.
+
+PostgreSQL gets binary COPY built straight from numpy arrays (no Python object per row).
+RisingWave has no COPY FROM STDIN, so it gets multi-row INSERT statements with bound
+parameters and then FLUSH, which is what makes the rows visible to readers.
+
+A load may replace a whole range of order ids (DELETE, then insert), so running the same
+load twice leaves the same table: on PostgreSQL in one transaction; on RisingWave, which has
+no read-write transactions, a load cut short is completed by running it again. Without a
+range to replace, a load only appends.
+"""
+
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+from django.db import transaction
+
+from dashboard.orders.binary_copy import (
+    CHAR2,
+    COPY_HEADER,
+    COPY_TRAILER,
+    DATE,
+    INT4,
+    INT8,
+    ChunkReader,
+    encode_rows,
+    money,
+    money_limit,
+)
+from dashboard.orders.engine import RISINGWAVE
+from dashboard.orders.loader_rollups import LoadRollups, skip_triggers, write_deltas
+from dashboard.orders.schema import ORDER_COLUMNS
+
+MAX_PRICE_CENTS = money_limit(money(3))  # $1 trillion
+COPY_SQL = f"COPY orders ({', '.join(ORDER_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
+DELETE_RANGE_SQL = "DELETE FROM orders WHERE orderid >= %s AND orderid < %s"
+FLUSH_SQL = "FLUSH"
+# Column names are constants of this module; no input reaches the statement text.
+INSERT_PREFIX = f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) VALUES "  # noqa: S608
+
+
+@dataclass(frozen=True)
+class OrderLines:
+    """A batch of order lines as columns. Prices are whole cents; dates are datetime64[D]."""
+
+    orderid: np.ndarray  # int64
+    itemid: np.ndarray  # int32
+    qty: np.ndarray  # int32
+    price_cents: np.ndarray  # int64
+    dt: np.ndarray  # datetime64[D]
+    state: np.ndarray  # S2: two-letter ASCII codes
+
+    def __len__(self):
+        return len(self.orderid)
+
+
+# --- PostgreSQL: binary COPY ------------------------------------------------------------
+
+PRICE = money(3)  # three base-10000 digits before the point: up to $1 trillion
+_ORDER_KINDS = (INT8, INT4, INT4, PRICE, DATE, CHAR2)
+
+
+def copy_tuples(lines):
+    """The order lines in PostgreSQL's binary COPY tuple format (no header or trailer)."""
+    cents = lines.price_cents
+    if len(lines) and (cents.min() < 0 or cents.max() >= MAX_PRICE_CENTS):
+        raise ValueError(f"prices must be from 0 to {MAX_PRICE_CENTS - 1} cents")
+    columns = (lines.orderid, lines.itemid, lines.qty, cents, lines.dt, lines.state)
+    return encode_rows(_ORDER_KINDS, columns)
+
+
+@contextmanager
+def _driver_prints_suppressed():
+    """psycopg2 also prints an error that ends a COPY (through sys.excepthook) before raising
+    it; the raised error is the one callers report, so the print is only noise."""
+    previous = sys.excepthook
+    sys.excepthook = lambda *details: None
+    try:
+        yield
+    finally:
+        sys.excepthook = previous
+
+
+def load_postgresql(connection, batches, replace=None, on_batch=None):
+    """Load `batches` in one transaction, first deleting the order ids in the half-open range
+    `replace` if given. Returns the number of lines loaded.
+
+    A load that replaces a range sums its own rollup deltas (dashboard/olap/loader_rollups.py)
+    instead of leaving them to the triggers; an append leaves them to the triggers."""
+    loaded = 0
+    rollups = LoadRollups(replace) if replace else None
+
+    def stream():
+        nonlocal loaded
+        yield COPY_HEADER
+        for lines in batches:
+            tuples = copy_tuples(lines)
+            if rollups:
+                rollups.add(lines)
+            yield tuples
+            loaded += len(lines)
+            if on_batch:
+                on_batch(loaded)
+        yield COPY_TRAILER
+
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        if replace:
+            # The triggers take the deleted lines out of the rollups.
+            cursor.execute(DELETE_RANGE_SQL, list(replace))
+            skip_triggers(cursor, True)
+        # copy_expert reaches the driver's cursor directly; wrap its errors as Django's
+        # own, like every other query, so callers catch one kind of DatabaseError.
+        with connection.wrap_database_errors, _driver_prints_suppressed():
+            cursor.copy_expert(COPY_SQL, ChunkReader(stream()), 1 << 20)
+        if rollups:
+            # Off again before anything else this transaction (or an enclosing one) writes.
+            skip_triggers(cursor, False)
+            write_deltas(connection, cursor, rollups)
+    return loaded
+
+
+# --- RisingWave: multi-row INSERT, then FLUSH --------------------------------------------
+
+
+def insert_statements(lines, batch_size):
+    """(sql, params) multi-row INSERTs of at most batch_size rows, values bound, never inlined."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    row_placeholder = "(" + ", ".join(["%s"] * len(ORDER_COLUMNS)) + ")"
+    columns = (
+        lines.orderid.tolist(),
+        lines.itemid.tolist(),
+        lines.qty.tolist(),
+        [Decimal(cents).scaleb(-2) for cents in lines.price_cents.tolist()],
+        lines.dt.astype(object).tolist(),
+        [code.decode("ascii") for code in lines.state.tolist()],
+    )
+    rows = list(zip(*columns, strict=True))
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        # Only constant text and %s placeholders: every value is bound by the driver.
+        sql = INSERT_PREFIX + ", ".join([row_placeholder] * len(batch))
+        yield sql, [value for row in batch for value in row]
+
+
+def load_risingwave(connection, batches, batch_size, replace=None, on_batch=None):
+    """Load `batches` with multi-row INSERTs, first deleting the order ids in the half-open
+    range `replace` if given, then FLUSH. Returns the number of lines loaded."""
+    loaded = 0
+    with connection.cursor() as cursor:
+        if replace:
+            cursor.execute(DELETE_RANGE_SQL, list(replace))
+        for lines in batches:
+            for sql, params in insert_statements(lines, batch_size):
+                cursor.execute(sql, params)
+            loaded += len(lines)
+            if on_batch:
+                on_batch(loaded)
+        # Without FLUSH, RisingWave readers would not see the rows for up to a second.
+        cursor.execute(FLUSH_SQL)
+    return loaded
+
+
+def loader_for(connection, engine, batch_size):
+    """load(batches, replace=None, on_batch=None) for the engine the server reported: binary
+    COPY on PostgreSQL, multi-row INSERTs of `batch_size` rows then FLUSH on RisingWave."""
+    if engine == RISINGWAVE:
+
+        def load(batches, replace=None, on_batch=None):
+            return load_risingwave(connection, batches, batch_size, replace=replace, on_batch=on_batch)
+
+        return load
+
+    def load_copy(batches, replace=None, on_batch=None):
+        return load_postgresql(connection, batches, replace=replace, on_batch=on_batch)
+
+    return load_copy

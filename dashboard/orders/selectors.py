@@ -1,0 +1,254 @@
+"""Read-only questions to the order side (selectors): the rankings' top keys and the headline
+totals for a set of filters, as plain data. This is what the web layer asks of the orders.
+
+Every ranking sorts by value, highest first, breaking ties by key ascending so the same
+data always gives the same list. Rows whose key is NULL are left out, and so are groups
+whose value is unknown (every qty or price in them NULL).
+
+Two sources give exactly the same answers:
+- FROM_ROLLUPS (the default): the smallest rollup (dashboard/orders/schema.py) that has every
+  key the filters need; milliseconds at any size;
+- FROM_RAW: a GROUP BY over every order line; the reference that tests and the benchmark
+  compare against.
+
+Every selector turns a database failure into OlapUnavailable (503, or 504 for a query that
+ran out of time), so callers catch one exception.
+"""
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, FloatField, QuerySet, Sum
+from django.db.models.functions import NullIf
+
+from dashboard.orders.errors import OlapUnavailable, olap_errors
+from dashboard.orders.models import (
+    ItemDay,
+    ItemTotal,
+    Order,
+    StateDay,
+    StateItemDay,
+    StateItemTotal,
+    StateTotal,
+)
+
+__all__ = [
+    "ALL_ORDERS",
+    "AVERAGE",
+    "COUNT",
+    "FROM_RAW",
+    "FROM_ROLLUPS",
+    "MONEY",
+    "RANKINGS",
+    "RANKING_NAMES",
+    "Headline",
+    "OlapUnavailable",
+    "OrderFilters",
+    "RankedBy",
+    "as_money",
+    "headline",
+    "top_keys",
+]
+
+TOP = 5
+CENTS = Decimal("0.01")
+
+# What kind of value a ranking holds: exact money, an average, or a count.
+MONEY = "money"
+AVERAGE = "average"
+COUNT = "count"
+
+# Where figures are read from (settings.RANKINGS_SOURCE).
+FROM_ROLLUPS = "rollups"
+FROM_RAW = "raw"
+
+Key = str | int
+Value = Decimal | float | int
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    """Which orders the figures cover: order dates from start to end, both inclusive, and
+    the orders of one state (a two-letter code) if `state` is set."""
+
+    start: date | None = None
+    end: date | None = None
+    state: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "start": self.start and self.start.isoformat(),
+            "end": self.end and self.end.isoformat(),
+            "state": self.state,
+        }
+
+    def date_range(self) -> dict[str, date]:
+        lookups = {}
+        if self.start:
+            lookups["dt__gte"] = self.start
+        if self.end:
+            lookups["dt__lte"] = self.end
+        return lookups
+
+    def lookups(self) -> dict[str, Any]:
+        """The filters as ORM lookups, for any table with dt and state columns."""
+        return {**self.date_range(), **({"state": self.state} if self.state else {})}
+
+
+# No filter: every order.
+ALL_ORDERS = OrderFilters()
+
+
+@dataclass(frozen=True)
+class RankedBy:
+    """What a ranking ranks: groups by `key` ("state" or "itemid"), valued by `metric`."""
+
+    key: str
+    metric: str
+    kind: str
+
+
+# The rankings, in the order the dashboard shows them.
+RANKINGS = {
+    "states_by_turnover": RankedBy("state", "turnover", MONEY),
+    "items_by_avg_qty": RankedBy("itemid", "avg_qty", AVERAGE),
+    "items_by_total_qty": RankedBy("itemid", "total_qty", COUNT),
+    "items_by_turnover": RankedBy("itemid", "turnover", MONEY),
+}
+RANKING_NAMES = tuple(RANKINGS)
+
+
+@dataclass(frozen=True)
+class Metric:
+    value: Any  # an aggregate expression
+    known: Any  # an aggregate counting the lines whose value is known
+
+
+def raw_metrics() -> dict[str, Metric]:
+    line_turnover = F("qty") * F("price")
+    return {
+        "turnover": Metric(Sum(line_turnover, output_field=DecimalField()), Count(line_turnover)),
+        "avg_qty": Metric(Avg("qty"), Count("qty")),
+        "total_qty": Metric(Sum("qty"), Count("qty")),
+    }
+
+
+def rollup_metrics() -> dict[str, Metric]:
+    # SUM over BIGINT is NUMERIC, so this is the same numeric division AVG(qty) performs.
+    average = ExpressionWrapper(Sum("qty_sum") / NullIf(Sum("qty_lines"), 0), output_field=FloatField())
+    return {
+        "turnover": Metric(Sum("turnover"), Sum("turnover_lines")),
+        "avg_qty": Metric(average, Sum("qty_lines")),
+        "total_qty": Metric(Sum("qty_sum"), Sum("qty_lines")),
+    }
+
+
+def _sources(filters: OrderFilters, source: str) -> tuple[dict[str, QuerySet], dict[str, Metric]]:
+    """({"state": queryset, "itemid": queryset}, metrics) to rank from."""
+    lookups = filters.lookups()
+    if source == FROM_RAW:
+        orders = Order.objects.filter(**lookups)
+        return {"state": orders, "itemid": orders}, raw_metrics()
+    # The smallest rollup that has every key the filters and the ranking need.
+    if filters.date_range():
+        by_item = StateItemDay if filters.state else ItemDay
+    else:
+        by_item = StateItemTotal if filters.state else ItemTotal
+    return {"state": _state_rollup(filters), "itemid": by_item.objects.filter(**lookups)}, rollup_metrics()
+
+
+def _state_rollup(filters: OrderFilters) -> QuerySet:
+    """The rollup rows by state (and day, for a date range) that the filters cover."""
+    rollup = StateDay if filters.date_range() else StateTotal
+    return rollup.objects.filter(**filters.lookups())
+
+
+def _grouped_metrics(queryset: QuerySet, key: str, metrics: dict[str, Metric]) -> list[dict[str, Any]]:
+    """[{key: ..., "<metric>_value": ..., "<metric>_known": ...}] per group by `key`: every
+    metric from one scan, so rankings that share a source never read it twice."""
+    annotations = {}
+    for name, metric in metrics.items():
+        annotations[f"{name}_value"] = metric.value
+        annotations[f"{name}_known"] = metric.known
+    return list(queryset.filter(**{f"{key}__isnull": False}).values(key).annotate(**annotations))
+
+
+def _top_groups(
+    groups: list[dict[str, Any]], key: str, metric: str, limit: int = TOP
+) -> list[tuple[Key, Any]]:
+    """[(key, value)] of the `limit` groups with the highest known `metric`, ties by key."""
+    known = [(group[key], group[f"{metric}_value"]) for group in groups if group[f"{metric}_known"]]
+    return heapq.nsmallest(limit, known, key=lambda pair: (-pair[1], pair[0]))
+
+
+def as_money(value: Decimal) -> Decimal:
+    return value.quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+CONVERT = {MONEY: as_money, AVERAGE: float, COUNT: int}
+
+
+@olap_errors()
+def top_keys(
+    names: Iterable[str], filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS
+) -> dict[str, list[tuple[Key, Value]]]:
+    """{ranking name: [(key, value)] of its top 5}, for the named rankings, in the order given.
+
+    Rankings that group by the same key read their source once, with every metric they need."""
+    names = list(names)
+    querysets, metrics = _sources(filters, source)
+    needed: dict[str, dict[str, None]] = {}  # key -> the metrics ranked by it
+    for name in names:
+        needed.setdefault(RANKINGS[name].key, {})[RANKINGS[name].metric] = None
+    groups = {
+        key: _grouped_metrics(querysets[key], key, {metric: metrics[metric] for metric in wanted})
+        for key, wanted in needed.items()
+    }
+    result = {}
+    for name in names:
+        ranked = RANKINGS[name]
+        convert = CONVERT[ranked.kind]
+        result[name] = [
+            (key, convert(value)) for key, value in _top_groups(groups[ranked.key], ranked.key, ranked.metric)
+        ]
+    return result
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Turnover, orders and order lines over the lines with a known state (the lines the
+    states ranking ranks, so the turnover is the sum over every state)."""
+
+    turnover: Decimal
+    orders: int
+    lines: int
+
+    @property
+    def average_order_value(self) -> Decimal | None:
+        return as_money(self.turnover / self.orders) if self.orders else None
+
+
+@olap_errors()
+def headline(filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS) -> Headline:
+    """The headline figures for the filters. An order counts once per state and day it has
+    lines in: an order is one checkout, so that is simply the number of orders."""
+    if source == FROM_RAW:
+        orders = Order.objects.filter(state__isnull=False, **filters.lookups())
+        totals = orders.aggregate(turnover=raw_metrics()["turnover"].value, lines=Count("*"))
+        # Distinct orders per (state, day), summed: one DISTINCT over every (order, state, day)
+        # of 10M lines spills a hash table for minutes; per day it sorts in seconds.
+        per_day = orders.values("state", "dt").annotate(orders=Count("orderid", distinct=True))
+        totals["orders"] = sum(row["orders"] for row in per_day)
+    else:
+        totals = _state_rollup(filters).aggregate(
+            turnover=Sum("turnover"), lines=Sum("lines"), orders=Sum("orders")
+        )
+    return Headline(
+        turnover=as_money(totals["turnover"] or Decimal(0)),
+        orders=int(totals["orders"] or 0),
+        lines=int(totals["lines"] or 0),
+    )

@@ -1,0 +1,66 @@
+"""One error path for every dashboard view: invalid filters and an unavailable OLAP side
+become the documented answer, in the view's own format (JSON for the API and CSV exports,
+the page for HTML), instead of a try/except in each view.
+
+| what went wrong | status |
+|---|---|
+| not logged in (API) | 401 `{"error": ...}`; the page redirects to the login |
+| invalid filters | 400, naming the field and what it must be |
+| OLAP unreachable / query past the statement timeout | 503 / 504, with Retry-After |
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from dashboard.orders.selectors import OlapUnavailable
+from dashboard.web.filters import InvalidFilters
+
+# Seconds a client should wait before asking again after a 503 or 504: about what a
+# restarting database needs, and the page's own backoff starts there too.
+RETRY_AFTER_SECONDS = 5
+
+View = Callable[..., HttpResponse]
+# (request, the error's message, the status) -> the answer in the view's format.
+Responder = Callable[[HttpRequest, str, int], HttpResponse]
+
+
+def answers_errors(respond: Responder) -> Callable[[View], View]:
+    """Decorate a view so that InvalidFilters answers 400 and OlapUnavailable 503 or 504,
+    each through `respond`."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except InvalidFilters as error:
+                return respond(request, str(error), 400)
+            except OlapUnavailable as error:
+                response = respond(request, str(error), error.status)
+                response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+                return response
+
+        return wrapper
+
+    return decorator
+
+
+def json_error(request: HttpRequest, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def api_view(view: View) -> View:
+    """An API view (JSON or CSV): a JSON 401 instead of a login redirect, and every error
+    as `{"error": "..."}` with its status."""
+    answered = answers_errors(json_error)(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return json_error(request, "Authentication required: log in at /accounts/login/.", 401)
+        return answered(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,24 @@
+"""Rankings as CSV: the same rows and values as the JSON API."""
+
+import csv
+import io
+
+from dashboard.web.payload import json_value
+
+HEADER = ("rank", "key", "label", "value")
+# A cell starting with one of these is a formula to a spreadsheet; item names are edited by
+# people, so neutralise them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text):
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def ranking_csv(ranking):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for rank, entry in enumerate(ranking.entries, start=1):
+        writer.writerow((rank, entry.key, safe_cell(entry.label), json_value(entry.value, ranking.kind)))
+    return out.getvalue()

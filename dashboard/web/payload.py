@@ -1,0 +1,39 @@
+"""Rankings as JSON-ready data, shared by the API and the page that draws the charts."""
+
+from dashboard.orders.selectors import AVERAGE, COUNT, MONEY
+
+
+def json_value(value, kind):
+    # Money travels as a string with exactly two decimals so no float ever touches it.
+    if kind == MONEY:
+        return f"{value:.2f}"
+    if kind == AVERAGE:
+        return float(value)
+    if kind == COUNT:
+        return int(value)
+    raise ValueError(f"unknown value kind {kind!r}")
+
+
+def headline_payload(headline):
+    aov = headline.average_order_value
+    return {
+        "turnover": json_value(headline.turnover, MONEY),
+        "orders": headline.orders,
+        "lines": headline.lines,
+        "average_order_value": None if aov is None else json_value(aov, MONEY),
+    }
+
+
+def rankings_payload(rankings, *, headline, generated_at, filters):
+    return {
+        "generated_at": generated_at.isoformat(),
+        "filters": filters,
+        "headline": headline_payload(headline),
+        "rankings": {
+            ranking.name: [
+                {"key": entry.key, "label": entry.label, "value": json_value(entry.value, ranking.kind)}
+                for entry in ranking.entries
+            ]
+            for ranking in rankings
+        },
+    }

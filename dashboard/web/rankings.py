@@ -1,0 +1,87 @@
+"""The four rankings as the dashboard shows them: titles, headings, and a label for each key.
+
+The order side answers which keys rank where (dashboard.orders.selectors); the catalog names
+the items (dashboard.catalog.selectors). They live in different databases, so they are
+joined here, in Python, with one catalog lookup for every item ranking.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dashboard.catalog.selectors import item_label, item_names
+from dashboard.orders.selectors import (
+    ALL_ORDERS,
+    FROM_ROLLUPS,
+    RANKING_NAMES,
+    RANKINGS,
+    OrderFilters,
+    Value,
+    top_keys,
+)
+from dashboard.us_states import state_name
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str | int
+    label: str
+    value: Value
+
+
+@dataclass(frozen=True)
+class Ranking:
+    name: str
+    title: str
+    key_heading: str
+    value_heading: str
+    kind: str
+    entries: list[Entry]
+
+
+@dataclass(frozen=True)
+class Headings:
+    title: str
+    key: str
+    value: str
+
+
+HEADINGS = {
+    "states_by_turnover": Headings("States by turnover", "State", "Turnover"),
+    "items_by_avg_qty": Headings("Items by average quantity", "Item", "Average quantity per order line"),
+    "items_by_total_qty": Headings("Items by total quantity", "Item", "Total quantity"),
+    "items_by_turnover": Headings("Items by turnover", "Item", "Turnover"),
+}
+
+
+def _ranking(name: str, entries: list[Entry]) -> Ranking:
+    headings = HEADINGS[name]
+    return Ranking(name, headings.title, headings.key, headings.value, RANKINGS[name].kind, entries)
+
+
+def rankings(
+    names: Iterable[str], filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS
+) -> list[Ranking]:
+    """The named rankings, labelled, in the order given."""
+    ranked = top_keys(names, filters, source)
+    # The catalog lives in another database: one lookup labels every item ranking.
+    names_of_items = item_names(
+        key for name, rows in ranked.items() if RANKINGS[name].key == "itemid" for key, _ in rows
+    )
+
+    def label(name: str, key: str | int) -> str:
+        return state_name(str(key)) if RANKINGS[name].key == "state" else item_label(int(key), names_of_items)
+
+    return [
+        _ranking(name, [Entry(key, label(name, key), value) for key, value in rows])
+        for name, rows in ranked.items()
+    ]
+
+
+def all_rankings(filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS) -> list[Ranking]:
+    """The four rankings, in the order the dashboard shows them."""
+    return rankings(RANKING_NAMES, filters, source)
+
+
+def empty_rankings() -> list[Ranking]:
+    """The four rankings with no entries: the page's frame when the figures can't be had."""
+    return [_ranking(name, []) for name in RANKING_NAMES]

@@ -1,0 +1,117 @@
+"""The dashboard's views: each parses the request, asks the selectors, and renders HTML, JSON
+or CSV. Errors are answered in one place, dashboard.web.decorators."""
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard.catalog.selectors import branch_names
+from dashboard.catalog.services import VersionError, switch_branch
+from dashboard.orders.selectors import RANKING_NAMES, Headline, OrderFilters, headline
+from dashboard.us_states import state_choices
+from dashboard.web.cache import cached
+from dashboard.web.decorators import answers_errors, api_view
+from dashboard.web.export import ranking_csv
+from dashboard.web.filters import parse_filters
+from dashboard.web.payload import rankings_payload
+from dashboard.web.presets import preset_links
+from dashboard.web.rankings import Ranking, all_rankings, empty_rankings, rankings
+
+INDEX = "dashboard/index.html"
+
+
+def cached_figures(filters: OrderFilters, branch: str) -> tuple[tuple[list[Ranking], Headline], datetime]:
+    """((the four rankings, the headline), when they were computed) for the filters, from
+    the short cache; item labels come from the catalog `branch`."""
+    source = settings.RANKINGS_SOURCE
+    key = f"rankings:{source}:{filters.start}:{filters.end}:{filters.state}:{branch}"
+    return cached(key, lambda: (all_rankings(filters, source=source), headline(filters, source=source)))
+
+
+def page_context(request: HttpRequest, filters: OrderFilters | None = None) -> dict[str, Any]:
+    """What every rendering of the page shows; with valid filters, their presets too."""
+    context = {
+        "query": request.GET,
+        "catalog_branch": request.catalog_branch,  # type: ignore[attr-defined]  # set by the middleware
+        "catalog_branches": branch_names(),
+        "chartjs_url": settings.CHARTJS_URL,
+        "chartjs_integrity": settings.CHARTJS_INTEGRITY,
+        "live_refresh_seconds": settings.LIVE_REFRESH_SECONDS,
+    }
+    if filters is not None:
+        context.update(
+            presets=preset_links(timezone.localdate(), filters),
+            states=state_choices(),
+            filters=filters.as_dict(),
+        )
+    return context
+
+
+def page_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """The page with what went wrong: bad filters above the form, or (the OLAP side failing)
+    every chart in its error state, which the page's live refresh recovers from by itself.
+    Logins, the admin and this page stay up either way."""
+    if status == 400:
+        return render(request, INDEX, {**page_context(request), "error": message}, status=status)
+    context = page_context(request, parse_filters(request.GET))
+    context.update(olap_error=message, rankings=empty_rankings(), payload=None)
+    return render(request, INDEX, context, status=status)
+
+
+@require_GET
+@login_required
+@answers_errors(page_error)
+def index(request: HttpRequest) -> HttpResponse:
+    filters = parse_filters(request.GET)
+    (four, figures), generated_at = cached_figures(filters, request.catalog_branch)  # type: ignore[attr-defined]
+    payload = rankings_payload(four, headline=figures, generated_at=generated_at, filters=filters.as_dict())
+    context = page_context(request, filters)
+    context.update(rankings=four, headline=figures, generated_at=generated_at, payload=payload)
+    return render(request, INDEX, context)
+
+
+@require_GET
+@api_view
+def api_rankings(request: HttpRequest) -> HttpResponse:
+    filters = parse_filters(request.GET)
+    (four, figures), generated_at = cached_figures(filters, request.catalog_branch)  # type: ignore[attr-defined]
+    return JsonResponse(
+        rankings_payload(four, headline=figures, generated_at=generated_at, filters=filters.as_dict())
+    )
+
+
+@require_GET
+@api_view
+def api_ranking_csv(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in RANKING_NAMES:
+        raise Http404(f"No ranking called {name!r}.")
+    filters = parse_filters(request.GET)
+    (ranking,) = rankings([name], filters, source=settings.RANKINGS_SOURCE)
+    parts = (filters.state, filters.start, filters.end)
+    filename = "-".join([name, *(str(part) for part in parts if part)])
+    response = HttpResponse(ranking_csv(ranking), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+@require_POST
+@login_required
+def switch_catalog_branch(request: HttpRequest) -> HttpResponse:
+    """Show the dashboard (item labels) from another branch of the catalog, for this session."""
+    try:
+        switch_branch(request, request.POST.get("branch", ""))
+    except VersionError as error:
+        messages.error(request, str(error))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("dashboard:index")
+    return redirect(target)

@@ -1,0 +1,133 @@
+"""On PostgreSQL the rollups are tables kept current by triggers on `orders`: after any
+write they must hold exactly what a from-scratch aggregation of the orders gives."""
+
+from dataclasses import replace
+from decimal import Decimal
+from itertools import pairwise
+
+import numpy as np
+import pytest
+from django.db import DatabaseError, connections
+
+from dashboard.orders.loading import OrderLines, load_postgresql
+from dashboard.orders.sample import generate, make_catalog, seed_id_range
+from dashboard.orders.schema import ROLLUPS, STATE_DAY, STATE_TOTAL
+from tests.support.orders import insert_orders
+from tests.support.rollups import D1, D2, D3, ROWS, assert_rollups_match_orders, stored_rollup
+
+pytestmark = pytest.mark.django_db(databases=["olap"])
+
+
+def execute(sql, params=None):
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_inserts_in_several_statements():
+    insert_orders(ROWS[:3])
+    assert_rollups_match_orders()
+    insert_orders(ROWS[3:])
+    assert_rollups_match_orders()
+
+
+def test_updates_move_lines_between_groups():
+    insert_orders(ROWS)
+    execute("UPDATE orders SET state = 'NY', dt = %s WHERE orderid = 1", [D2])
+    execute("UPDATE orders SET qty = qty + 1 WHERE itemid = 1")
+    execute("UPDATE orders SET price = 4.20 WHERE orderid = 3")
+    execute("UPDATE orders SET state = NULL, qty = NULL WHERE orderid = 6")
+    assert_rollups_match_orders()
+
+
+def test_deletes_take_lines_out():
+    insert_orders(ROWS)
+    execute("DELETE FROM orders WHERE orderid IN (1, 4)")
+    assert_rollups_match_orders()
+    execute("DELETE FROM orders")
+    assert_rollups_match_orders()
+
+
+def test_truncate_empties_every_rollup():
+    insert_orders(ROWS)
+    execute("TRUNCATE orders")
+    for rollup in ROLLUPS:
+        assert stored_rollup(rollup) == {}
+
+
+def test_a_bulk_copy_is_rolled_up_too():
+    insert_orders(ROWS)
+    rng = np.random.default_rng(3)
+    count = 5000
+    lines = OrderLines(
+        orderid=np.arange(100, 100 + count, dtype=np.int64),
+        itemid=rng.integers(1, 30, size=count).astype(np.int32),
+        qty=rng.integers(1, 9, size=count).astype(np.int32),
+        price_cents=rng.integers(1, 10**7, size=count),
+        dt=np.datetime64("2026-04-01") + rng.integers(0, 20, size=count).astype("timedelta64[D]"),
+        state=rng.choice(np.array([b"CA", b"TX", b"WA"]), size=count),
+    )
+    load_postgresql(connections["olap"], [lines])
+    assert_rollups_match_orders()
+
+
+def test_orders_are_counted_once_per_state_and_day():
+    # Order 10 has lines on two days in CA, added and removed over several statements.
+    insert_orders([(10, 1, 1, Decimal("1.00"), D1, "CA")])
+    insert_orders([(10, 2, 1, Decimal("1.00"), D1, "CA"), (10, 3, 1, Decimal("1.00"), D2, "CA")])
+    assert stored_rollup(STATE_DAY)[(D1, "CA")][-1] == 1
+    assert stored_rollup(STATE_TOTAL)[("CA",)][-1] == 2
+    assert_rollups_match_orders()
+    execute("DELETE FROM orders WHERE orderid = 10 AND itemid = 1")
+    assert stored_rollup(STATE_DAY)[(D1, "CA")][-1] == 1
+    execute("UPDATE orders SET dt = %s WHERE orderid = 10 AND itemid = 2", [D2])
+    assert (D1, "CA") not in stored_rollup(STATE_DAY)
+    assert stored_rollup(STATE_TOTAL)[("CA",)][-1] == 1
+    assert_rollups_match_orders()
+
+
+def sample_batches(seed, orders, chunks):
+    """Generated order lines of `seed`, split into `chunks` batches at order boundaries."""
+    batches = list(generate(seed, orders, make_catalog(40), D3, 5))
+    lines = OrderLines(
+        *(np.concatenate(column) for column in zip(*(vars(b).values() for b in batches), strict=True))
+    )
+    bounds = np.searchsorted(lines.orderid, np.linspace(lines.orderid[0], lines.orderid[-1] + 1, chunks + 1))
+    return [OrderLines(*(column[a:b] for column in vars(lines).values())) for a, b in pairwise(bounds)]
+
+
+def test_a_load_that_replaces_a_range_adds_its_own_sums_instead_of_the_triggers():
+    insert_orders(ROWS)
+    seed = 3
+    load_postgresql(connections["olap"], sample_batches(seed, 300, 4), replace=seed_id_range(seed))
+    assert_rollups_match_orders()
+    # The same seed again, smaller: its old lines leave through the triggers, the new arrive.
+    statements = []
+    with connections["olap"].execute_wrapper(
+        lambda execute, sql, *rest: statements.append(sql) or execute(sql, *rest)
+    ):
+        load_postgresql(connections["olap"], sample_batches(seed, 120, 3), replace=seed_id_range(seed))
+    assert_rollups_match_orders()
+    assert any("set_config" in sql for sql in statements)
+    # The triggers serve the next writer in the same transaction again.
+    insert_orders([(7, 1, 1, Decimal("5.00"), D1, "WA")])
+    assert_rollups_match_orders()
+
+
+@pytest.mark.parametrize(
+    ("batches", "message"),
+    [
+        (lambda lines: [lines[1], lines[0]], "ascending order ids"),
+        (lambda lines: [lines[0], lines[0]], "ascending order ids"),
+        (
+            lambda lines: [*lines, replace(lines[0], orderid=lines[0].orderid - seed_id_range(3)[0])],
+            "range",
+        ),
+    ],
+    ids=["out of order", "an order in two batches", "outside the range"],
+)
+def test_a_load_summing_its_own_deltas_refuses_batches_it_could_miscount(batches, message):
+    seed = 3
+    with pytest.raises(DatabaseError, match=message):
+        load_postgresql(
+            connections["olap"], batches(sample_batches(seed, 50, 2)), replace=seed_id_range(seed)
+        )

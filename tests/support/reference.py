@@ -1,0 +1,74 @@
+"""Expected values computed row by row in plain Python, independently of the project's SQL,
+for tests of the rankings and the rollups to compare against."""
+
+from collections import defaultdict
+from decimal import Decimal
+from fractions import Fraction
+
+
+def expected(rows, key, value):
+    """Top 5 (key, value) by value desc then key asc, computed row by row in Python."""
+    groups = defaultdict(list)
+    for row in rows:
+        group = {"state": row[5], "itemid": row[1]}[key]
+        if group is not None:
+            groups[group].append(row)
+    values = {}
+    for group, members in groups.items():
+        result = value(members)
+        if result is not None:
+            values[group] = result
+    return sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))[:5]
+
+
+def turnover(rows):
+    known = [row[2] * row[3] for row in rows if row[2] is not None and row[3] is not None]
+    return sum(known, Decimal(0)) if known else None
+
+
+def total_qty(rows):
+    known = [row[2] for row in rows if row[2] is not None]
+    return sum(known) if known else None
+
+
+def avg_qty(rows):
+    known = [row[2] for row in rows if row[2] is not None]
+    return Fraction(sum(known), len(known)) if known else None
+
+
+def expected_headline(rows):
+    """Headline over the rows with a known state: turnover to the cent, orders counted once
+    per (order, state, day), lines."""
+    from dashboard.orders.selectors import Headline  # the plain result type, nothing computed by it
+
+    with_state = [row for row in rows if row[5] is not None]
+    known = turnover(with_state) or Decimal(0)
+    return Headline(
+        turnover=known.quantize(Decimal("0.01")),
+        orders=len({(row[0], row[5], row[4]) for row in with_state}),
+        lines=len(with_state),
+    )
+
+
+def expected_rollup(rollup, rows):
+    """The rollup computed row by row in Python: {key tuple: measures}."""
+    columns = {"orderid": 0, "itemid": 1, "qty": 2, "price": 3, "dt": 4, "state": 5}
+    groups = defaultdict(lambda: [0, 0, 0, Decimal(0), 0])
+    orders = defaultdict(set)  # the distinct (order, day) pairs of each group
+    for row in rows:
+        key = tuple(row[columns[name]] for name in rollup.keys)
+        if None in key:
+            continue
+        qty, price = row[2], row[3]
+        measures = groups[key]
+        measures[0] += 1
+        if qty is not None:
+            measures[1] += qty
+            measures[2] += 1
+            if price is not None:
+                measures[3] += qty * price
+                measures[4] += 1
+        orders[key].add((row[0], row[4]))
+    if rollup.counts_orders:
+        return {key: (*values, len(orders[key])) for key, values in groups.items()}
+    return {key: tuple(values) for key, values in groups.items()}

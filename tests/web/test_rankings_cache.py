@@ -1,0 +1,83 @@
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db import connections
+from django.test import Client
+
+from tests.support.orders import (
+    another_client,
+    insert_orders,
+    insert_orders_as_another_client,
+    lock_held_by_another_client,
+)
+
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
+
+API = "/api/rankings/"
+
+
+@pytest.fixture
+def caching(settings):
+    settings.RANKINGS_CACHE_SECONDS = 2
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def waiting_rollup_queries():
+    """Queries of the test database that are waiting for a lock on orders_state_total."""
+    with another_client() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query LIKE %s",
+            ["%orders_state_total%"],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_identical_concurrent_requests_run_the_query_once(caching, empty_orders):
+    insert_orders([(1, 1, 2, Decimal("5.00"), "2026-01-01", "CA")])
+    user = User.objects.create_user("analyst")
+
+    def request(_):
+        client = Client()
+        client.force_login(user)
+        try:
+            return client.get(API).json()
+        finally:
+            connections.close_all()  # this worker thread's own connections
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        with lock_held_by_another_client("orders_state_total"):
+            answers = pool.map(request, range(5))
+            time.sleep(1.5)  # every request is in by now, each blocked one way or another
+            waiting = waiting_rollup_queries()
+        answers = list(answers)  # the lock is released: all five complete
+
+    assert waiting == 1  # one query at the database; the other four wait for its answer
+    assert len({answer["generated_at"] for answer in answers}) == 1
+    assert answers[0]["rankings"]["states_by_turnover"][0]["value"] == "10.00"
+
+
+def test_entries_expire_so_new_orders_show_within_seconds(caching, user_client, empty_orders):
+    insert_orders([(1, 1, 1, Decimal("1.00"), "2026-01-01", "CA")])
+    first = user_client.get(API).json()
+    insert_orders_as_another_client([(2, 1, 1, Decimal("9.00"), "2026-01-01", "TX")])
+    assert user_client.get(API).json() == first  # served from the cache
+    time.sleep(2.2)
+    fresh = user_client.get(API).json()
+    assert [entry["key"] for entry in fresh["rankings"]["states_by_turnover"]] == ["TX", "CA"]
+
+
+def test_different_filters_are_cached_apart(caching, user_client, empty_orders):
+    insert_orders(
+        [(1, 1, 1, Decimal("1.00"), "2026-01-01", "CA"), (2, 1, 1, Decimal("2.00"), "2026-02-01", "TX")]
+    )
+    january = user_client.get(API, {"end": "2026-01-31"}).json()
+    february = user_client.get(API, {"start": "2026-02-01"}).json()
+    assert [e["key"] for e in january["rankings"]["states_by_turnover"]] == ["CA"]
+    assert [e["key"] for e in february["rankings"]["states_by_turnover"]] == ["TX"]
