@@ -1,6 +1,8 @@
 """Reading settings from the environment, with errors that say what to set."""
 
 import os
+from collections.abc import Collection
+from typing import Any
 
 import dj_database_url
 from django.core.checks.security.base import (
@@ -14,7 +16,7 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
-def required(name):
+def required(name: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
         raise ImproperlyConfigured(
@@ -24,7 +26,7 @@ def required(name):
     return value
 
 
-def boolean(name, default):
+def boolean(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -36,7 +38,7 @@ def boolean(name, default):
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use 1/0, true/false, yes/no or on/off.")
 
 
-def integer(name, default):
+def integer(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
@@ -46,11 +48,11 @@ def integer(name, default):
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
 
 
-def string_list(name):
+def string_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
-def secret_key(*, debug):
+def secret_key(*, debug: bool) -> str:
     """SECRET_KEY, refusing a missing key always and a guessable one when DEBUG is off."""
     key = required("SECRET_KEY")
     strong = (
@@ -67,7 +69,9 @@ def secret_key(*, debug):
     return key
 
 
-def database(name, *, engine=None, options=None, **config):
+def database(
+    name: str, *, engine: str | None = None, options: dict[str, Any] | None = None, **config: Any
+) -> dj_database_url.DBConfig:
     """One DATABASES entry from the URL in the environment variable `name`."""
     url = required(name)
     try:
@@ -86,7 +90,7 @@ MYSQL = "django.db.backends.mysql"
 DOLT_SERVER_OPTIONS = {"charset": "utf8mb4", "isolation_level": "repeatable read"}
 
 
-def dolt_database(name, *, conn_max_age, **config):
+def dolt_database(name: str, *, conn_max_age: int, **config: Any) -> dj_database_url.DBConfig:
     """The DATABASES entry of a Dolt database: an embedded doltlite file (sqlite:///path) or a
     Dolt sql-server over the MySQL protocol (mysql://user:password@host:3306/database)."""
     settings = database(name, **config)
@@ -94,7 +98,7 @@ def dolt_database(name, *, conn_max_age, **config):
         use_doltlite()
     elif settings["ENGINE"] == MYSQL:
         # A server connection is worth keeping between requests; a file opens in microseconds.
-        settings.update(CONN_MAX_AGE=conn_max_age, CONN_HEALTH_CHECKS=True)
+        settings.update({"CONN_MAX_AGE": conn_max_age, "CONN_HEALTH_CHECKS": True})
         settings["OPTIONS"] = {**DOLT_SERVER_OPTIONS, **settings["OPTIONS"]}
     else:
         raise ImproperlyConfigured(
@@ -105,7 +109,7 @@ def dolt_database(name, *, conn_max_age, **config):
     return settings
 
 
-def use_doltlite():
+def use_doltlite() -> None:
     """Make Python's sqlite3 run on doltlite (SQLite with Dolt's version control); it must
     load before sqlite3 does."""
     # doltlite marks the environment once loaded, and child processes (gen_data run by a
@@ -116,11 +120,11 @@ def use_doltlite():
     import doltlite  # noqa: F401
 
 
-def string(name, default):
+def string(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
-def choice(name, choices, default):
+def choice(name: str, choices: Collection[str], default: str) -> str:
     value = os.environ.get(name, "").strip() or default
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")

@@ -1,5 +1,6 @@
-"""The analytics dashboard, one Django app (label "dashboard") in three packages by concern,
-each owning one database, over a little shared plumbing. Layers import downward only
+"""The analytics dashboard, one Django app (label "dashboard") in three packages by concern
+(the catalog and the orders each own a database; the web owns none and reads both), over a
+little shared plumbing. Layers import downward only
 (checked by import-linter's contracts in pyproject.toml):
 
     web         the site: views, URLs, filters, presets, exports, the page's helpers, health

@@ -14,6 +14,10 @@ No relation crosses databases; where a catalog name labels an OLAP key, the web 
 in Python (dashboard.web.rankings).
 """
 
+from typing import Any
+
+from django.db.models import Model
+
 from dashboard.readonly import refuse_write
 
 OLAP = "olap"
@@ -35,7 +39,7 @@ MODEL_DATABASES = {
 }
 
 
-def home_database(model):
+def home_database(model: type[Model]) -> str | None:
     # From app_label and model_name: the database cache's stand-in model has only those.
     return MODEL_DATABASES.get(f"{model._meta.app_label}.{model._meta.model_name}")
 
@@ -46,23 +50,25 @@ class OlapOltpRouter:
     and lose them on the next load; relations stay inside one database; migrations run only
     where their models live."""
 
-    def db_for_read(self, model, **hints):
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
         return home_database(model)
 
-    def db_for_write(self, model, **hints):
+    def db_for_write(self, model: type[Model], **hints: Any) -> str | None:
         home = home_database(model)
         if home == OLAP:
             refuse_write(model, "write through the ORM")
         return home
 
-    def allow_relation(self, obj1, obj2, **hints):
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool | None:
         # No relation crosses databases: join in Python instead.
         first, second = home_database(type(obj1)), home_database(type(obj2))
         if first or second:
             return first == second
         return None
 
-    def allow_migrate(self, db, app_label, model_name=None, **hints):
+    def allow_migrate(
+        self, db: str, app_label: str, model_name: str | None = None, **hints: Any
+    ) -> bool | None:
         # The OLAP schema belongs to `manage.py setup_olap` (DDL RisingWave accepts), so
         # nothing is ever migrated there, and OLAP models are migrated nowhere. The catalog
         # database holds catalog models and nothing else (never users or sessions, which

@@ -10,7 +10,17 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from datetime import date
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+if TYPE_CHECKING:  # imported where used: Django is set up first
+    from django.db import DatabaseError
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from dashboard.orders.loading import Loader
+    from dashboard.orders.sample import Catalog
 
 DEFAULT_ORDERS = 40_000
 DEFAULT_ITEMS = 200
@@ -20,26 +30,26 @@ GEN_DATA_AUTHOR = "gen_data <gen_data@localhost>"
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         # One line, no usage dump: scripts that call us read the last line of stderr.
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def positive_int(text):
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
-def non_negative_int(text):
+def non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
 
 
-def iso_date(text):
+def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -51,7 +61,7 @@ non_negative_int.__name__ = "whole number"
 iso_date.__name__ = "ISO date"
 
 
-def parse_args(argv):
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = Parser(
         prog="gen_data.py",
         description=__doc__.split("\n\n")[0],
@@ -98,6 +108,12 @@ def parse_args(argv):
         default=10,
         help=f"orders per second with --follow, 1 to {MAX_RATE:,} (default: %(default)s)",
     )
+    parser.add_argument(
+        "--skip-if-loaded",
+        action="store_true",
+        help="leave the seed's orders as they are when the table already holds all --orders of them "
+        "(scripts/serve.sh reruns this way); without it, a load always replaces them",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the final summary")
     args = parser.parse_args(argv)
     from dashboard.orders.sample import IDS_PER_SEED, SEED_LIMIT
@@ -115,14 +131,14 @@ def parse_args(argv):
     return args
 
 
-def setup_django():
+def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "analytics_site.settings")
     import django
 
     django.setup()
 
 
-def save_catalog(catalog):
+def save_catalog(catalog: "Catalog") -> None:
     """Name the items the catalog does not know yet, as one commit on its main branch;
     names people have edited are theirs and stay."""
     from dashboard.catalog.services import name_new_items
@@ -132,12 +148,12 @@ def save_catalog(catalog):
 
 
 class Progress:
-    def __init__(self, expected_lines, quiet):
+    def __init__(self, expected_lines: int, quiet: bool) -> None:
         self.expected = expected_lines
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
 
-    def __call__(self, loaded):
+    def __call__(self, loaded: int) -> None:
         if self.quiet:
             return
         share = f" ({loaded / self.expected:.0%})" if self.expected else ""
@@ -145,7 +161,7 @@ class Progress:
         sys.stderr.write(f"  {loaded:,} order lines loaded, about {self.expected:,} expected{share}{end}")
         sys.stderr.flush()
 
-    def done(self):
+    def done(self) -> None:
         if self.tty and not self.quiet:
             sys.stderr.write("\n")
 
@@ -154,7 +170,7 @@ class LoadError(Exception):
     pass
 
 
-def connect(alias, variable):
+def connect(alias: str, variable: str) -> "BaseDatabaseWrapper":
     from django.db import OperationalError, connections
 
     connection = connections[alias]
@@ -166,7 +182,22 @@ def connect(alias, variable):
     return connection
 
 
-def bulk_load(args, load, engine, catalog, out):
+def already_loaded(olap: "BaseDatabaseWrapper", seed: int, orders: int) -> bool:
+    """Whether the table holds every one of the seed's first `orders` orders (the bulk load's
+    ids; orders appended later by --follow come after them)."""
+    from dashboard.orders.sample import seed_id_range
+
+    first = seed_id_range(seed)[0] + 1
+    with olap.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT orderid) FROM orders WHERE orderid >= %s AND orderid < %s",
+            [first, first + orders],
+        )
+        (present,) = cursor.fetchone()
+    return bool(orders) and present == orders
+
+
+def bulk_load(args: argparse.Namespace, load: "Loader", engine: str, catalog: "Catalog", out: TextIO) -> int:
     from dashboard.orders.sample import MAX_LINES_PER_ORDER, first_date, generate, seed_id_range
 
     batches = generate(args.seed, args.orders, catalog, args.end, args.days)
@@ -187,7 +218,9 @@ def bulk_load(args, load, engine, catalog, out):
     return lines
 
 
-def interrupted_load_message(seed, olap, engine, error):
+def interrupted_load_message(
+    seed: int, olap: "BaseDatabaseWrapper", engine: str, error: "DatabaseError"
+) -> str:
     """What a person needs after a failed load: what happened, what is in the table, what to do."""
     from django.db import DatabaseError, InterfaceError, OperationalError
 
@@ -217,11 +250,13 @@ def interrupted_load_message(seed, olap, engine, error):
     return f"the load failed: {reason}; {kept}; {held}. Run the same command again to complete it."
 
 
-def _stop_on_sigterm(signum, frame):
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
 
-def follow(args, olap, load, catalog, out):
+def follow(
+    args: argparse.Namespace, olap: "BaseDatabaseWrapper", load: "Loader", catalog: "Catalog", out: TextIO
+) -> int:
     """Append args.rate orders dated today every second until Ctrl-C (or SIGTERM)."""
     from dashboard.orders.sample import live_orders, seed_id_range
     from dashboard.orders.session import without_statement_timeout
@@ -260,7 +295,7 @@ def follow(args, olap, load, catalog, out):
     return lines
 
 
-def run(args, out=sys.stdout):
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     from dashboard.dbrouter import OLAP
     from dashboard.orders.session import without_statement_timeout
 
@@ -271,7 +306,7 @@ def run(args, out=sys.stdout):
         return load_all(args, olap, out)
 
 
-def load_all(args, olap, out):
+def load_all(args: argparse.Namespace, olap: "BaseDatabaseWrapper", out: TextIO) -> int:
     from django.db import DatabaseError
 
     from dashboard.orders.engine import server_engine
@@ -285,16 +320,21 @@ def load_all(args, olap, out):
 
     lines = 0
     if args.orders is not None:
-        try:
-            lines += bulk_load(args, load, engine, catalog, out)
-        except DatabaseError as error:
-            raise LoadError(interrupted_load_message(args.seed, olap, engine, error)) from None
+        if args.skip_if_loaded and already_loaded(olap, args.seed, args.orders):
+            out.write(
+                f"The {args.orders:,} orders of seed {args.seed} are already loaded; kept as they are.\n"
+            )
+        else:
+            try:
+                lines += bulk_load(args, load, engine, catalog, out)
+            except DatabaseError as error:
+                raise LoadError(interrupted_load_message(args.seed, olap, engine, error)) from None
     if args.follow:
         lines += follow(args, olap, load, catalog, out)
     return lines
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         setup_django()

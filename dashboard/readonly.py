@@ -1,6 +1,11 @@
 """Read-only models: rows arrive from the order stream, never through the ORM."""
 
+from collections.abc import Iterable
+from typing import Any, NoReturn, TypeVar
+
 from django.db import models
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class ReadOnlyModelError(Exception):
@@ -13,29 +18,31 @@ ORDER_STREAM = (
 )
 
 
-def refuse_write(model, action):
+def refuse_write(model: type[models.Model], action: str) -> NoReturn:
     reason = getattr(model, "read_only_reason", ORDER_STREAM)
     raise ReadOnlyModelError(f"{model._meta.label} is read-only: cannot {action}. {reason}")
 
 
-class ReadOnlyQuerySet(models.QuerySet):
+class ReadOnlyQuerySet(models.QuerySet[_M]):
     # Covers writes made with an explicit .using(), which never ask the router.
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         refuse_write(self.model, "update()")
 
-    def _update(self, values):
+    def _update(self, values: Any) -> NoReturn:
         refuse_write(self.model, "update rows")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         refuse_write(self.model, "delete()")
 
-    def _raw_delete(self, using):
+    def _raw_delete(self, using: str | None) -> NoReturn:
         refuse_write(self.model, "delete rows")
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> NoReturn:
         refuse_write(self.model, "bulk_create()")
 
-    def bulk_update(self, objs, fields, batch_size=None):
+    def bulk_update(
+        self, objs: Iterable[_M], fields: Iterable[str], batch_size: int | None = None
+    ) -> NoReturn:
         refuse_write(self.model, "bulk_update()")
 
 
@@ -45,8 +52,8 @@ class ReadOnlyModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> NoReturn:
         refuse_write(type(self), "save()")
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         refuse_write(type(self), "delete()")

@@ -59,12 +59,12 @@ STATES = {
 }
 
 
-def state_name(code):
+def state_name(code: str) -> str:
     """The state's name, or the code itself when it is not a US state."""
     entry = STATES.get(code)
     return entry[0] if entry else code
 
 
-def state_choices():
+def state_choices() -> list[tuple[str, str]]:
     """[(code, name)] of every state, by name: the state filter's options."""
     return sorted(((code, name) for code, (name, _) in STATES.items()), key=lambda pair: pair[1])

@@ -10,6 +10,7 @@ ranges and with a state filter. The databases are dropped at the end unless --ke
 
 import argparse
 import http.client
+import io
 import os
 import platform
 import random
@@ -24,6 +25,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -306,113 +308,131 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def setup_django():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "analytics_site.settings")
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
-    from django.db import connections
-    from django.test import Client
-    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
-
-    from dashboard.orders.session import without_statement_timeout
+    from django.test.utils import setup_test_environment
 
     # The test client's host, and DEBUG off (so no query log slows the timings).
     setup_test_environment()
+
+
+@contextmanager
+def bench_databases(keep):
+    """A fresh pair of databases, bench_<name>, on the servers the settings name, with the
+    OLAP schema in place; dropped afterwards unless `keep`. Yields the OLAP server's version."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
 
     for alias in ("default", "olap"):
         settings.DATABASES[alias]["TEST"]["NAME"] = f"bench_{settings.DATABASES[alias]['NAME']}"
     old_config = setup_databases(verbosity=0, interactive=False)
     try:
-        call_command("setup_olap", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        call_command("setup_olap", verbosity=0, stdout=io.StringIO())
         with connections["olap"].cursor() as cursor:
             cursor.execute("SELECT version()")
-            server = cursor.fetchone()[0].split(" on ")[0]
-
-        lines, load_seconds, rss_mb = run_loader(args)
-        baseline_lines, baseline_rate = run_baseline(args.baseline_lines, args.items)
-        load_rate = lines / load_seconds
-
-        password = secrets.token_urlsafe(16)
-        client = Client()
-        client.force_login(User.objects.create_user("bench", password=password))
-        url = "/api/rankings/"
-        rng = random.Random(1)  # noqa: S311 - picks date windows, nothing secret
-        unfiltered = [{}] * args.requests
-        ranged = random_windows(args.requests, rng)
-        state_all = state_queries(args.requests, rng, windows=False)
-        state_90 = state_queries(args.requests, rng)
-        california = largest_state_long_ranges(args.requests, rng)
-        # The raw path takes seconds by design: the site's statement timeout would cancel it.
-        with without_statement_timeout(connections["olap"]):
-            rollup_all = time_requests(client, url, unfiltered, "rollups")
-            rollup_90 = time_requests(client, url, ranged, "rollups")
-            raw_all = time_requests(client, url, unfiltered[: args.raw_requests], "raw")
-            raw_90 = time_requests(client, url, ranged[: args.raw_requests], "raw")
-            rollup_state = time_requests(client, url, state_all, "rollups")
-            rollup_state_90 = time_requests(client, url, state_90, "rollups")
-            rollup_california = time_requests(client, url, california, "rollups")
-            raw_state_90 = time_requests(client, url, state_90[: args.raw_requests], "raw")
-            fresh = freshness_ms(client, url)
-        load = None
-        if args.users > 0:
-            port = free_port()
-            gunicorn = start_gunicorn(port)
-            try:
-                load = load_stage(port, args.users, args.seconds, "bench", password)
-            finally:
-                gunicorn.terminate()
-                gunicorn.wait(30)
+            yield cursor.fetchone()[0].split(" on ")[0]
     finally:
-        if not args.keep:
+        if not keep:
             teardown_databases(old_config, verbosity=0)
 
-    ratio_load, ratio_all, ratio_90 = (
-        load_rate / baseline_rate,
-        raw_all[1] / rollup_all[1],
-        raw_90[1] / rollup_90[1],
-    )
+
+def measure_loading(args):
+    """gen_data end to end and the one-INSERT-per-row baseline: the loading rows."""
+    lines, load_seconds, rss_mb = run_loader(args)
+    baseline_lines, baseline_rate = run_baseline(args.baseline_lines, args.items)
+    load_rate = lines / load_seconds
+    speedup = load_rate / baseline_rate
     rows = [
         ("gen_data end to end", f"{load_rate:,.0f} lines/s ({lines:,} in {load_seconds:.1f} s)",
          "≥ 250,000 lines/s", load_rate >= 250_000),
         (f"one INSERT per row through psql ({baseline_lines:,}-line sample)",
          f"{baseline_rate:,.0f} lines/s"),
-        ("loader speed-up", f"{ratio_load:,.0f}x", "≥ 90x", ratio_load >= 90),
+        ("loader speed-up", f"{speedup:,.0f}x", "≥ 90x", speedup >= 90),
         ("gen_data peak RSS", f"{rss_mb:,.0f} MB", "≤ 300 MB", rss_mb <= 300),
-        ("API unfiltered, rollups: p50 / p95", f"{rollup_all[0]:.1f} / {rollup_all[1]:.1f} ms",
-         "p95 ≤ 30 ms", rollup_all[1] <= 30),
-        ("API unfiltered, raw GROUP BY: p50 / p95", f"{raw_all[0]:,.0f} / {raw_all[1]:,.0f} ms"),
-        ("unfiltered speed-up (raw p95 / rollups p95)", f"{ratio_all:,.0f}x", "≥ 50x", ratio_all >= 50),
-        ("API 90-day range, rollups: p50 / p95", f"{rollup_90[0]:.1f} / {rollup_90[1]:.1f} ms",
-         "p95 ≤ 150 ms", rollup_90[1] <= 150),
-        ("API 90-day range, raw GROUP BY: p50 / p95", f"{raw_90[0]:,.0f} / {raw_90[1]:,.0f} ms"),
-        ("90-day speed-up (raw p95 / rollups p95)", f"{ratio_90:,.0f}x"),
-        ("API one state, all time, rollups: p50 / p95",
-         f"{rollup_state[0]:.1f} / {rollup_state[1]:.1f} ms", "p95 ≤ 150 ms", rollup_state[1] <= 150),
-        ("API one state + 90-day range, rollups: p50 / p95",
-         f"{rollup_state_90[0]:.1f} / {rollup_state_90[1]:.1f} ms", "p95 ≤ 150 ms",
-         rollup_state_90[1] <= 150),
-        ("API one state + 90-day range, raw: p50 / p95",
-         f"{raw_state_90[0]:,.0f} / {raw_state_90[1]:,.0f} ms"),
-        ("API California (largest) + 90 to 365-day range, rollups: p50 / p95",
-         f"{rollup_california[0]:.1f} / {rollup_california[1]:.1f} ms", "p95 ≤ 150 ms",
-         rollup_california[1] <= 150),
-        ("freshness: a committed insert reaches the API after", f"{fresh:,.0f} ms",
-         "≤ 5,000 ms", fresh <= 5000),
     ]  # fmt: skip
-    if load:
-        count, errors, p50, p95 = load
-        rows.append(
-            (f"load: {args.users} users for {args.seconds} s against gunicorn (3 workers x 8 threads)",
-             f"{count:,} requests, {len(errors)} errors{describe_errors(errors)}, "
-             f"p50 / p95 {p50:.0f} / {p95:.0f} ms",
-             "zero errors", not errors)
-        )  # fmt: skip
-    print(f"Benchmark, {date.today()}: {lines:,} order lines, {args.items:,} items, {DAYS} days of orders.")
+    return lines, rows
+
+
+def measure_api(args, client):
+    """/api/rankings/ from the rollups and from the raw GROUP BY, with the cache off, over
+    the filters people use; then freshness with the cache on: the API rows."""
+    from django.db import connections
+
+    from dashboard.orders.session import without_statement_timeout
+
+    url = "/api/rankings/"
+    rng = random.Random(1)  # noqa: S311 - picks date windows, nothing secret
+    unfiltered = [{}] * args.requests
+    ranged = random_windows(args.requests, rng)
+    state_all = state_queries(args.requests, rng, windows=False)
+    state_90 = state_queries(args.requests, rng)
+    california = largest_state_long_ranges(args.requests, rng)
+    raw = args.raw_requests
+    # The raw path takes seconds by design: the site's statement timeout would cancel it.
+    with without_statement_timeout(connections["olap"]):
+        rollup_all = time_requests(client, url, unfiltered, "rollups")
+        rollup_90 = time_requests(client, url, ranged, "rollups")
+        raw_all = time_requests(client, url, unfiltered[:raw], "raw")
+        raw_90 = time_requests(client, url, ranged[:raw], "raw")
+        rollup_state = time_requests(client, url, state_all, "rollups")
+        rollup_state_90 = time_requests(client, url, state_90, "rollups")
+        rollup_california = time_requests(client, url, california, "rollups")
+        raw_state_90 = time_requests(client, url, state_90[:raw], "raw")
+        fresh = freshness_ms(client, url)
+    ratio_all, ratio_90 = raw_all[1] / rollup_all[1], raw_90[1] / rollup_90[1]
+    return [
+        ("API unfiltered, rollups: p50 / p95", fast(rollup_all), "p95 ≤ 30 ms", rollup_all[1] <= 30),
+        ("API unfiltered, raw GROUP BY: p50 / p95", slow(raw_all)),
+        ("unfiltered speed-up (raw p95 / rollups p95)", f"{ratio_all:,.0f}x", "≥ 50x", ratio_all >= 50),
+        ("API 90-day range, rollups: p50 / p95", fast(rollup_90), "p95 ≤ 150 ms", rollup_90[1] <= 150),
+        ("API 90-day range, raw GROUP BY: p50 / p95", slow(raw_90)),
+        ("90-day speed-up (raw p95 / rollups p95)", f"{ratio_90:,.0f}x"),
+        ("API one state, all time, rollups: p50 / p95", fast(rollup_state), "p95 ≤ 150 ms",
+         rollup_state[1] <= 150),
+        ("API one state + 90-day range, rollups: p50 / p95", fast(rollup_state_90), "p95 ≤ 150 ms",
+         rollup_state_90[1] <= 150),
+        ("API one state + 90-day range, raw: p50 / p95", slow(raw_state_90)),
+        ("API California (largest) + 90 to 365-day range, rollups: p50 / p95", fast(rollup_california),
+         "p95 ≤ 150 ms", rollup_california[1] <= 150),
+        ("freshness: a committed insert reaches the API after", f"{fresh:,.0f} ms", "≤ 5,000 ms",
+         fresh <= 5000),
+    ]  # fmt: skip
+
+
+def fast(timings):
+    return f"{timings[0]:.1f} / {timings[1]:.1f} ms"
+
+
+def slow(timings):
+    return f"{timings[0]:,.0f} / {timings[1]:,.0f} ms"
+
+
+def measure_load_stage(args, password):
+    """50 users (--users) for --seconds against gunicorn over HTTP: the load row, or none."""
+    if args.users <= 0:
+        return []
+    port = free_port()
+    gunicorn = start_gunicorn(port)
+    try:
+        count, errors, p50, p95 = load_stage(port, args.users, args.seconds, "bench", password)
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(30)
+    return [
+        (f"load: {args.users} users for {args.seconds} s against gunicorn (3 workers x 8 threads)",
+         f"{count:,} requests, {len(errors)} errors{describe_errors(errors)}, "
+         f"p50 / p95 {p50:.0f} / {p95:.0f} ms",
+         "zero errors", not errors)
+    ]  # fmt: skip
+
+
+def print_table(lines, items, server, rows, args):
+    print(f"Benchmark, {date.today()}: {lines:,} order lines, {items:,} items, {DAYS} days of orders.")
     print(f"Machine: {machine()}; OLAP database: {server}.\n")
     print("| measure | result | target | met |")
     print("|---|---|---|---|")
@@ -420,6 +440,28 @@ def main(argv=None):
         goal, met = target or ("", None)
         print(f"| {measure} | {result} | {goal} | {'' if met is None else 'yes' if met else '**NO**'} |")
     print(f"\n{args.requests} requests per rollup row, {args.raw_requests} per raw row; server time.")
+
+
+def logged_in_client():
+    """(a test client logged in as a new user "bench", that user's password)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    password = secrets.token_urlsafe(16)
+    client = Client()
+    client.force_login(User.objects.create_user("bench", password=password))
+    return client, password
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    setup_django()
+    with bench_databases(args.keep) as server:
+        lines, rows = measure_loading(args)
+        client, password = logged_in_client()
+        rows += measure_api(args, client)
+        rows += measure_load_stage(args, password)
+    print_table(lines, args.items, server, rows, args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Install everything, start a private PostgreSQL, load sample orders and serve the dashboard
-# on http://127.0.0.1:8000/. Running it again reuses what exists.
+# Install everything, start two private PostgreSQL clusters, load sample orders and serve the
+# dashboard on http://127.0.0.1:8000/. Running it again reuses what exists: the virtualenv,
+# the clusters and their data, the demo login (its password too, so you stay logged in) and
+# the sample orders (loaded once).
 #
 # The OLAP side here is a second PostgreSQL database standing in for RisingWave; set
 # OLAP_DATABASE_URL to a RisingWave URL (postgres://root@HOST:4566/dev) to use the real one.
@@ -42,13 +44,13 @@ python manage.py migrate --database catalog --noinput -v0
 python manage.py createcachetable
 python manage.py setup_olap
 DEMO_PASSWORD="$(cat "$DEMO_PASSWORD_FILE")" python manage.py ensure_user demo
-python scripts/gen_data.py --orders "${SAMPLE_ORDERS:-40000}" --seed 1
+python scripts/gen_data.py --orders "${SAMPLE_ORDERS:-40000}" --seed 1 --skip-if-loaded
 
 cat <<MSG
 
   Dashboard:  http://127.0.0.1:${PORT:-8000}/
   Log in as:  demo / $(cat "$DEMO_PASSWORD_FILE")
-  Admin:      http://127.0.0.1:${PORT:-8000}/admin/ (python manage.py createsuperuser for an admin login)
+  Admin:      http://127.0.0.1:${PORT:-8000}/admin/ (an admin login: scripts/manage.sh createsuperuser)
   OLAP side:  ${OLAP_DATABASE_URL} (PostgreSQL standing in for RisingWave; see README.md)
 
 MSG

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Install everything the tests need and run the whole test suite against a private
-# PostgreSQL (both database aliases) and Debian's Chromium. Extra arguments go to pytest.
+# Install everything the tests need and run the whole test suite: the static checks (ruff,
+# the import-linter contracts, mypy), then pytest against two private PostgreSQL clusters,
+# the embedded Dolt catalog and Debian's Chromium. Extra arguments go to pytest, e.g.
+#   scripts/test.sh -m "not browser and not slow"     # the fast set
+#   scripts/test.sh tests/orders                       # one package
 source "$(dirname "${BASH_SOURCE[0]}")/lib/devenv.sh"
 
 ensure_venv requirements-dev.txt
@@ -23,4 +26,9 @@ export CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
 export SECURE_HTTPS=0
 
 cd "$ROOT"
+say "static checks: ruff, import-linter contracts, mypy"
+ruff check --quiet .
+ruff format --check --quiet .
+lint-imports --no-logo
+mypy
 python -m pytest "$@"

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connections
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from dashboard.catalog import versions
 from dashboard.catalog.models import Item
@@ -16,6 +17,8 @@ BOTH_DATABASES = ["default", OLAP]
 def django_db_setup(django_db_setup, django_db_blocker):
     # Nothing is migrated onto the OLAP side: its schema comes from setup_olap, as in
     # production.
+    if not connections[OLAP].settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX):
+        return  # no test of this run uses the OLAP database, so no test database was made
     with django_db_blocker.unblock():
         call_command("setup_olap", verbosity=0)
 

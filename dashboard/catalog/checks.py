@@ -2,13 +2,16 @@
 database must have Dolt's version control, or branches would fail later, one request at a
 time, with the server's own words."""
 
-from django.core.checks import Error, Tags, register
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, Tags, register
 from django.db import DatabaseError, connections
 
 from dashboard.dbrouter import CATALOG
 
 
-def dolt_version_error(using):
+def dolt_version_error(using: str) -> Error | None:
     """None when `using` answers dolt_version() (doltlite and a Dolt sql-server both do)."""
     try:
         with connections[using].cursor() as cursor:
@@ -24,7 +27,9 @@ def dolt_version_error(using):
 
 
 @register(Tags.database)
-def catalog_has_dolt_version_control(databases=None, **kwargs):
+def catalog_has_dolt_version_control(
+    databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
     if not databases or CATALOG not in databases:
         return []
     error = dolt_version_error(CATALOG)

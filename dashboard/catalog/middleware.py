@@ -14,58 +14,66 @@ changed nothing never touches what another request is doing.
 """
 
 import re
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from typing import Any, cast
 
 from django.apps import apps
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connections
+from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponseBase
 
 from dashboard.catalog import versions
-from dashboard.catalog.selectors import SESSION_KEY, session_branch
+from dashboard.catalog.selectors import SESSION_KEY, CatalogRequest, session_branch
 from dashboard.dbrouter import CATALOG, home_database
 
-_changes = ContextVar("catalog_changes", default=None)  # this request's [description], or None
+# This request's [description], or None outside a request.
+_changes: ContextVar[list[str] | None] = ContextVar("catalog_changes", default=None)
 WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 QUOTED_NAME = re.compile(r"[`\"](\w+)[`\"]")  # Django quotes every table name it writes
 
 
-def _record(description):
+def _record(description: str) -> None:
     changes = _changes.get()
     if changes is not None:
         changes.append(description)
 
 
-def _is_catalog(sender):
+def _is_catalog(sender: type[Model]) -> bool:
     return home_database(sender) == CATALOG
 
 
 @receiver(post_save)
-def _saved(sender, instance, created, **kwargs):
+def _saved(sender: type[Model], instance: Model, created: bool, **kwargs: Any) -> None:
     if _is_catalog(sender):
         _record(f"{'added' if created else 'changed'} {sender._meta.verbose_name} {instance}")
 
 
 @receiver(pre_delete)
-def _deleted(sender, instance, **kwargs):
+def _deleted(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     if _is_catalog(sender):
         _record(f"deleted {sender._meta.verbose_name} {instance}")
 
 
 @receiver(m2m_changed)
-def _related(sender, instance, action, **kwargs):
+def _related(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> None:
     if _is_catalog(type(instance)) and action.startswith("post_"):
         _record(f"changed the links of {type(instance)._meta.verbose_name} {instance}")
 
 
-def author(user):
+def author(user: User | AnonymousUser) -> str:
     if not user.is_authenticated:
         return "anonymous <anonymous@localhost>"
     name = user.get_full_name() or user.get_username()
     return f"{name} <{user.email or user.get_username() + '@localhost'}>"
 
 
-def commit_message(user, changes, written_tables=()):
+def commit_message(
+    user: User | AnonymousUser, changes: Iterable[str], written_tables: Iterable[str] = ()
+) -> str:
     who = user.get_username() if user.is_authenticated else "anonymous"
     what = "; ".join(dict.fromkeys(changes))
     if not what:  # only bulk writes, which name no rows
@@ -73,7 +81,7 @@ def commit_message(user, changes, written_tables=()):
     return f"{who}: {what}"
 
 
-def _plural_name(table):
+def _plural_name(table: str) -> str:
     for model in apps.get_models():
         if model._meta.db_table == table:
             return str(model._meta.verbose_name_plural)
@@ -83,10 +91,17 @@ def _plural_name(table):
 class WriteRecorder:
     """Notes the tables this request's statements wrote to on the catalog connection."""
 
-    def __init__(self):
-        self.tables = set()
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
 
-    def __call__(self, execute, sql, params, many, context):
+    def __call__(
+        self,
+        execute: Callable[[str, Any, bool, dict[str, Any]], Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
         result = execute(sql, params, many, context)
         if WRITE.match(sql):
             table = QUOTED_NAME.search(sql)
@@ -95,10 +110,10 @@ class WriteRecorder:
 
 
 class CatalogBranchMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         branch = session_branch(request)
         if branch != versions.MAIN:
             try:
@@ -106,20 +121,23 @@ class CatalogBranchMiddleware:
             except versions.VersionError:
                 # Deleted since: back to main rather than failing every request.
                 request.session[SESSION_KEY] = branch = versions.MAIN
-        request.catalog_branch = branch
-        token = _changes.set([])
+        cast(CatalogRequest, request).catalog_branch = branch
+        changes: list[str] = []
+        token = _changes.set(changes)
         writes = WriteRecorder()
         try:
             with connections[CATALOG].execute_wrapper(writes):
                 response = self.get_response(request)
-            self._finish(request, response, _changes.get(), writes.tables)
+            self._finish(request, response, changes, writes.tables)
             return response
         finally:
             _changes.reset(token)
             if connections[CATALOG].connection is not None:
                 versions.checkout(versions.MAIN)
 
-    def _finish(self, request, response, changes, written_tables):
+    def _finish(
+        self, request: HttpRequest, response: HttpResponseBase, changes: list[str], written_tables: set[str]
+    ) -> None:
         if not changes and not written_tables:
             return  # this request changed nothing in the catalog
         if connections[CATALOG].in_atomic_block:

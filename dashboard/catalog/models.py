@@ -21,7 +21,7 @@ class Item(models.Model):
     class Meta:
         ordering = ["itemid"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} (#{self.itemid})"
 
 
@@ -46,9 +46,10 @@ class Branch(ReadOnlyModel):
         managed = False
         db_table = "dolt_branches"
         ordering = ["name"]
+        verbose_name_plural = "branches"
         permissions = [("merge_into_main", "Can merge catalog branches into main")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -66,5 +67,5 @@ class Commit(ReadOnlyModel):
         managed = False
         db_table = "dolt_log"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.commit_hash[:8]} {self.message}"

@@ -14,6 +14,14 @@ from dashboard.catalog.models import Item
 SESSION_KEY = "catalog_branch"
 
 
+class CatalogRequest(HttpRequest):
+    """A request that has been through dashboard.catalog.middleware.CatalogBranchMiddleware,
+    which sets `catalog_branch`: the branch this session works on, checked out for the
+    request. For type hints only; requests are never made of this class."""
+
+    catalog_branch: str
+
+
 def item_names(itemids: Iterable[int]) -> dict[int, str]:
     """{itemid: name} for the ids that the catalog knows; unknown ids are left out."""
     return dict(Item.objects.filter(itemid__in=set(itemids)).values_list("itemid", "name"))
@@ -34,7 +42,7 @@ def session_branch(request: HttpRequest) -> str:
 
 def checked_out_branches() -> set[str]:
     """The branches some live session has checked out (sessions live in PostgreSQL)."""
-    branches = set()
+    branches: set[str] = set()
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         branches.add(session.get_decoded().get(SESSION_KEY, versions.MAIN))
     return branches

@@ -7,9 +7,13 @@ once a change is complete (the auto-commit middleware does it at the end of a re
 """
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import DatabaseError, connections, transaction
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
 
 from dashboard.catalog.dialects import dialect
 from dashboard.catalog.models import Commit, Item
@@ -31,11 +35,11 @@ class VersionError(Exception):
 class Conflict:
     table: str
     key: object
-    columns: list  # [(column, base, ours, theirs)] where ours and theirs disagree
+    columns: list[tuple[str, Any, Any, Any]]  # [(column, base, ours, theirs)] where ours and theirs disagree
 
 
 class MergeConflicts(VersionError):
-    def __init__(self, branch, into, conflicts):
+    def __init__(self, branch: str, into: str, conflicts: list[Conflict]) -> None:
         self.branch, self.into, self.conflicts = branch, into, conflicts
         rows = ", ".join(f"{conflict.table} {conflict.key}" for conflict in conflicts)
         super().__init__(
@@ -48,22 +52,22 @@ class MergeConflicts(VersionError):
 class RowChange:
     key: object
     kind: str  # "added", "changed" or "removed"
-    before: dict | None
-    after: dict | None
-    changed_columns: list
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    changed_columns: list[str]
 
 
-def _cursor(using):
+def _cursor(using: str) -> CursorWrapper:
     return connections[using].cursor()
 
 
-def _call(cursor, using, procedure, *arguments):
+def _call(cursor: CursorWrapper, using: str, procedure: str, *arguments: str) -> Any:
     """Run one of Dolt's version-control operations; its result row."""
     cursor.execute(*dialect(using).call(procedure, *arguments))
     return cursor.fetchone()
 
 
-def valid_branch_name(name):
+def valid_branch_name(name: object) -> str:
     if not isinstance(name, str) or not BRANCH_NAME.fullmatch(name) or ".." in name or name.endswith("/"):
         raise VersionError(
             f"{name!r} is not a usable branch name: use up to 63 letters, digits and . _ / -, "
@@ -72,19 +76,19 @@ def valid_branch_name(name):
     return name
 
 
-def active_branch(using=CATALOG):
+def active_branch(using: str = CATALOG) -> str:
     with _cursor(using) as cursor:
         cursor.execute("SELECT active_branch()")
         return cursor.fetchone()[0]
 
 
-def branch_names(using=CATALOG):
+def branch_names(using: str = CATALOG) -> list[str]:
     with _cursor(using) as cursor:
         cursor.execute("SELECT name FROM dolt_branches ORDER BY name")
         return [name for (name,) in cursor.fetchall()]
 
 
-def create_branch(name, start=MAIN, using=CATALOG):
+def create_branch(name: str, start: str = MAIN, using: str = CATALOG) -> None:
     valid_branch_name(name)
     existing = branch_names(using)
     if name in existing:
@@ -95,7 +99,7 @@ def create_branch(name, start=MAIN, using=CATALOG):
         _call(cursor, using, "dolt_branch", name, start)
 
 
-def delete_branch(name, checked_out=(), using=CATALOG):
+def delete_branch(name: str, checked_out: Collection[str] = (), using: str = CATALOG) -> None:
     """Delete a branch; never main, the connection's own, or one in `checked_out`."""
     if name == MAIN:
         raise VersionError("main cannot be deleted.")
@@ -107,7 +111,7 @@ def delete_branch(name, checked_out=(), using=CATALOG):
         _call(cursor, using, "dolt_branch", "-D", name)
 
 
-def checkout(name, using=CATALOG):
+def checkout(name: str, using: str = CATALOG) -> None:
     """Put this connection (only) on branch `name`: one statement, as every request runs it."""
     try:
         with _cursor(using) as cursor:
@@ -119,18 +123,18 @@ def checkout(name, using=CATALOG):
         raise VersionError(f"There is no branch {name!r}.") from None
 
 
-def log(limit=50, using=CATALOG):
+def log(limit: int = 50, using: str = CATALOG) -> list[Commit]:
     """The active branch's latest commits, newest first (Dolt's own order: no ORDER BY)."""
     return list(Commit.objects.using(using).all()[:limit])
 
 
-def has_changes(using=CATALOG):
+def has_changes(using: str = CATALOG) -> bool:
     with _cursor(using) as cursor:
         cursor.execute("SELECT count(*) FROM dolt_status")
         return cursor.fetchone()[0] > 0
 
 
-def commit(message, author, using=CATALOG):
+def commit(message: str, author: str, using: str = CATALOG) -> str | None:
     """Commit every change on the active branch; None when there was nothing to commit.
     `author` is "Name <email>"."""
     if not has_changes(using):
@@ -139,13 +143,13 @@ def commit(message, author, using=CATALOG):
         return _call(cursor, using, "dolt_commit", "-Am", message, "--author", author)[0]
 
 
-def discard_changes(using=CATALOG):
+def discard_changes(using: str = CATALOG) -> None:
     """Throw away what the active branch has not committed (a failed request's writes)."""
     with _cursor(using) as cursor:
         _call(cursor, using, "dolt_reset", "--hard")
 
 
-def merge(branch, author, using=CATALOG):
+def merge(branch: str, author: str, using: str = CATALOG) -> str:
     """Merge `branch` into the active branch; MergeConflicts, with nothing merged, when both
     changed the same value. Returns the new head commit."""
     into = active_branch(using)
@@ -168,11 +172,12 @@ def merge(branch, author, using=CATALOG):
         return cursor.fetchone()[0]
 
 
-def _conflicts(cursor):
+def _conflicts(cursor: CursorWrapper) -> list[Conflict]:
     conflicts = []
     for model in VERSIONED:
         table, key = model._meta.db_table, model._meta.pk.column
-        columns = [field.column for field in model._meta.concrete_fields]
+        # Every concrete field has a column (that is what makes it concrete).
+        columns = [field.column for field in model._meta.concrete_fields if field.column is not None]
         # The table name is the model's, not input.
         cursor.execute(f"SELECT * FROM dolt_conflicts_{table}")  # noqa: S608
         names = [description[0] for description in cursor.description]
@@ -188,7 +193,7 @@ def _conflicts(cursor):
     return conflicts
 
 
-def rows_at(model, ref, using=CATALOG):
+def rows_at(model: type[Model], ref: str, using: str = CATALOG) -> dict[Any, dict[str, Any]]:
     """{key: {column: value}} of the model's table as of branch or commit `ref`."""
     table, key = model._meta.db_table, model._meta.pk.column
     with _cursor(using) as cursor:
@@ -198,7 +203,7 @@ def rows_at(model, ref, using=CATALOG):
     return {row[key]: row for row in rows}
 
 
-def diff(branch, base=MAIN, model=Item, using=CATALOG):
+def diff(branch: str, base: str = MAIN, model: type[Model] = Item, using: str = CATALOG) -> list[RowChange]:
     """[RowChange] that `branch` has against `base`, by key."""
     existing = branch_names(using)
     for name in (branch, base):
@@ -210,11 +215,11 @@ def diff(branch, base=MAIN, model=Item, using=CATALOG):
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
-        if old is None:
+        if old is None and new is not None:
             changes.append(RowChange(key, "added", None, new, sorted(new)))
-        elif new is None:
+        elif old is not None and new is None:
             changes.append(RowChange(key, "removed", old, None, sorted(old)))
-        else:
+        elif old is not None and new is not None:
             changed = [column for column in new if new[column] != old.get(column)]
             changes.append(RowChange(key, "changed", old, new, changed))
     return changes

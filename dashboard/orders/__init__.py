@@ -5,7 +5,7 @@ Owns: the models Order and the six rollups (models.py); which engine answers (en
 the DDL for either engine (schema.py) and setting it up (setup.py); bulk loading (loading.py,
 binary_copy.py, loader_rollups.py) and folding the delta log (compaction.py); per-connection
 settings (session.py) and turning failures into answers (errors.py); the admin's order
-browser (browser.py); sample orders (sample.py) and the gen_data command line (gen_data.py).
+browser (browser.py); realistic sample orders (sample.py), which dashboard/gen_data.py loads.
 Others ask it through selectors.py.
 
 May import: Django, psycopg2, numpy, Faker, dashboard.dbrouter, dashboard.readonly,

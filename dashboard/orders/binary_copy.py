@@ -5,6 +5,9 @@ then a byte length and a big-endian value per column. NUMERIC goes as a fixed nu
 base-10000 digits (PostgreSQL strips the leading zeros), from whole cents.
 """
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import numpy as np
 
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
@@ -12,14 +15,17 @@ COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 PG_EPOCH = np.datetime64("2000-01-01", "D")
 
 INT4, INT8, DATE, CHAR2 = "int4", "int8", "date", "char2"
+# How a column is sent: one of the fixed-width kinds above, or money(whole_digits).
+Money = tuple[str, int]
+Kind = str | Money
 
 
-def money(whole_digits):
+def money(whole_digits: int) -> Money:
     """A NUMERIC column of cents with `whole_digits` base-10000 digits before the point."""
     return ("money", whole_digits)
 
 
-def money_limit(kind):
+def money_limit(kind: Money) -> int:
     """The first amount in cents a money column of this kind cannot hold."""
     return 100 * 10 ** (4 * kind[1])
 
@@ -27,11 +33,11 @@ def money_limit(kind):
 _SIMPLE = {INT4: ">i4", INT8: ">i8", DATE: ">i4", CHAR2: "S2"}
 
 
-def _dtype(kinds):
-    fields = [("fields", ">i2")]
+def _dtype(kinds: Sequence[Kind]) -> np.dtype[np.void]:
+    fields: list[tuple[str, str] | tuple[str, str, tuple[int]]] = [("fields", ">i2")]
     for number, kind in enumerate(kinds):
         fields.append((f"len{number}", ">i4"))
-        if kind in _SIMPLE:
+        if isinstance(kind, str):
             fields.append((f"value{number}", _SIMPLE[kind]))
         else:
             fields.append((f"numeric{number}", ">i2", (4,)))  # ndigits, weight, sign, dscale
@@ -39,14 +45,14 @@ def _dtype(kinds):
     return np.dtype(fields)
 
 
-def encode_rows(kinds, columns):
+def encode_rows(kinds: Sequence[Kind], columns: Sequence[np.ndarray[Any, Any]]) -> bytes:
     """The rows in binary COPY tuple format (no header or trailer). `kinds` says how each
     column is sent; money columns hold non-negative whole cents that fit their width."""
     dtype = _dtype(kinds)
     out = np.empty(len(columns[0]) if columns else 0, dtype=dtype)
     out["fields"] = len(kinds)
     for number, (kind, column) in enumerate(zip(kinds, columns, strict=True)):
-        if kind in _SIMPLE:
+        if isinstance(kind, str):
             out[f"len{number}"] = np.dtype(_SIMPLE[kind]).itemsize
             out[f"value{number}"] = (column - PG_EPOCH).astype(np.int32) if kind == DATE else column
             continue
@@ -64,11 +70,11 @@ def encode_rows(kinds, columns):
 class ChunkReader:
     """A file-like object over an iterator of bytes, for psycopg2's copy_expert."""
 
-    def __init__(self, chunks):
+    def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
         self._buffer = memoryview(b"")
 
-    def read(self, size=-1):
+    def read(self, size: int | None = -1) -> bytes:
         while not self._buffer:
             chunk = next(self._chunks, None)
             if chunk is None:

@@ -7,11 +7,13 @@ backwards (newest orders first), and nothing ever counts the table.
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from dashboard.orders.errors import OlapUnavailable, olap_errors
@@ -19,6 +21,8 @@ from dashboard.orders.models import Order
 from dashboard.us_states import STATES
 
 PAGE = 50
+# (orderid, itemid, qty, price, dt, state): an order line as the browser lists it.
+OrderRow = tuple[int, int, int | None, Decimal | None, date | None, str | None]
 
 
 class BrowseForm(forms.Form):
@@ -33,11 +37,18 @@ class BrowseForm(forms.Form):
 
 @dataclass(frozen=True)
 class Page:
-    rows: list
+    rows: list[OrderRow]
     next_before: str | None  # "orderid-itemid" of the last row, when there are more
 
 
-def order_page(*, orderid=None, state=None, start: date | None = None, end: date | None = None, before=None):
+def order_page(
+    *,
+    orderid: int | None = None,
+    state: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    before: tuple[int, ...] | None = None,
+) -> Page:
     """Up to PAGE order lines, newest first, after the (orderid, itemid) key `before`."""
     orders = Order.objects.all()
     if orderid is not None:
@@ -61,7 +72,7 @@ def order_page(*, orderid=None, state=None, start: date | None = None, end: date
     return Page(rows, f"{rows[-1][0]}-{rows[-1][1]}" if more else None)
 
 
-def browse_orders(request):
+def browse_orders(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("dashboard.view_order"):
         raise PermissionDenied("You need the permission to view orders.")
     form = BrowseForm(request.GET or None)

@@ -1,6 +1,7 @@
 """Turning OLAP failures into answers a person or a client can act on."""
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import DatabaseError, connections
@@ -12,13 +13,13 @@ logger = logging.getLogger(__name__)
 
 
 class OlapUnavailable(Exception):
-    def __init__(self, message, status):
+    def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
 
 
 @contextmanager
-def olap_errors():
+def olap_errors() -> Iterator[None]:
     """Raise OlapUnavailable (503, or 504 for a query that ran out of time) for any database
     error inside the block; the details go to the log."""
     try:

@@ -12,7 +12,12 @@ order-id ranges, so each order is new and wholly inside one batch. The lines of 
 OrderLines batch carry no NULLs, so every line has a known qty and turnover.
 """
 
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
+
 import numpy as np
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 
 from dashboard.orders.binary_copy import (
     CHAR2,
@@ -22,6 +27,7 @@ from dashboard.orders.binary_copy import (
     INT4,
     INT8,
     ChunkReader,
+    Kind,
     encode_rows,
     money,
 )
@@ -33,12 +39,13 @@ from dashboard.orders.schema import (
     STATE_ITEM_DAY,
     STATE_ITEM_TOTAL,
     STATE_TOTAL,
+    Rollup,
     upsert,
 )
 
 INT64_LIMIT = 2**63
 # How each rollup column is sent: turnover in cents, up to int64's limit.
-KINDS = {"state": CHAR2, "dt": DATE, "itemid": INT4, "turnover": money(5)}
+KINDS: dict[str, Kind] = {"state": CHAR2, "dt": DATE, "itemid": INT4, "turnover": money(5)}
 # A (state, day, item) group is one uint64 key: 16 bits of state code, 16 of day, 32 of item.
 # So a load's days must lie within 2^15 days of 2000-01-01.
 DAY_ZERO = np.datetime64("2000-01-01", "D")
@@ -50,7 +57,28 @@ PENDING_ROWS = 250_000  # partial sums held before they are merged into the runn
 COPY_ROWS = 200_000  # rows encoded at a time for COPY
 
 
-def group(keys, values):
+class Lines(Protocol):
+    """A batch of order lines as columns: what this module reads of
+    dashboard.orders.loading.OrderLines (which imports this module, so is not imported here)."""
+
+    @property
+    def orderid(self) -> np.ndarray: ...
+    @property
+    def itemid(self) -> np.ndarray: ...
+    @property
+    def qty(self) -> np.ndarray: ...
+    @property
+    def price_cents(self) -> np.ndarray: ...
+    @property
+    def dt(self) -> np.ndarray: ...
+    @property
+    def state(self) -> np.ndarray: ...
+    def __len__(self) -> int: ...
+
+
+def group(
+    keys: Sequence[np.ndarray], values: Sequence[np.ndarray]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Sum `values` (int64 arrays) over equal `keys` (arrays, the first most significant).
     Returns (keys, sums) of the groups, sorted by key."""
     if len(keys[0]) == 0:
@@ -61,7 +89,7 @@ def group(keys, values):
     return [key[starts] for key in keys], [np.add.reduceat(value[order], starts) for value in values]
 
 
-def _run_starts(sorted_keys):
+def _run_starts(sorted_keys: Sequence[np.ndarray]) -> np.ndarray:
     """Where each run of equal keys starts, in non-empty columns sorted together."""
     starts = np.zeros(len(sorted_keys[0]), dtype=bool)
     starts[0] = True
@@ -74,17 +102,17 @@ class RunningSums:
     """Sums by a uint64 key, sorted by key, merged in place a block of partial sums at a time
     so memory stays near the size of the sums themselves."""
 
-    def __init__(self, measures):
+    def __init__(self, measures: int) -> None:
         self.keys = np.empty(0, dtype=np.uint64)
         self.sums = [np.empty(0, dtype=np.int64) for _ in range(measures)]
-        self._pending = []
+        self._pending: list[tuple[list[np.ndarray], list[np.ndarray]]] = []
 
-    def add(self, keys, sums):
+    def add(self, keys: np.ndarray, sums: Sequence[np.ndarray]) -> None:
         self._pending.append(group([keys], sums))
         if sum(len(part[0][0]) for part in self._pending) > PENDING_ROWS:
             self.merge()
 
-    def merge(self):
+    def merge(self) -> None:
         if not self._pending:
             return
         (keys,), sums = group(
@@ -104,7 +132,7 @@ class RunningSums:
             self.sums[number] = np.insert(self.sums[number], at[new], theirs[new])
 
 
-def _cell_keys(lines):
+def _cell_keys(lines: Lines) -> np.ndarray:
     """(state, day) as the top 32 bits of a uint64, in the order of (state code, day)."""
     if len(lines) and (lines.dt.min() < FIRST_DAY or lines.dt.max() > LAST_DAY):
         raise ValueError(f"order dates must be from {FIRST_DAY} to {LAST_DAY}")
@@ -113,7 +141,7 @@ def _cell_keys(lines):
     return state << np.uint64(48) | day << np.uint64(32)
 
 
-def _unpack(keys):
+def _unpack(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     state = (keys >> np.uint64(48)).astype(">u2").view("S2")
     day = ((keys >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.int64) - DAY_LIMIT
     itemid = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32).view(np.int32)
@@ -124,16 +152,16 @@ class LoadRollups:
     """Collects one load's sums by (state, day, item), (day, item) and (state, item), and its
     orders by (state, day); the other rollups are summed from those at the end."""
 
-    def __init__(self, replace):
+    def __init__(self, replace: tuple[int, int]) -> None:
         self.low, self.high = replace
-        self._after = None  # the highest order id of the batches so far
+        self._after: int | None = None  # the highest order id of the batches so far
         self._turnover_bound = 0
         self._fine = RunningSums(3)  # lines, qty, turnover
         self._item_days = RunningSums(3)
         self._state_items = RunningSums(3)
         self._orders = RunningSums(1)
 
-    def add(self, lines):
+    def add(self, lines: Lines) -> None:
         if not len(lines):
             return
         first, last = int(lines.orderid.min()), int(lines.orderid.max())
@@ -156,7 +184,7 @@ class LoadRollups:
         (order_cells, _), _ = group([cells, lines.orderid], [])
         self._orders.add(order_cells, [np.ones(len(order_cells), dtype=np.int64)])
 
-    def deltas(self):
+    def deltas(self) -> Iterator[tuple[Rollup, Iterable[list[np.ndarray]]]]:
         """(rollup, chunks of its columns in the rollup's order), one rollup at a time."""
         for running in (self._fine, self._item_days, self._state_items, self._orders):
             running.merge()
@@ -171,22 +199,22 @@ class LoadRollups:
         item_days = self._item_days.sums
         _, item_day_dt, item_day_itemid = _unpack(self._item_days.keys)
         yield STATE_ITEM_DAY, self._fine_chunks()
-        yield STATE_DAY, [_columns(STATE_DAY, [day_dt, day_state], day_sums)]
-        yield STATE_TOTAL, [_columns(STATE_TOTAL, *group([day_state], day_sums))]
-        yield ITEM_DAY, [_columns(ITEM_DAY, [item_day_dt, item_day_itemid], item_days)]
-        yield ITEM_TOTAL, [_columns(ITEM_TOTAL, *group([item_day_itemid], item_days))]
+        yield STATE_DAY, [delta_columns(STATE_DAY, [day_dt, day_state], day_sums)]
+        yield STATE_TOTAL, [delta_columns(STATE_TOTAL, *group([day_state], day_sums))]
+        yield ITEM_DAY, [delta_columns(ITEM_DAY, [item_day_dt, item_day_itemid], item_days)]
+        yield ITEM_TOTAL, [delta_columns(ITEM_TOTAL, *group([item_day_itemid], item_days))]
         state, _, itemid = _unpack(self._state_items.keys)
-        yield STATE_ITEM_TOTAL, [_columns(STATE_ITEM_TOTAL, [state, itemid], self._state_items.sums)]
+        yield STATE_ITEM_TOTAL, [delta_columns(STATE_ITEM_TOTAL, [state, itemid], self._state_items.sums)]
 
-    def _fine_chunks(self):
+    def _fine_chunks(self) -> Iterator[list[np.ndarray]]:
         # Unpacked a slice at a time: the whole unpacked log would double its memory.
         for start in range(0, len(self._fine.keys), COPY_ROWS):
             state, dt, itemid = _unpack(self._fine.keys[start : start + COPY_ROWS])
             sums = [column[start : start + COPY_ROWS] for column in self._fine.sums]
-            yield _columns(STATE_ITEM_DAY, [state, dt, itemid], sums)
+            yield delta_columns(STATE_ITEM_DAY, [state, dt, itemid], sums)
 
 
-def _columns(rollup, keys, sums):
+def delta_columns(rollup: Rollup, keys: Sequence[np.ndarray], sums: Sequence[np.ndarray]) -> list[np.ndarray]:
     """The rollup's columns in order: keys, then lines, qty_sum, qty_lines, turnover (cents),
     turnover_lines and, where counted, orders."""
     columns = dict(zip(rollup.keys, keys, strict=True))
@@ -194,17 +222,17 @@ def _columns(rollup, keys, sums):
     columns.update(lines=lines, qty_sum=qty, qty_lines=lines, turnover=turnover, turnover_lines=lines)
     if orders:
         columns["orders"] = orders[0]
-    return [columns[name] for name in rollup.keys + rollup.measures]
+    return [columns[name] for name in rollup.columns]
 
 
-def skip_triggers(cursor, skip):
+def skip_triggers(cursor: CursorWrapper, skip: bool) -> None:
     cursor.execute("SELECT set_config(%s, %s, true)", [LOADER_WRITES_ROLLUPS, "on" if skip else "off"])
 
 
-def write_deltas(connection, cursor, load_rollups):
+def write_deltas(connection: BaseDatabaseWrapper, cursor: CursorWrapper, load_rollups: LoadRollups) -> None:
     """Add the load's deltas to every rollup: the delta log by appending, the others by upsert."""
     for rollup, chunks in load_rollups.deltas():
-        columns = rollup.keys + rollup.measures
+        columns = rollup.columns
         data = _copy_data([KINDS.get(column, INT8) for column in columns], chunks)
         if rollup.delta_log:
             target = rollup.name
@@ -220,7 +248,7 @@ def write_deltas(connection, cursor, load_rollups):
             cursor.execute(f"DROP TABLE {target}")
 
 
-def _copy_data(kinds, chunks):
+def _copy_data(kinds: Sequence[Kind], chunks: Iterable[Sequence[np.ndarray]]) -> Iterator[bytes]:
     yield COPY_HEADER
     for columns in chunks:
         yield encode_rows(kinds, columns)

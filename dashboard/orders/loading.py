@@ -11,12 +11,15 @@ range to replace, a load only appends.
 """
 
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Protocol
 
 import numpy as np
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from dashboard.orders.binary_copy import (
     CHAR2,
@@ -53,8 +56,23 @@ class OrderLines:
     dt: np.ndarray  # datetime64[D]
     state: np.ndarray  # S2: two-letter ASCII codes
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.orderid)
+
+
+# Called with the number of lines loaded so far, after each batch.
+OnBatch = Callable[[int], object]
+
+
+class Loader(Protocol):
+    """load(batches, replace=None, on_batch=None): the lines loaded (see loader_for)."""
+
+    def __call__(
+        self,
+        batches: Iterable[OrderLines],
+        replace: tuple[int, int] | None = None,
+        on_batch: OnBatch | None = None,
+    ) -> int: ...
 
 
 # --- PostgreSQL: binary COPY ------------------------------------------------------------
@@ -63,7 +81,7 @@ PRICE = money(3)  # three base-10000 digits before the point: up to $1 trillion
 _ORDER_KINDS = (INT8, INT4, INT4, PRICE, DATE, CHAR2)
 
 
-def copy_tuples(lines):
+def copy_tuples(lines: OrderLines) -> bytes:
     """The order lines in PostgreSQL's binary COPY tuple format (no header or trailer)."""
     cents = lines.price_cents
     if len(lines) and (cents.min() < 0 or cents.max() >= MAX_PRICE_CENTS):
@@ -73,7 +91,7 @@ def copy_tuples(lines):
 
 
 @contextmanager
-def _driver_prints_suppressed():
+def _driver_prints_suppressed() -> Iterator[None]:
     """psycopg2 also prints an error that ends a COPY (through sys.excepthook) before raising
     it; the raised error is the one callers report, so the print is only noise."""
     previous = sys.excepthook
@@ -84,16 +102,21 @@ def _driver_prints_suppressed():
         sys.excepthook = previous
 
 
-def load_postgresql(connection, batches, replace=None, on_batch=None):
+def load_postgresql(
+    connection: BaseDatabaseWrapper,
+    batches: Iterable[OrderLines],
+    replace: tuple[int, int] | None = None,
+    on_batch: OnBatch | None = None,
+) -> int:
     """Load `batches` in one transaction, first deleting the order ids in the half-open range
     `replace` if given. Returns the number of lines loaded.
 
-    A load that replaces a range sums its own rollup deltas (dashboard/olap/loader_rollups.py)
+    A load that replaces a range sums its own rollup deltas (dashboard/orders/loader_rollups.py)
     instead of leaving them to the triggers; an append leaves them to the triggers."""
     loaded = 0
     rollups = LoadRollups(replace) if replace else None
 
-    def stream():
+    def stream() -> Iterator[bytes]:
         nonlocal loaded
         yield COPY_HEADER
         for lines in batches:
@@ -125,7 +148,7 @@ def load_postgresql(connection, batches, replace=None, on_batch=None):
 # --- RisingWave: multi-row INSERT, then FLUSH --------------------------------------------
 
 
-def insert_statements(lines, batch_size):
+def insert_statements(lines: OrderLines, batch_size: int) -> Iterator[tuple[str, list[Any]]]:
     """(sql, params) multi-row INSERTs of at most batch_size rows, values bound, never inlined."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -146,7 +169,13 @@ def insert_statements(lines, batch_size):
         yield sql, [value for row in batch for value in row]
 
 
-def load_risingwave(connection, batches, batch_size, replace=None, on_batch=None):
+def load_risingwave(
+    connection: BaseDatabaseWrapper,
+    batches: Iterable[OrderLines],
+    batch_size: int,
+    replace: tuple[int, int] | None = None,
+    on_batch: OnBatch | None = None,
+) -> int:
     """Load `batches` with multi-row INSERTs, first deleting the order ids in the half-open
     range `replace` if given, then FLUSH. Returns the number of lines loaded."""
     loaded = 0
@@ -164,17 +193,25 @@ def load_risingwave(connection, batches, batch_size, replace=None, on_batch=None
     return loaded
 
 
-def loader_for(connection, engine, batch_size):
+def loader_for(connection: BaseDatabaseWrapper, engine: str, batch_size: int) -> Loader:
     """load(batches, replace=None, on_batch=None) for the engine the server reported: binary
     COPY on PostgreSQL, multi-row INSERTs of `batch_size` rows then FLUSH on RisingWave."""
     if engine == RISINGWAVE:
 
-        def load(batches, replace=None, on_batch=None):
+        def load(
+            batches: Iterable[OrderLines],
+            replace: tuple[int, int] | None = None,
+            on_batch: OnBatch | None = None,
+        ) -> int:
             return load_risingwave(connection, batches, batch_size, replace=replace, on_batch=on_batch)
 
         return load
 
-    def load_copy(batches, replace=None, on_batch=None):
+    def load_copy(
+        batches: Iterable[OrderLines],
+        replace: tuple[int, int] | None = None,
+        on_batch: OnBatch | None = None,
+    ) -> int:
         return load_postgresql(connection, batches, replace=replace, on_batch=on_batch)
 
     return load_copy

@@ -26,7 +26,7 @@ class Order(ReadOnlyModel):
         managed = False
         db_table = "orders"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"order {self.orderid} item {self.itemid}"
 
 

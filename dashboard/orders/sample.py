@@ -5,8 +5,9 @@ with a random generator seeded from (seed, chunk number), so the same arguments 
 the same rows. Each seed owns its own range of order ids, so different seeds never collide.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from faker import Faker
@@ -37,18 +38,19 @@ _PRODUCTS = (
 @dataclass(frozen=True)
 class Catalog:
     itemids: np.ndarray  # int32
-    names: list
+    names: list[str]
     price_cents: np.ndarray  # int64, list price
     popularity: np.ndarray  # float64 weights summing to 1
     qty_p: np.ndarray  # float64: parameter of each item's geometric quantity distribution
 
 
-def make_catalog(items):
+def make_catalog(items: int) -> Catalog:
     """`items` catalog entries with Faker names and prices (independent of the order seed)."""
     fake = Faker("en_US")
     fake.seed_instance(CATALOG_SEED)
     rng = np.random.default_rng(CATALOG_SEED)
-    names, seen = [], set()
+    names: list[str] = []
+    seen: set[str] = set()
     while len(names) < items:
         colour = fake.safe_color_name().title()
         name = f"{colour} {fake.random_element(_MATERIALS)} {fake.random_element(_PRODUCTS)}"
@@ -71,7 +73,7 @@ def make_catalog(items):
     )
 
 
-def seed_id_range(seed):
+def seed_id_range(seed: int) -> tuple[int, int]:
     """The half-open range of order ids that belongs to `seed`: loading it replaces all of it."""
     return seed * IDS_PER_SEED, (seed + 1) * IDS_PER_SEED
 
@@ -81,7 +83,9 @@ _STATE_WEIGHTS = np.array([population for _, population in STATES.values()], dty
 _STATE_WEIGHTS /= _STATE_WEIGHTS.sum()
 
 
-def _chunk(rng, first_orderid, count, catalog, end_date, days):
+def _chunk(
+    rng: np.random.Generator, first_orderid: int, count: int, catalog: Catalog, end_date: date, days: int
+) -> OrderLines:
     items = len(catalog.itemids)
     max_lines = min(MAX_LINES_PER_ORDER, items)
 
@@ -115,7 +119,7 @@ def _chunk(rng, first_orderid, count, catalog, end_date, days):
     )
 
 
-def generate(seed, orders, catalog, end_date, days):
+def generate(seed: int, orders: int, catalog: Catalog, end_date: date, days: int) -> Iterator[OrderLines]:
     """Yield OrderLines batches for `orders` orders of `seed`, dated over `days` days to end_date."""
     if not 0 <= seed <= SEED_LIMIT - 1:
         raise ValueError(f"seed must be from 0 to {SEED_LIMIT - 1}")
@@ -130,7 +134,7 @@ def generate(seed, orders, catalog, end_date, days):
         yield _chunk(rng, first + start, count, catalog, end_date, days)
 
 
-def live_orders(seed, first_orderid, count, catalog, day):
+def live_orders(seed: int, first_orderid: int, count: int, catalog: Catalog, day: date) -> OrderLines:
     """`count` orders dated `day`, numbered from first_orderid: the stream --follow appends."""
     if first_orderid + count > seed_id_range(seed)[1]:
         raise ValueError(f"seed {seed} has no order ids left")
@@ -138,5 +142,5 @@ def live_orders(seed, first_orderid, count, catalog, day):
     return _chunk(rng, first_orderid, count, catalog, day, 1)
 
 
-def first_date(end_date, days):
+def first_date(end_date: date, days: int) -> date:
     return end_date - timedelta(days=days - 1)

@@ -1,4 +1,8 @@
-"""The OLAP schema: the orders table and the rollups every ranking reads.
+"""The OLAP schema: the orders table and the rollups every ranking reads, as SQL templates.
+
+The exact DDL each engine gets is checked in as golden files (tests/orders/golden/), so a
+reviewer reads a change to it as SQL. Only the constant names of this module (tables,
+columns) are ever filled into a template; no input reaches the statements' text.
 
 The DDL for `orders` is what both RisingWave and PostgreSQL accept: RisingWave rejects
 NUMERIC(p, s), ignores VARCHAR(n), has no SERIAL, and supports only PRIMARY KEY among
@@ -17,30 +21,34 @@ is 0 has no known value, which is how the raw queries' NULLs are kept apart from
 """
 
 from dataclasses import dataclass
+from textwrap import dedent, indent
 
 ORDER_COLUMNS = ("orderid", "itemid", "qty", "price", "dt", "state")
 
-CREATE_ORDERS = """
-CREATE TABLE IF NOT EXISTS orders (
-    orderid BIGINT,
-    itemid INT,
-    qty INT,
-    price NUMERIC,
-    dt DATE,
-    state VARCHAR,
-    PRIMARY KEY (orderid, itemid)
-)
-""".strip()
+CREATE_ORDERS = dedent("""\
+    CREATE TABLE IF NOT EXISTS orders (
+        orderid BIGINT,
+        itemid INT,
+        qty INT,
+        price NUMERIC,
+        dt DATE,
+        state VARCHAR,
+        PRIMARY KEY (orderid, itemid)
+    )""")
 
 KEY_TYPES = {"state": "VARCHAR", "itemid": "INT", "dt": "DATE"}
 MEASURES = ("lines", "qty_sum", "qty_lines", "turnover", "turnover_lines")
 ORDERS = "orders"
 
+# A bulk loader that computes the deltas of its own rows sets this for its transaction, so
+# the triggers skip its COPY (dashboard/orders/loader_rollups.py); every other writer leaves it.
+LOADER_WRITES_ROLLUPS = "dashboard.loader_writes_rollups"
+
 
 @dataclass(frozen=True)
 class Rollup:
     name: str
-    keys: tuple  # dt before the other keys on day grain, so date ranges are index scans
+    keys: tuple[str, ...]  # dt before the other keys on day grain, so date ranges are index scans
     # Also "orders": how many orders have lines in each (state, day). An order is one
     # checkout, in one state on one day, so summed over days and states it counts orders.
     counts_orders: bool = False
@@ -50,17 +58,21 @@ class Rollup:
     delta_log: bool = False
 
     @property
-    def day_grain(self):
+    def day_grain(self) -> bool:
         return "dt" in self.keys
 
     @property
-    def range_keys(self):
+    def range_keys(self) -> tuple[str, ...]:
         """The keys up to dt: what a date range (and a state) is looked up by."""
         return self.keys[: self.keys.index("dt") + 1]
 
     @property
-    def measures(self):
+    def measures(self) -> tuple[str, ...]:
         return MEASURES + ((ORDERS,) if self.counts_orders else ())
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.keys + self.measures
 
 
 STATE_DAY = Rollup("orders_state_day", ("dt", "state"), counts_orders=True)
@@ -71,202 +83,345 @@ ITEM_TOTAL = Rollup("orders_item_total", ("itemid",))
 STATE_ITEM_TOTAL = Rollup("orders_state_item_total", ("state", "itemid"))
 ROLLUPS = (STATE_DAY, ITEM_DAY, STATE_ITEM_DAY, STATE_TOTAL, ITEM_TOTAL, STATE_ITEM_TOTAL)
 
-# A bulk loader that computes the deltas of its own rows sets this for its transaction, so
-# the triggers skip its COPY (dashboard/olap/loader_rollups.py); every other writer leaves it.
-LOADER_WRITES_ROLLUPS = "dashboard.loader_writes_rollups"
+
+def _names(names: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(names)
 
 
-def _not_null(keys):
+def _not_null(keys: tuple[str, ...]) -> str:
     return " AND ".join(f"{key} IS NOT NULL" for key in keys)
 
 
-_SUMMED = ", ".join(f"SUM({measure}) AS {measure}" for measure in MEASURES)
-_LINE_MEASURES = (
-    "COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines, "
+def _block(sql: str, level: int = 1) -> str:
+    """`sql` indented to sit inside parentheses in another template (first line unindented)."""
+    return indent(sql, "    " * level).lstrip()
+
+
+# --- Rollups computed from scratch over `orders` (RisingWave's views, PostgreSQL's refill) --
+
+LINE_MEASURES = (
+    "COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,\n"
     "SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines"
 )
+SUMMED_MEASURES = (
+    "SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,\n"
+    "SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines"
+)
+
+AGGREGATE_ORDERS = dedent("""\
+    SELECT {keys},
+        {line_measures}
+    FROM orders
+    WHERE {keys_known}
+    GROUP BY {keys}""")
+
+# First one group per order and day, then the rollup's groups: each inner group is one
+# order, counted once.
+AGGREGATE_ORDERS_COUNTING_ORDERS = dedent("""\
+    SELECT {keys},
+        {summed_measures},
+        COUNT(*) AS orders
+    FROM (
+        SELECT {per_order},
+            {line_measures}
+        FROM orders
+        WHERE {keys_known}
+        GROUP BY {per_order}
+    ) AS per_order
+    GROUP BY {keys}""")
 
 
-def _aggregate_orders(rollup):
+def aggregate_orders(rollup: Rollup) -> str:
     """The rollup computed from scratch over `orders`."""
-    keys = ", ".join(rollup.keys)
     if not rollup.counts_orders:
-        return f"SELECT {keys}, {_LINE_MEASURES} FROM orders WHERE {_not_null(rollup.keys)} GROUP BY {keys}"
-    # First one group per order and day, then the rollup's groups: each inner group is one
-    # order counted once.
-    per_order = ", ".join(dict.fromkeys((*rollup.keys, "dt", "orderid")))
-    return (
-        f"SELECT {keys}, {_SUMMED}, COUNT(*) AS {ORDERS} FROM (SELECT {per_order}, {_LINE_MEASURES} "
-        f"FROM orders WHERE {_not_null(rollup.keys)} GROUP BY {per_order}) AS per_order GROUP BY {keys}"
+        return AGGREGATE_ORDERS.format(
+            keys=_names(rollup.keys), keys_known=_not_null(rollup.keys), line_measures=_block(LINE_MEASURES)
+        )
+    return AGGREGATE_ORDERS_COUNTING_ORDERS.format(
+        keys=_names(rollup.keys),
+        keys_known=_not_null(rollup.keys),
+        per_order=_names(list(dict.fromkeys((*rollup.keys, "dt", "orderid")))),
+        line_measures=_block(LINE_MEASURES, 2),
+        summed_measures=_block(SUMMED_MEASURES),
     )
 
 
 # --- RisingWave ------------------------------------------------------------------------
 
+CREATE_VIEW = "CREATE MATERIALIZED VIEW IF NOT EXISTS {name} AS\n{query}"
+CREATE_RANGE_INDEX = "CREATE INDEX IF NOT EXISTS {name}_range ON {name} ({range_keys})"
 
-def risingwave_statements():
+
+def risingwave_statements() -> list[str]:
+    """The DDL a RisingWave database gets: the table, each rollup as a materialized view,
+    and an index on the day-grain views' range keys."""
     statements = [CREATE_ORDERS]
     for rollup in ROLLUPS:
-        view = f"CREATE MATERIALIZED VIEW IF NOT EXISTS {rollup.name} AS {_aggregate_orders(rollup)}"
-        statements.append(view)
+        statements.append(CREATE_VIEW.format(name=rollup.name, query=aggregate_orders(rollup)))
         if rollup.day_grain:
-            keys = ", ".join(rollup.range_keys)
-            statements.append(f"CREATE INDEX IF NOT EXISTS {rollup.name}_range ON {rollup.name} ({keys})")
+            statements.append(
+                CREATE_RANGE_INDEX.format(name=rollup.name, range_keys=_names(rollup.range_keys))
+            )
     return statements
 
 
-# --- PostgreSQL ------------------------------------------------------------------------
+# --- PostgreSQL: rollup tables ---------------------------------------------------------
+
+CREATE_ROLLUP_TABLE = dedent("""\
+    CREATE TABLE IF NOT EXISTS {name} (
+        {key_columns},
+        lines BIGINT NOT NULL,
+        qty_sum BIGINT NOT NULL,
+        qty_lines BIGINT NOT NULL,
+        turnover NUMERIC NOT NULL,
+        turnover_lines BIGINT NOT NULL{orders_column}{primary_key}
+    )""")
+CREATE_DELTA_LOG_INDEX = "CREATE INDEX IF NOT EXISTS {name}_range ON {name} USING brin ({range_keys})"
+
+# Recompute a (truncated) rollup table from `orders`.
+FILL_ROLLUP = dedent("""\
+    INSERT INTO {name} ({columns})
+    SELECT {keys}, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines{orders}
+    FROM (
+        {query}
+    ) AS fresh
+    ORDER BY {keys}""")
 
 
-def create_rollup_statements(rollup):
-    keys = ", ".join(f"{key} {KEY_TYPES[key]} NOT NULL" for key in rollup.keys)
-    counts = f", {ORDERS} BIGINT NOT NULL" if rollup.counts_orders else ""
-    columns = (
-        f"{keys}, lines BIGINT NOT NULL, qty_sum BIGINT NOT NULL, qty_lines BIGINT NOT NULL, "
-        f"turnover NUMERIC NOT NULL, turnover_lines BIGINT NOT NULL{counts}"
+def create_rollup_statements(rollup: Rollup) -> list[str]:
+    """A keyed table, or for a delta log a table with no key and a BRIN index."""
+    table = CREATE_ROLLUP_TABLE.format(
+        name=rollup.name,
+        key_columns=",\n    ".join(f"{key} {KEY_TYPES[key]} NOT NULL" for key in rollup.keys),
+        orders_column=f",\n    {ORDERS} BIGINT NOT NULL" if rollup.counts_orders else "",
+        primary_key="" if rollup.delta_log else f",\n    PRIMARY KEY ({_names(rollup.keys)})",
     )
     if not rollup.delta_log:
-        key = ", ".join(rollup.keys)
-        return [f"CREATE TABLE IF NOT EXISTS {rollup.name} ({columns}, PRIMARY KEY ({key}))"]
-    return [
-        f"CREATE TABLE IF NOT EXISTS {rollup.name} ({columns})",
-        f"CREATE INDEX IF NOT EXISTS {rollup.name}_range ON {rollup.name} "
-        f"USING brin ({', '.join(rollup.range_keys)})",
-    ]
+        return [table]
+    return [table, CREATE_DELTA_LOG_INDEX.format(name=rollup.name, range_keys=_names(rollup.range_keys))]
 
 
-def fill_rollup(rollup):
-    """Recompute a (truncated) rollup table from `orders`."""
-    counts = f", {ORDERS}" if rollup.counts_orders else ""
-    return (
-        f"INSERT INTO {rollup.name} ({', '.join(rollup.keys + rollup.measures)}) "
-        f"SELECT {', '.join(rollup.keys)}, lines, COALESCE(qty_sum, 0), qty_lines, "
-        f"COALESCE(turnover, 0), turnover_lines{counts} FROM ({_aggregate_orders(rollup)}) AS fresh "
-        f"ORDER BY {', '.join(rollup.keys)}"
+def fill_rollup(rollup: Rollup) -> str:
+    return FILL_ROLLUP.format(
+        name=rollup.name,
+        columns=_names(rollup.columns),
+        keys=_names(rollup.keys),
+        orders=f", {ORDERS}" if rollup.counts_orders else "",
+        query=_block(aggregate_orders(rollup)),
     )
 
+
+# Add rows of deltas to a keyed rollup. Key order makes concurrent writers lock rollup rows
+# in the same order (no deadlocks).
+UPSERT = dedent("""\
+    INSERT INTO {name} AS r ({columns})
+    {source}
+    ORDER BY {keys}
+    ON CONFLICT ({keys}) DO UPDATE SET
+        {additions}""")
+APPEND = dedent("""\
+    INSERT INTO {name} ({columns})
+    {source}
+    ORDER BY {keys}""")
+
+
+def upsert(rollup: Rollup, source: str) -> str:
+    """Add the rows of the query `source` (the rollup's columns, in order) to the rollup."""
+    additions = ",\n    ".join(f"{measure} = r.{measure} + EXCLUDED.{measure}" for measure in rollup.measures)
+    return UPSERT.format(
+        name=rollup.name,
+        columns=_names(rollup.columns),
+        source=source,
+        keys=_names(rollup.keys),
+        additions=additions,
+    )
+
+
+def append(rollup: Rollup, source: str) -> str:
+    """Append the rows of the query `source` to a delta log."""
+    return APPEND.format(
+        name=rollup.name, columns=_names(rollup.columns), source=source, keys=_names(rollup.keys)
+    )
+
+
+# One statement: take every row this snapshot sees out of the log and put back one row per
+# key; it answers (rows taken, rows put back). Rows that concurrent writers append meanwhile
+# are not in the snapshot, so they are neither deleted nor summed: they stay as they are, and
+# nothing is counted twice. A key whose lines sum to zero has no line left at all, so every
+# measure is zero too: it is dropped.
+COMPACT_DELTA_LOG = dedent("""\
+    WITH taken AS (DELETE FROM {name} RETURNING *),
+    folded AS (
+        INSERT INTO {name} ({columns})
+        SELECT {keys}, {sums}
+        FROM taken
+        GROUP BY {keys}
+        HAVING SUM(lines) <> 0
+        ORDER BY {keys}
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM folded)""")
+
+
+def compact_delta_log(rollup: Rollup) -> str:
+    return COMPACT_DELTA_LOG.format(
+        name=rollup.name,
+        columns=_names(rollup.columns),
+        keys=_names(rollup.keys),
+        sums=_names([f"SUM({measure})" for measure in rollup.measures]),
+    )
+
+
+# --- PostgreSQL: the triggers that keep the rollups current ----------------------------
 
 # The rows a statement changed, signed +1 (added) or -1 (removed), with each line's qty and
 # turnover computed once here: NUMERIC arithmetic is what a big statement's trigger spends on.
-_ADDED = "SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows"
-_REMOVED = (
+ADDED_ROWS = "SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows"
+REMOVED_ROWS = (
     "SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -(qty * price) AS turnover FROM old_rows"
 )
-_DELTAS = {"insert": _ADDED, "delete": _REMOVED, "update": f"{_ADDED} UNION ALL {_REMOVED}"}
-_TRANSITION_TABLES = {
+CHANGED_ROWS = {
+    "insert": ADDED_ROWS,
+    "delete": REMOVED_ROWS,
+    "update": f"{ADDED_ROWS}\nUNION ALL\n{REMOVED_ROWS}",
+}
+TRANSITION_TABLES = {
     "insert": "REFERENCING NEW TABLE AS new_rows",
     "delete": "REFERENCING OLD TABLE AS old_rows",
     "update": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
 }
-_SIGNED_MEASURES = (
-    "SUM(sign) AS lines, COALESCE(SUM(qty), 0) AS qty_sum, "
-    "SUM(CASE WHEN qty IS NOT NULL THEN sign ELSE 0 END) AS qty_lines, "
-    "COALESCE(SUM(turnover), 0) AS turnover, "
-    "SUM(CASE WHEN turnover IS NOT NULL THEN sign ELSE 0 END) AS turnover_lines"
-)
-_SUMMED_WITH_ORDERS = f"{_SUMMED}, SUM({ORDERS}) AS {ORDERS}"
-
-# How many orders enter (+1) or leave (-1) each (state, day): an order is in a day's group
-# while it has a line there. `lines` counts its lines there now (the trigger runs after the
-# statement), `change` what the statement added minus what it removed, so before the
-# statement it had lines - change. Set-based, so the planner may probe the primary key for
-# a few orders or scan once for millions.
-_ORDER_COUNTS = (
-    "order_days AS (SELECT orderid, state, dt, SUM(sign) AS change FROM delta "
-    "WHERE state IS NOT NULL GROUP BY orderid, state, dt), "
-    "now_in AS (SELECT o.orderid, o.state, o.dt, COUNT(*) AS lines FROM orders AS o "
-    "WHERE o.orderid IN (SELECT orderid FROM order_days) GROUP BY o.orderid, o.state, o.dt), "
-    "order_counts AS (SELECT d.state, d.dt, "
-    "SUM((COALESCE(n.lines, 0) > 0)::int - (COALESCE(n.lines, 0) - d.change > 0)::int) AS orders "
-    "FROM order_days AS d LEFT JOIN now_in AS n ON n.orderid = d.orderid AND n.state = d.state "
-    "AND n.dt IS NOT DISTINCT FROM d.dt GROUP BY d.state, d.dt)"
-)
-
-
-def upsert(rollup, source):
-    columns = ", ".join(rollup.keys + rollup.measures)
-    additions = ", ".join(f"{measure} = r.{measure} + EXCLUDED.{measure}" for measure in rollup.measures)
-    # Key order makes concurrent writers lock rollup rows in the same order (no deadlocks).
-    return (
-        f"INSERT INTO {rollup.name} AS r ({columns}) {source} ORDER BY {', '.join(rollup.keys)} "
-        f"ON CONFLICT ({', '.join(rollup.keys)}) DO UPDATE SET {additions}"
-    )
-
-
-def _append(rollup, source):
-    columns = ", ".join(rollup.keys + rollup.measures)
-    return f"INSERT INTO {rollup.name} ({columns}) {source} ORDER BY {', '.join(rollup.keys)}"
-
-
-def compact_delta_log(rollup):
-    """One statement: take every row this snapshot sees out of the log and put back one row
-    per key; it answers (rows taken, rows put back). Rows that concurrent writers append
-    meanwhile are not in the snapshot, so they are neither deleted nor summed: they stay as
-    they are, and nothing is counted twice."""
-    keys = ", ".join(rollup.keys)
-    sums = ", ".join(f"SUM({measure})" for measure in rollup.measures)
-    columns = ", ".join(rollup.keys + rollup.measures)
-    # A key whose lines sum to zero has no line left at all, so every measure is zero too.
-    return (
-        f"WITH taken AS (DELETE FROM {rollup.name} RETURNING *), "
-        f"folded AS (INSERT INTO {rollup.name} ({columns}) SELECT {keys}, {sums} FROM taken "
-        f"GROUP BY {keys} HAVING SUM(lines) <> 0 ORDER BY {keys} RETURNING 1) "
-        "SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM folded)"
-    )
-
 
 # Writers of `orders` need no rights on the rollups: the trigger functions run as their owner
-# (whoever ran setup_olap), with the search path fixed when they were created.
-_RUN_AS_OWNER = "SECURITY DEFINER SET search_path FROM CURRENT"
+# (whoever ran setup_olap), with the search path fixed when they were created. The function's
+# own work_mem keeps the hash aggregations of a big statement in memory.
+#
+# One aggregation of the changed rows at the finest grain, (state, item, day): `fine`; every
+# rollup is summed from that, which is never larger. How many orders enter (+1) or leave (-1)
+# each (state, day): an order is in a day's group while it has a line there. `lines` counts
+# its lines there now (the trigger runs after the statement), `change` what the statement
+# added minus what it removed, so before the statement it had lines - change. Set-based, so
+# the planner may probe the primary key for a few orders or scan once for millions.
+MAINTAIN_ROLLUPS = dedent("""\
+    CREATE OR REPLACE FUNCTION orders_rollups_after_{event}() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
+    BEGIN
+    IF current_setting('{skip_setting}', true) = 'on' THEN RETURN NULL; END IF;
+    WITH delta AS (
+        {changed_rows}
+    ),
+    fine AS (
+        SELECT state, itemid, dt,
+            SUM(sign) AS lines,
+            COALESCE(SUM(qty), 0) AS qty_sum,
+            SUM(CASE WHEN qty IS NOT NULL THEN sign ELSE 0 END) AS qty_lines,
+            COALESCE(SUM(turnover), 0) AS turnover,
+            SUM(CASE WHEN turnover IS NOT NULL THEN sign ELSE 0 END) AS turnover_lines
+        FROM delta
+        GROUP BY state, itemid, dt
+    ),
+    order_days AS (
+        SELECT orderid, state, dt, SUM(sign) AS change
+        FROM delta
+        WHERE state IS NOT NULL
+        GROUP BY orderid, state, dt
+    ),
+    now_in AS (
+        SELECT o.orderid, o.state, o.dt, COUNT(*) AS lines
+        FROM orders AS o
+        WHERE o.orderid IN (SELECT orderid FROM order_days)
+        GROUP BY o.orderid, o.state, o.dt
+    ),
+    order_counts AS (
+        SELECT d.state, d.dt,
+            SUM((COALESCE(n.lines, 0) > 0)::int - (COALESCE(n.lines, 0) - d.change > 0)::int) AS orders
+        FROM order_days AS d
+        LEFT JOIN now_in AS n
+            ON n.orderid = d.orderid AND n.state = d.state AND n.dt IS NOT DISTINCT FROM d.dt
+        GROUP BY d.state, d.dt
+    ),
+    state_days AS (
+        SELECT s.*, COALESCE(c.orders, 0) AS orders
+        FROM (
+            SELECT state, dt,
+                {summed_measures}
+            FROM fine
+            WHERE state IS NOT NULL
+            GROUP BY state, dt
+        ) AS s
+        LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
+    ),
+    {writes};
+    RETURN NULL;
+    END $$""")
+
+# One rollup's delta, summed from `fine` (or, for the rollups that count orders, from
+# `state_days`).
+ROLLUP_DELTA = dedent("""\
+    SELECT {keys},
+        {sums}
+    FROM {source}
+    WHERE {keys_known}
+    GROUP BY {keys}""")
+
+CREATE_TRIGGER = (
+    "CREATE OR REPLACE TRIGGER orders_rollups_{event} AFTER {EVENT} ON orders\n"
+    "{transition_tables} FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_{event}()"
+)
+
+EMPTY_ROLLUPS_ON_TRUNCATE = dedent("""\
+    CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    BEGIN TRUNCATE {tables}; RETURN NULL; END $$""")
+CREATE_TRUNCATE_TRIGGER = (
+    "CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders\n"
+    "FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate()"
+)
 
 
-def _maintain_function(event):
-    # One aggregation of the changed rows at the finest grain, (state, item, day); every
-    # rollup is summed from that, which is never larger. The function's own work_mem keeps
-    # those hash aggregations of a big statement in memory.
-    def sums(keys, source="fine", summed=_SUMMED):
-        return f"SELECT {keys}, {summed} FROM {source} WHERE {_not_null(keys.split(', '))} GROUP BY {keys}"
-
-    writes = [
-        _append(STATE_ITEM_DAY, sums("state, dt, itemid")),
-        upsert(STATE_DAY, sums("dt, state", "state_days", _SUMMED_WITH_ORDERS)),
-        upsert(ITEM_DAY, sums("dt, itemid")),
-        upsert(STATE_TOTAL, sums("state", "state_days", _SUMMED_WITH_ORDERS)),
-        upsert(ITEM_TOTAL, sums("itemid")),
-        upsert(STATE_ITEM_TOTAL, sums("state, itemid")),
-    ]
-    body = (
-        f"IF current_setting('{LOADER_WRITES_ROLLUPS}', true) = 'on' THEN RETURN NULL; END IF; "
-        f"WITH delta AS ({_DELTAS[event]}), "
-        f"fine AS (SELECT state, itemid, dt, {_SIGNED_MEASURES} FROM delta GROUP BY state, itemid, dt), "
-        f"{_ORDER_COUNTS}, "
-        f"state_days AS (SELECT s.*, COALESCE(c.orders, 0) AS orders FROM ("
-        f"SELECT state, dt, {_SUMMED} FROM fine WHERE state IS NOT NULL GROUP BY state, dt) AS s "
-        "LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt), "
-        + ", ".join(f"w{number} AS ({write})" for number, write in enumerate(writes[:-1]))
-        + f" {writes[-1]}; RETURN NULL;"
+def _rollup_delta(rollup: Rollup) -> str:
+    sums = SUMMED_MEASURES + (f",\nSUM({ORDERS}) AS {ORDERS}" if rollup.counts_orders else "")
+    return ROLLUP_DELTA.format(
+        keys=_names(rollup.keys),
+        sums=_block(sums),
+        source="state_days" if rollup.counts_orders else "fine",
+        keys_known=_not_null(rollup.keys),
     )
-    return (
-        f"CREATE OR REPLACE FUNCTION orders_rollups_after_{event}() RETURNS trigger "
-        f"LANGUAGE plpgsql {_RUN_AS_OWNER} SET work_mem = '64MB' AS $$ BEGIN {body} END $$"
+
+
+def _maintain_function(event: str) -> str:
+    # Every write but the last is a data-modifying CTE (w0, w1, ...); the last ends the WITH.
+    writes = [append(STATE_ITEM_DAY, _rollup_delta(STATE_ITEM_DAY))]
+    writes += [upsert(rollup, _rollup_delta(rollup)) for rollup in ROLLUPS if rollup is not STATE_ITEM_DAY]
+    ctes = [f"w{number} AS (\n    {_block(write)}\n)" for number, write in enumerate(writes[:-1])]
+    return MAINTAIN_ROLLUPS.format(
+        event=event,
+        skip_setting=LOADER_WRITES_ROLLUPS,
+        changed_rows=_block(CHANGED_ROWS[event]),
+        summed_measures=_block(SUMMED_MEASURES, 3),
+        writes=",\n".join(ctes) + "\n" + writes[-1],
     )
 
 
-def postgresql_trigger_statements():
+def postgresql_trigger_statements() -> list[str]:
     statements = []
     for event in ("insert", "delete", "update"):
         statements.append(_maintain_function(event))
         statements.append(
-            f"CREATE OR REPLACE TRIGGER orders_rollups_{event} AFTER {event.upper()} ON orders "
-            f"{_TRANSITION_TABLES[event]} FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_{event}()"
+            CREATE_TRIGGER.format(
+                event=event, EVENT=event.upper(), transition_tables=TRANSITION_TABLES[event]
+            )
         )
-    tables = ", ".join(rollup.name for rollup in ROLLUPS)
-    statements.append(
-        "CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger "
-        f"LANGUAGE plpgsql {_RUN_AS_OWNER} AS $$ BEGIN TRUNCATE {tables}; RETURN NULL; END $$"
-    )
-    statements.append(
-        "CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders "
-        "FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate()"
-    )
+    statements.append(EMPTY_ROLLUPS_ON_TRUNCATE.format(tables=_names([rollup.name for rollup in ROLLUPS])))
+    statements.append(CREATE_TRUNCATE_TRIGGER)
     return statements
+
+
+def postgresql_statements() -> list[str]:
+    """The DDL a new PostgreSQL database gets, in order: the table, the rollup tables filled
+    from `orders`, and the triggers that keep them current (dashboard.orders.setup runs them
+    inside one transaction, with the table locked against writers)."""
+    statements = [CREATE_ORDERS]
+    for rollup in ROLLUPS:
+        statements += create_rollup_statements(rollup)
+        statements.append(fill_rollup(rollup))
+    return statements + postgresql_trigger_statements()

@@ -16,7 +16,7 @@ ran out of time), so callers catch one exception.
 """
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,6 +30,7 @@ from dashboard.orders.models import (
     ItemDay,
     ItemTotal,
     Order,
+    RollupMeasures,
     StateDay,
     StateItemDay,
     StateItemTotal,
@@ -81,8 +82,8 @@ class OrderFilters:
 
     def as_dict(self) -> dict[str, str | None]:
         return {
-            "start": self.start and self.start.isoformat(),
-            "end": self.end and self.end.isoformat(),
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
             "state": self.state,
         }
 
@@ -154,6 +155,7 @@ def _sources(filters: OrderFilters, source: str) -> tuple[dict[str, QuerySet], d
         orders = Order.objects.filter(**lookups)
         return {"state": orders, "itemid": orders}, raw_metrics()
     # The smallest rollup that has every key the filters and the ranking need.
+    by_item: type[RollupMeasures]
     if filters.date_range():
         by_item = StateItemDay if filters.state else ItemDay
     else:
@@ -189,7 +191,7 @@ def as_money(value: Decimal) -> Decimal:
     return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-CONVERT = {MONEY: as_money, AVERAGE: float, COUNT: int}
+CONVERT: dict[str, Callable[[Any], Value]] = {MONEY: as_money, AVERAGE: float, COUNT: int}
 
 
 @olap_errors()

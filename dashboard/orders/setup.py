@@ -1,11 +1,14 @@
 """Preparing an OLAP database: the orders table and its rollups, for either engine."""
 
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 
 from dashboard.orders.engine import RISINGWAVE, server_engine
 from dashboard.orders.schema import (
     CREATE_ORDERS,
     ROLLUPS,
+    Rollup,
     create_rollup_statements,
     fill_rollup,
     postgresql_trigger_statements,
@@ -14,18 +17,18 @@ from dashboard.orders.schema import (
 from dashboard.orders.session import without_statement_timeout
 
 
-def prepare(connection, *, rebuild=False):
+def prepare(connection: BaseDatabaseWrapper, *, rebuild: bool = False) -> tuple[str, list[str]]:
     """Create whatever is missing; safe to repeat. Returns (engine, what was done)."""
     with without_statement_timeout(connection):
         return _prepare(connection, rebuild=rebuild)
 
 
-def _prepare(connection, *, rebuild):
+def _prepare(connection: BaseDatabaseWrapper, *, rebuild: bool) -> tuple[str, list[str]]:
     engine = server_engine(connection)
     if engine == RISINGWAVE:
         # Materialized views backfill themselves and never drift: nothing to rebuild, only
         # views from an older version of this schema to replace.
-        done = []
+        done: list[str] = []
         with connection.cursor() as cursor:
             for rollup in ROLLUPS:
                 if _outdated(cursor, rollup):
@@ -37,7 +40,8 @@ def _prepare(connection, *, rebuild):
     return engine, _prepare_postgresql(connection, rebuild=rebuild)
 
 
-def _columns(cursor, name):
+def existing_columns(cursor: CursorWrapper, name: str) -> set[str]:
+    """The column names of table or view `name` in the current schema (none if it is missing)."""
     cursor.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
         "AND table_name = %s",
@@ -46,14 +50,14 @@ def _columns(cursor, name):
     return {column for (column,) in cursor.fetchall()}
 
 
-def _outdated(cursor, rollup):
+def _outdated(cursor: CursorWrapper, rollup: Rollup) -> bool:
     """Whether an older version of the rollup exists, with other columns than this one's."""
-    columns = _columns(cursor, rollup.name)
-    return bool(columns) and columns != set(rollup.keys + rollup.measures)
+    columns = existing_columns(cursor, rollup.name)
+    return bool(columns) and columns != set(rollup.columns)
 
 
-def _prepare_postgresql(connection, *, rebuild):
-    done = []
+def _prepare_postgresql(connection: BaseDatabaseWrapper, *, rebuild: bool) -> list[str]:
+    done: list[str] = []
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(CREATE_ORDERS)
         # Writers wait until the rollups and their triggers are in place together, so no

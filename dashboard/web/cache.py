@@ -7,21 +7,26 @@ querying too (single flight); each worker process computes at most once per key 
 
 import threading
 import zlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+T = TypeVar("T")
 
 # A fixed set of locks, chosen by key: identical keys always share one, and a stream of
 # distinct filters cannot grow the set.
 _LOCKS = [threading.Lock() for _ in range(64)]
 
 
-def _lock_for(key):
+def _lock_for(key: str) -> threading.Lock:
     return _LOCKS[zlib.crc32(key.encode()) % len(_LOCKS)]
 
 
-def cached(key, compute):
+def cached(key: str, compute: Callable[[], T]) -> tuple[T, datetime]:
     """(value, computed_at) for key, computing it at most once per period and process."""
     seconds = settings.RANKINGS_CACHE_SECONDS
     if seconds <= 0:

@@ -11,7 +11,7 @@ the page for HTML), instead of a try/except in each view.
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -23,17 +23,18 @@ from dashboard.web.filters import InvalidFilters
 RETRY_AFTER_SECONDS = 5
 
 View = Callable[..., HttpResponse]
+_Request = TypeVar("_Request", bound=HttpRequest)
 # (request, the error's message, the status) -> the answer in the view's format.
-Responder = Callable[[HttpRequest, str, int], HttpResponse]
+Responder = Callable[[_Request, str, int], HttpResponse]
 
 
-def answers_errors(respond: Responder) -> Callable[[View], View]:
+def answers_errors(respond: Responder[_Request]) -> Callable[[View], View]:
     """Decorate a view so that InvalidFilters answers 400 and OlapUnavailable 503 or 504,
     each through `respond`."""
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: _Request, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
                 return view(request, *args, **kwargs)
             except InvalidFilters as error:

@@ -4,6 +4,7 @@ import csv
 import io
 
 from dashboard.web.payload import json_value
+from dashboard.web.rankings import Ranking
 
 HEADER = ("rank", "key", "label", "value")
 # A cell starting with one of these is a formula to a spreadsheet; item names are edited by
@@ -11,11 +12,11 @@ HEADER = ("rank", "key", "label", "value")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(text):
+def safe_cell(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-def ranking_csv(ranking):
+def ranking_csv(ranking: Ranking) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)

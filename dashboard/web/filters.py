@@ -1,6 +1,10 @@
 """Reading the rankings' filters from a query string, with messages a person can act on."""
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import QueryDict
 
 from dashboard.orders.selectors import OrderFilters
 
@@ -30,23 +34,23 @@ class FilterForm(forms.Form):
         error_messages={"invalid": "must be a two-letter state code like CA"},
     )
 
-    def clean_state(self):
+    def clean_state(self) -> str | None:
         return self.cleaned_data["state"].upper() or None
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
+        start, end = self.cleaned_data.get("start"), self.cleaned_data.get("end")
         if start and end and start > end:
             raise forms.ValidationError("start must be on or before end")
         return cleaned
 
 
-def parse_filters(query):
+def parse_filters(query: QueryDict) -> OrderFilters:
     """OrderFilters from a QueryDict; InvalidFilters says what is wrong with it."""
     form = FilterForm(query)
     if not form.is_valid():
         problems = [
-            f"{field}: {message}" if field != forms.forms.NON_FIELD_ERRORS else message
+            f"{field}: {message}" if field != NON_FIELD_ERRORS else str(message)
             for field, messages in form.errors.items()
             for message in messages
         ]

@@ -4,7 +4,7 @@ import logging
 import time
 
 from django.db import DatabaseError, connections
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -13,12 +13,12 @@ logger = logging.getLogger(__name__)
 
 @require_GET
 @never_cache
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """The process is alive and serving requests; databases are not consulted."""
     return JsonResponse({"status": "ok"})
 
 
-def check_database(alias):
+def check_database(alias: str) -> dict[str, bool | str | float]:
     started = time.perf_counter()
     try:
         with connections[alias].cursor() as cursor:
@@ -33,7 +33,7 @@ def check_database(alias):
 
 @require_GET
 @never_cache
-def readyz(request):
+def readyz(request: HttpRequest) -> JsonResponse:
     """Each database answers; 503 when any does not."""
     databases = {alias: check_database(alias) for alias in connections}
     ready = all(result["ok"] for result in databases.values())

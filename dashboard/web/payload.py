@@ -1,9 +1,17 @@
 """Rankings as JSON-ready data, shared by the API and the page that draws the charts."""
 
-from dashboard.orders.selectors import AVERAGE, COUNT, MONEY
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from dashboard.orders.selectors import AVERAGE, COUNT, MONEY, Headline, Value
+from dashboard.web.rankings import Ranking
+
+# A ranking value as JSON carries it: money as a string, an average as a float, a count as an int.
+JsonValue = str | float | int
 
 
-def json_value(value, kind):
+def json_value(value: Value, kind: str) -> JsonValue:
     # Money travels as a string with exactly two decimals so no float ever touches it.
     if kind == MONEY:
         return f"{value:.2f}"
@@ -14,7 +22,7 @@ def json_value(value, kind):
     raise ValueError(f"unknown value kind {kind!r}")
 
 
-def headline_payload(headline):
+def headline_payload(headline: Headline) -> dict[str, JsonValue | None]:
     aov = headline.average_order_value
     return {
         "turnover": json_value(headline.turnover, MONEY),
@@ -24,7 +32,13 @@ def headline_payload(headline):
     }
 
 
-def rankings_payload(rankings, *, headline, generated_at, filters):
+def rankings_payload(
+    rankings: Iterable[Ranking],
+    *,
+    headline: Headline,
+    generated_at: datetime,
+    filters: dict[str, str | None],
+) -> dict[str, Any]:
     return {
         "generated_at": generated_at.isoformat(),
         "filters": filters,

@@ -1,8 +1,10 @@
 """The date presets offered above the charts, as links that work without JavaScript."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
+
+from dashboard.orders.selectors import OrderFilters
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,7 @@ class Preset:
 PRESETS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("All time", None))
 
 
-def preset_links(today, filters):
+def preset_links(today: date, filters: OrderFilters) -> list[Preset]:
     """[Preset] for each preset, ending today; a state filter stays."""
     state = {"state": filters.state} if filters.state else {}
     links = []

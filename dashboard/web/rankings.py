@@ -65,7 +65,7 @@ def rankings(
     ranked = top_keys(names, filters, source)
     # The catalog lives in another database: one lookup labels every item ranking.
     names_of_items = item_names(
-        key for name, rows in ranked.items() if RANKINGS[name].key == "itemid" for key, _ in rows
+        int(key) for name, rows in ranked.items() if RANKINGS[name].key == "itemid" for key, _ in rows
     )
 
     def label(name: str, key: str | int) -> str:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.catalog.selectors import branch_names
+from dashboard.catalog.selectors import CatalogRequest, branch_names
 from dashboard.catalog.services import VersionError, switch_branch
 from dashboard.orders.selectors import RANKING_NAMES, Headline, OrderFilters, headline
 from dashboard.us_states import state_choices
@@ -37,11 +37,11 @@ def cached_figures(filters: OrderFilters, branch: str) -> tuple[tuple[list[Ranki
     return cached(key, lambda: (all_rankings(filters, source=source), headline(filters, source=source)))
 
 
-def page_context(request: HttpRequest, filters: OrderFilters | None = None) -> dict[str, Any]:
+def page_context(request: CatalogRequest, filters: OrderFilters | None = None) -> dict[str, Any]:
     """What every rendering of the page shows; with valid filters, their presets too."""
     context = {
         "query": request.GET,
-        "catalog_branch": request.catalog_branch,  # type: ignore[attr-defined]  # set by the middleware
+        "catalog_branch": request.catalog_branch,
         "catalog_branches": branch_names(),
         "chartjs_url": settings.CHARTJS_URL,
         "chartjs_integrity": settings.CHARTJS_INTEGRITY,
@@ -56,7 +56,7 @@ def page_context(request: HttpRequest, filters: OrderFilters | None = None) -> d
     return context
 
 
-def page_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+def page_error(request: CatalogRequest, message: str, status: int) -> HttpResponse:
     """The page with what went wrong: bad filters above the form, or (the OLAP side failing)
     every chart in its error state, which the page's live refresh recovers from by itself.
     Logins, the admin and this page stay up either way."""
@@ -70,9 +70,9 @@ def page_error(request: HttpRequest, message: str, status: int) -> HttpResponse:
 @require_GET
 @login_required
 @answers_errors(page_error)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: CatalogRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
-    (four, figures), generated_at = cached_figures(filters, request.catalog_branch)  # type: ignore[attr-defined]
+    (four, figures), generated_at = cached_figures(filters, request.catalog_branch)
     payload = rankings_payload(four, headline=figures, generated_at=generated_at, filters=filters.as_dict())
     context = page_context(request, filters)
     context.update(rankings=four, headline=figures, generated_at=generated_at, payload=payload)
@@ -81,9 +81,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @api_view
-def api_rankings(request: HttpRequest) -> HttpResponse:
+def api_rankings(request: CatalogRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
-    (four, figures), generated_at = cached_figures(filters, request.catalog_branch)  # type: ignore[attr-defined]
+    (four, figures), generated_at = cached_figures(filters, request.catalog_branch)
     return JsonResponse(
         rankings_payload(four, headline=figures, generated_at=generated_at, filters=filters.as_dict())
     )

@@ -12,11 +12,12 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
+from dashboard import gen_data
 from dashboard.catalog import versions
 from dashboard.catalog.models import Item
 from dashboard.us_states import STATES
-from dashboard import gen_data
 from tests.support import ROOT
 from tests.support.database_urls import database_env
 from tests.support.orders import all_orders
@@ -78,6 +79,21 @@ class TestLoading:
         assert set(seed_one) <= set(both)  # seed 1's rows are untouched by seed 2
         assert not set(orders_of(seed_one)) & set(orders_of(both) - orders_of(seed_one))
 
+    def test_skip_if_loaded_keeps_a_loaded_seed_and_its_live_orders(self):
+        load("--orders", "300", "--seed", "5")
+        with connections["olap"].cursor() as cursor:  # a correction made since the load
+            cursor.execute("UPDATE orders SET qty = 7 WHERE orderid = (SELECT min(orderid) FROM orders)")
+        edited = all_orders()
+        lines, summary = load("--orders", "300", "--seed", "5", "--skip-if-loaded")
+        assert (lines, all_orders()) == (0, edited)
+        assert "The 300 orders of seed 5 are already loaded; kept as they are." in summary
+
+    def test_skip_if_loaded_still_loads_what_is_missing(self):
+        load("--orders", "100", "--seed", "5")
+        lines, summary = load("--orders", "300", "--seed", "5", "--skip-if-loaded")
+        assert len(orders_of(all_orders())) == 300 and lines == len(all_orders())
+        assert "Loaded" in summary
+
     def test_names_people_edited_in_the_catalog_are_kept(self):
         Item.objects.create(itemid=1, name="Curated Mug", category="Kitchen")
         load("--orders", "10")
@@ -101,6 +117,7 @@ def run_script(*argv, env=None):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 def test_command_line_loads_reports_progress_and_rate(empty_orders):
     result = run_script("--orders", "120000", "--seed", "3", env=database_env())
@@ -171,6 +188,7 @@ def test_help_explains_every_option():
         assert option in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 def test_follow_appends_live_orders_until_interrupted(empty_orders):
     env = database_env()
@@ -214,6 +232,7 @@ def backend_running_copy(dbname):
     return row and row[0]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
 def test_a_load_cut_off_mid_copy_fails_clearly_and_rerunning_completes_it(empty_orders):
     from tests.support.orders import another_client

@@ -65,6 +65,7 @@ def test_reader_can_only_select_and_writer_can_load(users):
         writer.close()
 
 
+@pytest.mark.slow
 def test_the_writer_runs_a_bulk_load_that_sums_its_own_rollups(users):
     insert_orders([(1, 1, 2, Decimal("3.00"), datetime.date(2026, 1, 1), "CA")])
     grant()

@@ -48,6 +48,7 @@ def as_pairs(rankings):
     return {ranking.name: [(entry.key, entry.value) for entry in ranking.entries] for ranking in rankings}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(databases=["default", "olap", "catalog"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=ORDERS, filters=st.lists(FILTERS, min_size=1, max_size=4), split=st.integers(0, 60))

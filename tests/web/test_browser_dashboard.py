@@ -90,7 +90,10 @@ def state_labels(page):
     )
 
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True),
+]
 
 
 # No ORM call may happen inside a browser_page() block: Playwright runs an event loop in

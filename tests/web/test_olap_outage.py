@@ -68,6 +68,7 @@ def olap_cluster(action):
     subprocess.run([shutil.which("bash"), control, action], check=True, timeout=120, capture_output=True)
 
 
+@pytest.mark.slow
 def test_the_site_survives_the_olap_cluster_going_down_and_recovers_by_itself(client, empty_orders):
     insert_orders([(1, 1, 3, Decimal("2.50"), "2026-01-01", "CA")])
     User.objects.create_superuser("boss", password="a long test password")

@@ -39,6 +39,7 @@ def waiting_rollup_queries():
         return cursor.fetchone()[0]
 
 
+@pytest.mark.slow
 def test_identical_concurrent_requests_run_the_query_once(caching, empty_orders):
     insert_orders([(1, 1, 2, Decimal("5.00"), "2026-01-01", "CA")])
     user = User.objects.create_user("analyst")
@@ -63,6 +64,7 @@ def test_identical_concurrent_requests_run_the_query_once(caching, empty_orders)
     assert answers[0]["rankings"]["states_by_turnover"][0]["value"] == "10.00"
 
 
+@pytest.mark.slow
 def test_entries_expire_so_new_orders_show_within_seconds(caching, user_client, empty_orders):
     insert_orders([(1, 1, 1, Decimal("1.00"), "2026-01-01", "CA")])
     first = user_client.get(API).json()

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
 from dashboard.dbrouter import OLAP
@@ -12,10 +14,10 @@ class Command(BaseCommand):
         "(e.g. hourly from cron). RisingWave needs never."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default=OLAP, help="Database alias (default: %(default)s).")
 
-    def handle(self, *args, database, **options):
+    def handle(self, *args: Any, database: str, **options: Any) -> None:
         try:
             done = compact(connections[database])
         except DatabaseError as error:

@@ -1,7 +1,9 @@
 import os
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
+from django.db.backends.utils import CursorWrapper
 from psycopg2 import sql
 
 from dashboard.dbrouter import OLAP
@@ -16,15 +18,24 @@ class Command(BaseCommand):
         "environment variables. Run it as the OLAP database's administrator, after setup_olap."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--reader", default="dashboard_web", help="reader user (default: %(default)s)")
         parser.add_argument("--writer", default="dashboard_loader", help="writer user (default: %(default)s)")
         parser.add_argument("--reader-password-env", default="OLAP_READER_PASSWORD")
         parser.add_argument("--writer-password-env", default="OLAP_WRITER_PASSWORD")
         parser.add_argument("--database", default=OLAP)
 
-    def handle(self, *args, reader, writer, reader_password_env, writer_password_env, database, **options):
-        passwords = {}
+    def handle(
+        self,
+        *args: Any,
+        reader: str,
+        writer: str,
+        reader_password_env: str,
+        writer_password_env: str,
+        database: str,
+        **options: Any,
+    ) -> None:
+        passwords: dict[str, str] = {}
         for user, variable in ((reader, reader_password_env), (writer, writer_password_env)):
             passwords[user] = os.environ.get(variable, "")
             if not passwords[user]:
@@ -41,12 +52,12 @@ class Command(BaseCommand):
             raise CommandError(f"Could not set up OLAP users: {error}".strip()) from error
         self.stdout.write(f"OLAP users ready ({engine}): {reader} reads; {writer} reads and loads orders.")
 
-    def _ensure_user(self, cursor, user, password):
+    def _ensure_user(self, cursor: CursorWrapper, user: str, password: str) -> None:
         cursor.execute("SELECT 1 FROM pg_catalog.pg_user WHERE usename = %s", [user])
         verb = "ALTER" if cursor.fetchone() else "CREATE"
         cursor.execute(sql.SQL(verb + " USER {} WITH PASSWORD %s").format(sql.Identifier(user)), [password])
 
-    def _grants(self, engine, reader, writer, database):
+    def _grants(self, engine: str, reader: str, writer: str, database: str) -> list[sql.Composed]:
         both = sql.SQL(", ").join([sql.Identifier(reader), sql.Identifier(writer)])
         statements = [
             sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), both),
@@ -62,7 +73,7 @@ class Command(BaseCommand):
             sql.SQL("GRANT INSERT, DELETE ON TABLE orders TO {}").format(sql.Identifier(writer))
         )
         if engine != RISINGWAVE:
-            # A bulk load adds the rollup deltas it summed itself (dashboard/olap/loader_rollups.py),
+            # A bulk load adds the rollup deltas it summed itself (dashboard/orders/loader_rollups.py),
             # staged in temporary tables.
             rollups = sql.SQL(", ").join(sql.Identifier(rollup.name) for rollup in ROLLUPS)
             statements += [

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
 from dashboard.dbrouter import OLAP
@@ -12,7 +14,7 @@ class Command(BaseCommand):
         "objects and rows are kept."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default=OLAP, help="Database alias (default: %(default)s).")
         parser.add_argument(
             "--rebuild-rollups",
@@ -20,7 +22,7 @@ class Command(BaseCommand):
             help="On PostgreSQL, recompute every rollup from the orders table (RisingWave needs never).",
         )
 
-    def handle(self, *args, database, rebuild_rollups, **options):
+    def handle(self, *args: Any, database: str, rebuild_rollups: bool, **options: Any) -> None:
         try:
             engine, done = prepare(connections[database], rebuild=rebuild_rollups)
         except DatabaseError as error:

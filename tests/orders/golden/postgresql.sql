@@ -1,0 +1,616 @@
+-- The DDL `manage.py setup_olap` gives a new PostgreSQL database, in order.
+-- Generated from dashboard/orders/schema.py; tests/orders/test_ddl_golden.py checks it.
+
+CREATE TABLE IF NOT EXISTS orders (
+    orderid BIGINT,
+    itemid INT,
+    qty INT,
+    price NUMERIC,
+    dt DATE,
+    state VARCHAR,
+    PRIMARY KEY (orderid, itemid)
+);
+
+CREATE TABLE IF NOT EXISTS orders_state_day (
+    dt DATE NOT NULL,
+    state VARCHAR NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    orders BIGINT NOT NULL,
+    PRIMARY KEY (dt, state)
+);
+
+INSERT INTO orders_state_day (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+SELECT dt, state, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines, orders
+FROM (
+    SELECT dt, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        COUNT(*) AS orders
+    FROM (
+        SELECT dt, state, orderid,
+            COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+            SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+        FROM orders
+        WHERE dt IS NOT NULL AND state IS NOT NULL
+        GROUP BY dt, state, orderid
+    ) AS per_order
+    GROUP BY dt, state
+) AS fresh
+ORDER BY dt, state;
+
+CREATE TABLE IF NOT EXISTS orders_item_day (
+    dt DATE NOT NULL,
+    itemid INT NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    PRIMARY KEY (dt, itemid)
+);
+
+INSERT INTO orders_item_day (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT dt, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines
+FROM (
+    SELECT dt, itemid,
+        COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    FROM orders
+    WHERE dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY dt, itemid
+) AS fresh
+ORDER BY dt, itemid;
+
+CREATE TABLE IF NOT EXISTS orders_state_item_day (
+    state VARCHAR NOT NULL,
+    dt DATE NOT NULL,
+    itemid INT NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS orders_state_item_day_range ON orders_state_item_day USING brin (state, dt);
+
+INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT state, dt, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines
+FROM (
+    SELECT state, dt, itemid,
+        COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    FROM orders
+    WHERE state IS NOT NULL AND dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, dt, itemid
+) AS fresh
+ORDER BY state, dt, itemid;
+
+CREATE TABLE IF NOT EXISTS orders_state_total (
+    state VARCHAR NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    orders BIGINT NOT NULL,
+    PRIMARY KEY (state)
+);
+
+INSERT INTO orders_state_total (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+SELECT state, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines, orders
+FROM (
+    SELECT state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        COUNT(*) AS orders
+    FROM (
+        SELECT state, dt, orderid,
+            COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+            SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+        FROM orders
+        WHERE state IS NOT NULL
+        GROUP BY state, dt, orderid
+    ) AS per_order
+    GROUP BY state
+) AS fresh
+ORDER BY state;
+
+CREATE TABLE IF NOT EXISTS orders_item_total (
+    itemid INT NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    PRIMARY KEY (itemid)
+);
+
+INSERT INTO orders_item_total (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines
+FROM (
+    SELECT itemid,
+        COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    FROM orders
+    WHERE itemid IS NOT NULL
+    GROUP BY itemid
+) AS fresh
+ORDER BY itemid;
+
+CREATE TABLE IF NOT EXISTS orders_state_item_total (
+    state VARCHAR NOT NULL,
+    itemid INT NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    PRIMARY KEY (state, itemid)
+);
+
+INSERT INTO orders_state_item_total (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT state, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines
+FROM (
+    SELECT state, itemid,
+        COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    FROM orders
+    WHERE state IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, itemid
+) AS fresh
+ORDER BY state, itemid;
+
+CREATE OR REPLACE FUNCTION orders_rollups_after_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
+BEGIN
+IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
+WITH delta AS (
+    SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows
+),
+fine AS (
+    SELECT state, itemid, dt,
+        SUM(sign) AS lines,
+        COALESCE(SUM(qty), 0) AS qty_sum,
+        SUM(CASE WHEN qty IS NOT NULL THEN sign ELSE 0 END) AS qty_lines,
+        COALESCE(SUM(turnover), 0) AS turnover,
+        SUM(CASE WHEN turnover IS NOT NULL THEN sign ELSE 0 END) AS turnover_lines
+    FROM delta
+    GROUP BY state, itemid, dt
+),
+order_days AS (
+    SELECT orderid, state, dt, SUM(sign) AS change
+    FROM delta
+    WHERE state IS NOT NULL
+    GROUP BY orderid, state, dt
+),
+now_in AS (
+    SELECT o.orderid, o.state, o.dt, COUNT(*) AS lines
+    FROM orders AS o
+    WHERE o.orderid IN (SELECT orderid FROM order_days)
+    GROUP BY o.orderid, o.state, o.dt
+),
+order_counts AS (
+    SELECT d.state, d.dt,
+        SUM((COALESCE(n.lines, 0) > 0)::int - (COALESCE(n.lines, 0) - d.change > 0)::int) AS orders
+    FROM order_days AS d
+    LEFT JOIN now_in AS n
+        ON n.orderid = d.orderid AND n.state = d.state AND n.dt IS NOT DISTINCT FROM d.dt
+    GROUP BY d.state, d.dt
+),
+state_days AS (
+    SELECT s.*, COALESCE(c.orders, 0) AS orders
+    FROM (
+        SELECT state, dt,
+            SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+            SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+        FROM fine
+        WHERE state IS NOT NULL
+        GROUP BY state, dt
+    ) AS s
+    LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
+),
+w0 AS (
+    INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT state, dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE state IS NOT NULL AND dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, dt, itemid
+    ORDER BY state, dt, itemid
+),
+w1 AS (
+    INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state
+    ORDER BY dt, state
+    ON CONFLICT (dt, state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w2 AS (
+    INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY dt, itemid
+    ORDER BY dt, itemid
+    ON CONFLICT (dt, itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w3 AS (
+    INSERT INTO orders_state_total AS r (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE state IS NOT NULL
+    GROUP BY state
+    ORDER BY state
+    ON CONFLICT (state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w4 AS (
+    INSERT INTO orders_item_total AS r (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE itemid IS NOT NULL
+    GROUP BY itemid
+    ORDER BY itemid
+    ON CONFLICT (itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+)
+INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT state, itemid,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+FROM fine
+WHERE state IS NOT NULL AND itemid IS NOT NULL
+GROUP BY state, itemid
+ORDER BY state, itemid
+ON CONFLICT (state, itemid) DO UPDATE SET
+    lines = r.lines + EXCLUDED.lines,
+    qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+    qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+    turnover = r.turnover + EXCLUDED.turnover,
+    turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines;
+RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER orders_rollups_insert AFTER INSERT ON orders
+REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_insert();
+
+CREATE OR REPLACE FUNCTION orders_rollups_after_delete() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
+BEGIN
+IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
+WITH delta AS (
+    SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -(qty * price) AS turnover FROM old_rows
+),
+fine AS (
+    SELECT state, itemid, dt,
+        SUM(sign) AS lines,
+        COALESCE(SUM(qty), 0) AS qty_sum,
+        SUM(CASE WHEN qty IS NOT NULL THEN sign ELSE 0 END) AS qty_lines,
+        COALESCE(SUM(turnover), 0) AS turnover,
+        SUM(CASE WHEN turnover IS NOT NULL THEN sign ELSE 0 END) AS turnover_lines
+    FROM delta
+    GROUP BY state, itemid, dt
+),
+order_days AS (
+    SELECT orderid, state, dt, SUM(sign) AS change
+    FROM delta
+    WHERE state IS NOT NULL
+    GROUP BY orderid, state, dt
+),
+now_in AS (
+    SELECT o.orderid, o.state, o.dt, COUNT(*) AS lines
+    FROM orders AS o
+    WHERE o.orderid IN (SELECT orderid FROM order_days)
+    GROUP BY o.orderid, o.state, o.dt
+),
+order_counts AS (
+    SELECT d.state, d.dt,
+        SUM((COALESCE(n.lines, 0) > 0)::int - (COALESCE(n.lines, 0) - d.change > 0)::int) AS orders
+    FROM order_days AS d
+    LEFT JOIN now_in AS n
+        ON n.orderid = d.orderid AND n.state = d.state AND n.dt IS NOT DISTINCT FROM d.dt
+    GROUP BY d.state, d.dt
+),
+state_days AS (
+    SELECT s.*, COALESCE(c.orders, 0) AS orders
+    FROM (
+        SELECT state, dt,
+            SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+            SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+        FROM fine
+        WHERE state IS NOT NULL
+        GROUP BY state, dt
+    ) AS s
+    LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
+),
+w0 AS (
+    INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT state, dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE state IS NOT NULL AND dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, dt, itemid
+    ORDER BY state, dt, itemid
+),
+w1 AS (
+    INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state
+    ORDER BY dt, state
+    ON CONFLICT (dt, state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w2 AS (
+    INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY dt, itemid
+    ORDER BY dt, itemid
+    ON CONFLICT (dt, itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w3 AS (
+    INSERT INTO orders_state_total AS r (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE state IS NOT NULL
+    GROUP BY state
+    ORDER BY state
+    ON CONFLICT (state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w4 AS (
+    INSERT INTO orders_item_total AS r (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE itemid IS NOT NULL
+    GROUP BY itemid
+    ORDER BY itemid
+    ON CONFLICT (itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+)
+INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT state, itemid,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+FROM fine
+WHERE state IS NOT NULL AND itemid IS NOT NULL
+GROUP BY state, itemid
+ORDER BY state, itemid
+ON CONFLICT (state, itemid) DO UPDATE SET
+    lines = r.lines + EXCLUDED.lines,
+    qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+    qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+    turnover = r.turnover + EXCLUDED.turnover,
+    turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines;
+RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER orders_rollups_delete AFTER DELETE ON orders
+REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_delete();
+
+CREATE OR REPLACE FUNCTION orders_rollups_after_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
+BEGIN
+IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
+WITH delta AS (
+    SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows
+    UNION ALL
+    SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -(qty * price) AS turnover FROM old_rows
+),
+fine AS (
+    SELECT state, itemid, dt,
+        SUM(sign) AS lines,
+        COALESCE(SUM(qty), 0) AS qty_sum,
+        SUM(CASE WHEN qty IS NOT NULL THEN sign ELSE 0 END) AS qty_lines,
+        COALESCE(SUM(turnover), 0) AS turnover,
+        SUM(CASE WHEN turnover IS NOT NULL THEN sign ELSE 0 END) AS turnover_lines
+    FROM delta
+    GROUP BY state, itemid, dt
+),
+order_days AS (
+    SELECT orderid, state, dt, SUM(sign) AS change
+    FROM delta
+    WHERE state IS NOT NULL
+    GROUP BY orderid, state, dt
+),
+now_in AS (
+    SELECT o.orderid, o.state, o.dt, COUNT(*) AS lines
+    FROM orders AS o
+    WHERE o.orderid IN (SELECT orderid FROM order_days)
+    GROUP BY o.orderid, o.state, o.dt
+),
+order_counts AS (
+    SELECT d.state, d.dt,
+        SUM((COALESCE(n.lines, 0) > 0)::int - (COALESCE(n.lines, 0) - d.change > 0)::int) AS orders
+    FROM order_days AS d
+    LEFT JOIN now_in AS n
+        ON n.orderid = d.orderid AND n.state = d.state AND n.dt IS NOT DISTINCT FROM d.dt
+    GROUP BY d.state, d.dt
+),
+state_days AS (
+    SELECT s.*, COALESCE(c.orders, 0) AS orders
+    FROM (
+        SELECT state, dt,
+            SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+            SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+        FROM fine
+        WHERE state IS NOT NULL
+        GROUP BY state, dt
+    ) AS s
+    LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
+),
+w0 AS (
+    INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT state, dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE state IS NOT NULL AND dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, dt, itemid
+    ORDER BY state, dt, itemid
+),
+w1 AS (
+    INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state
+    ORDER BY dt, state
+    ON CONFLICT (dt, state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w2 AS (
+    INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY dt, itemid
+    ORDER BY dt, itemid
+    ON CONFLICT (dt, itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w3 AS (
+    INSERT INTO orders_state_total AS r (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE state IS NOT NULL
+    GROUP BY state
+    ORDER BY state
+    ON CONFLICT (state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w4 AS (
+    INSERT INTO orders_item_total AS r (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE itemid IS NOT NULL
+    GROUP BY itemid
+    ORDER BY itemid
+    ON CONFLICT (itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+)
+INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT state, itemid,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+FROM fine
+WHERE state IS NOT NULL AND itemid IS NOT NULL
+GROUP BY state, itemid
+ORDER BY state, itemid
+ON CONFLICT (state, itemid) DO UPDATE SET
+    lines = r.lines + EXCLUDED.lines,
+    qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+    qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+    turnover = r.turnover + EXCLUDED.turnover,
+    turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines;
+RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER orders_rollups_update AFTER UPDATE ON orders
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_update();
+
+CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN TRUNCATE orders_state_day, orders_item_day, orders_state_item_day, orders_state_total, orders_item_total, orders_state_item_total; RETURN NULL; END $$;
+
+CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders
+FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate();
