@@ -131,6 +131,15 @@ CHARTJS_INTEGRITY = "sha384-Emf5ZVIUiarAdhkgtqK+5/Z5qIvM6QoVrS+qAVtfyZVuD5lIHrac
 # being rebuilt).
 RANKINGS_SOURCE = env.choice("RANKINGS_SOURCE", ("rollups", "raw"), "rollups")
 
+# How orders reach the OLAP side: "direct" (gen_data or a pipeline writes them there) or
+# "cdc" (the shop writes them into its own PostgreSQL, DATABASE_URL, and change data capture
+# copies every insert, update and delete: RisingWave's postgres-cdc source, or PostgreSQL's
+# logical replication on the stand-in, which `manage.py cdc_worker` folds into the rollups).
+ORDERS_SOURCE = env.choice("ORDERS_SOURCE", ("direct", "cdc"), "direct")
+# The shop's database as the OLAP server reaches it, when that differs from DATABASE_URL (in
+# docker-compose: another host name, and a replication user with only the rights it needs).
+CDC_SOURCE_URL = env.string("CDC_SOURCE_URL", "") or env.required("DATABASE_URL")
+
 # How often the dashboard page refreshes its charts from the API (seconds).
 LIVE_REFRESH_SECONDS = env.integer("LIVE_REFRESH_SECONDS", 10)
 

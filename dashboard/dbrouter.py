@@ -2,7 +2,9 @@
 
 Three databases, each one concern:
 - "default" (OLTP, PostgreSQL): users, groups, permissions, sessions, the admin log, the
-  shared cache table: everything Django itself keeps. Every model not listed below.
+  shared cache table: everything Django itself keeps. Every model not listed below. With
+  ORDERS_SOURCE=cdc it is also the shop's database: its order lines (ShopOrder) and the
+  capture heartbeat live there, and change data capture copies them to "olap".
 - "olap" (RisingWave; a PostgreSQL cluster standing in for it locally): the order lines and
   their rollups (dashboard.orders.models). Unmanaged and read-only through the ORM: rows arrive
   from the order stream, the schema from `manage.py setup_olap`.
@@ -20,6 +22,7 @@ from django.db.models import Model
 
 from dashboard.readonly import refuse_write
 
+DEFAULT = "default"
 OLAP = "olap"
 CATALOG = "catalog"
 
@@ -36,6 +39,10 @@ MODEL_DATABASES = {
     "dashboard.item": CATALOG,
     "dashboard.branch": CATALOG,
     "dashboard.commit": CATALOG,
+    # Listed although "default" is where unlisted models go: the shop's tables share a name
+    # with the OLAP ones ("orders"), so their home is said out loud.
+    "dashboard.shoporder": DEFAULT,
+    "dashboard.captureheartbeat": DEFAULT,
 }
 
 
@@ -63,7 +70,7 @@ class OlapOltpRouter:
         # No relation crosses databases: join in Python instead.
         first, second = home_database(type(obj1)), home_database(type(obj2))
         if first or second:
-            return first == second
+            return (first or DEFAULT) == (second or DEFAULT)
         return None
 
     def allow_migrate(

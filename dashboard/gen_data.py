@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -113,6 +114,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         action="store_true",
         help="leave the seed's orders as they are when the table already holds all --orders of them "
         "(scripts/serve.sh reruns this way); without it, a load always replaces them",
+    )
+    parser.add_argument(
+        "--catch-up-timeout",
+        type=positive_int,
+        default=120,
+        help="with ORDERS_SOURCE=cdc, seconds to wait for the dashboard to include a bulk load "
+        "before saying it has not (default: %(default)s)",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the final summary")
     args = parser.parse_args(argv)
@@ -254,15 +262,61 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where gen_data writes order lines: the OLAP database itself (ORDERS_SOURCE=direct), or
+    the shop's database, from which change data capture carries them on (cdc)."""
+
+    target: "BaseDatabaseWrapper"  # the database the lines are written into
+    engine: str  # the target's engine
+    olap: "BaseDatabaseWrapper"
+    olap_engine: str
+    captured: bool
+
+    def describe(self) -> str:
+        return "the shop's database (captured into the OLAP side)" if self.captured else self.engine
+
+    def lag_seconds(self) -> float | None:
+        """How far the dashboard's figures are behind the shop's clock, if captured."""
+        from django.utils import timezone
+
+        from dashboard.orders import capture
+
+        if not self.captured:
+            return None
+        reached = capture.folded_source_time(self.olap, self.olap_engine)
+        return None if reached is None else max(0.0, (timezone.now() - reached).total_seconds())
+
+
+def report_catch_up(destination: Destination, timeout: float, out: TextIO) -> None:
+    """With capture, how long after the commit the dashboard's figures included the load."""
+    from dashboard.orders import capture
+
+    if not destination.captured:
+        return
+    stamp = capture.beat(destination.target)
+    waited = capture.wait_until_caught_up(destination.olap, destination.olap_engine, stamp, timeout=timeout)
+    if waited is None:
+        out.write(
+            f"The dashboard had not caught up {timeout:.0f} s after the commit: is `manage.py cdc_worker` "
+            "running? (scripts/serve.sh starts it; RisingWave needs none)\n"
+        )
+    else:
+        out.write(f"The dashboard caught up {waited:.2f} s after the commit.\n")
+    out.flush()
+
+
 def follow(
-    args: argparse.Namespace, olap: "BaseDatabaseWrapper", load: "Loader", catalog: "Catalog", out: TextIO
+    args: argparse.Namespace, destination: Destination, load: "Loader", catalog: "Catalog", out: TextIO
 ) -> int:
     """Append args.rate orders dated today every second until Ctrl-C (or SIGTERM)."""
+    from dashboard.orders import capture
     from dashboard.orders.sample import live_orders, seed_id_range
     from dashboard.orders.session import without_statement_timeout
 
+    target = destination.target
     low, high = seed_id_range(args.seed)
-    with olap.cursor() as cursor:
+    with target.cursor() as cursor:
         cursor.execute("SELECT max(orderid) FROM orders WHERE orderid >= %s AND orderid < %s", [low, high])
         (last,) = cursor.fetchone()
     first = next_id = (last or low) + 1
@@ -276,16 +330,20 @@ def follow(
             load([live_orders(args.seed, next_id, args.rate, catalog, date.today())])
             next_id += args.rate
             ticks += 1
+            if destination.captured:
+                capture.beat(target)
             if not args.quiet:
-                sys.stderr.write(f"  {next_id - first:,} orders appended\n")
+                lag = destination.lag_seconds()
+                behind = "" if lag is None else f"; the dashboard is {lag:.1f} s behind"
+                sys.stderr.write(f"  {next_id - first:,} orders appended{behind}\n")
             time.sleep(max(0.0, started + ticks - time.monotonic()))
     except KeyboardInterrupt:
         pass
     seconds = time.monotonic() - started
     # Count what reached the table: a batch cut short by Ctrl-C was rolled back (or, on
     # RisingWave, may have partly landed), so the table, not a counter, has the truth.
-    olap.close()
-    with without_statement_timeout(olap), olap.cursor() as cursor:
+    target.close()
+    with without_statement_timeout(target), target.cursor() as cursor:
         cursor.execute(
             "SELECT count(DISTINCT orderid), count(*) FROM orders WHERE orderid >= %s AND orderid < %s",
             [first, high],
@@ -306,31 +364,45 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return load_all(args, olap, out)
 
 
+def destination_for(olap: "BaseDatabaseWrapper") -> Destination:
+    from django.conf import settings
+    from django.db import connections
+
+    from dashboard.dbrouter import DEFAULT
+    from dashboard.orders.engine import POSTGRESQL, server_engine
+
+    olap_engine = server_engine(olap)
+    if settings.ORDERS_SOURCE == "cdc":
+        return Destination(connections[DEFAULT], POSTGRESQL, olap, olap_engine, captured=True)
+    return Destination(olap, olap_engine, olap, olap_engine, captured=False)
+
+
 def load_all(args: argparse.Namespace, olap: "BaseDatabaseWrapper", out: TextIO) -> int:
     from django.db import DatabaseError
 
-    from dashboard.orders.engine import server_engine
     from dashboard.orders.loading import loader_for
     from dashboard.orders.sample import make_catalog
 
-    engine = server_engine(olap)
+    destination = destination_for(olap)
+    target, engine = destination.target, destination.engine
     catalog = make_catalog(args.items)
     save_catalog(catalog)
-    load = loader_for(olap, engine, args.batch_size)
+    load = loader_for(target, engine, args.batch_size, with_rollups=not destination.captured)
 
     lines = 0
     if args.orders is not None:
-        if args.skip_if_loaded and already_loaded(olap, args.seed, args.orders):
+        if args.skip_if_loaded and already_loaded(target, args.seed, args.orders):
             out.write(
                 f"The {args.orders:,} orders of seed {args.seed} are already loaded; kept as they are.\n"
             )
         else:
             try:
-                lines += bulk_load(args, load, engine, catalog, out)
+                lines += bulk_load(args, load, destination.describe(), catalog, out)
             except DatabaseError as error:
-                raise LoadError(interrupted_load_message(args.seed, olap, engine, error)) from None
+                raise LoadError(interrupted_load_message(args.seed, target, engine, error)) from None
+            report_catch_up(destination, args.catch_up_timeout, out)
     if args.follow:
-        lines += follow(args, olap, load, catalog, out)
+        lines += follow(args, destination, load, catalog, out)
     return lines
 
 

@@ -4,9 +4,11 @@ permissions are those of every earlier release)."""
 
 from dashboard.catalog.models import Branch, Commit, Item
 from dashboard.orders.models import (
+    CaptureHeartbeat,
     ItemDay,
     ItemTotal,
     Order,
+    ShopOrder,
     StateDay,
     StateItemDay,
     StateItemTotal,
@@ -15,11 +17,13 @@ from dashboard.orders.models import (
 
 __all__ = [
     "Branch",
+    "CaptureHeartbeat",
     "Commit",
     "Item",
     "ItemDay",
     "ItemTotal",
     "Order",
+    "ShopOrder",
     "StateDay",
     "StateItemDay",
     "StateItemTotal",

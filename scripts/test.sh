@@ -19,8 +19,8 @@ export DATABASE_URL="$(pg_url oltp analytics)"
 export OLAP_DATABASE_URL="$(pg_url olap analytics_olap)"
 # The item catalog: an embedded doltlite file (the test database is test_catalog.db beside it).
 export CATALOG_DATABASE_URL="sqlite:///$DEV_DIR/catalog.db"
-# The outage tests stop and start the OLAP cluster with this.
-export OLAP_CLUSTER_CONTROL="$ROOT/scripts/lib/olap_cluster.sh"
+# The fault tests stop, kill and start the clusters with this.
+export CLUSTER_CONTROL="$ROOT/scripts/lib/cluster.sh"
 export CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
 # Tests speak plain HTTP; the HTTPS settings are checked on their own (manage.py check --deploy).
 export SECURE_HTTPS=0

@@ -107,14 +107,18 @@ def load_postgresql(
     batches: Iterable[OrderLines],
     replace: tuple[int, int] | None = None,
     on_batch: OnBatch | None = None,
+    *,
+    with_rollups: bool = True,
 ) -> int:
     """Load `batches` in one transaction, first deleting the order ids in the half-open range
     `replace` if given. Returns the number of lines loaded.
 
-    A load that replaces a range sums its own rollup deltas (dashboard/orders/loader_rollups.py)
-    instead of leaving them to the triggers; an append leaves them to the triggers."""
+    Into the OLAP database, a load that replaces a range sums its own rollup deltas
+    (dashboard/orders/loader_rollups.py) instead of leaving them to the triggers; an append
+    leaves them to the triggers. Into the shop's database (`with_rollups` False) there are no
+    rollups: change data capture carries the lines on."""
     loaded = 0
-    rollups = LoadRollups(replace) if replace else None
+    rollups = LoadRollups(replace) if replace and with_rollups else None
 
     def stream() -> Iterator[bytes]:
         nonlocal loaded
@@ -133,6 +137,7 @@ def load_postgresql(
         if replace:
             # The triggers take the deleted lines out of the rollups.
             cursor.execute(DELETE_RANGE_SQL, list(replace))
+        if rollups:
             skip_triggers(cursor, True)
         # copy_expert reaches the driver's cursor directly; wrap its errors as Django's
         # own, like every other query, so callers catch one kind of DatabaseError.
@@ -193,9 +198,12 @@ def load_risingwave(
     return loaded
 
 
-def loader_for(connection: BaseDatabaseWrapper, engine: str, batch_size: int) -> Loader:
+def loader_for(
+    connection: BaseDatabaseWrapper, engine: str, batch_size: int, *, with_rollups: bool = True
+) -> Loader:
     """load(batches, replace=None, on_batch=None) for the engine the server reported: binary
-    COPY on PostgreSQL, multi-row INSERTs of `batch_size` rows then FLUSH on RisingWave."""
+    COPY on PostgreSQL, multi-row INSERTs of `batch_size` rows then FLUSH on RisingWave.
+    `with_rollups` False: the shop's database, which has none."""
     if engine == RISINGWAVE:
 
         def load(
@@ -212,6 +220,8 @@ def loader_for(connection: BaseDatabaseWrapper, engine: str, batch_size: int) ->
         replace: tuple[int, int] | None = None,
         on_batch: OnBatch | None = None,
     ) -> int:
-        return load_postgresql(connection, batches, replace=replace, on_batch=on_batch)
+        return load_postgresql(
+            connection, batches, replace=replace, on_batch=on_batch, with_rollups=with_rollups
+        )
 
     return load_copy

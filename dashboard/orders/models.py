@@ -1,6 +1,11 @@
-"""The order side's models, in the OLAP database (alias "olap"): the order lines and the
-rollups every ranking reads. All unmanaged (manage.py setup_olap creates them, in DDL both
-RisingWave and PostgreSQL accept) and read-only through the ORM.
+"""The order side's models.
+
+In the OLAP database (alias "olap"): the order lines and the rollups every ranking reads. All
+unmanaged (manage.py setup_olap creates them, in DDL both RisingWave and PostgreSQL accept)
+and read-only through the ORM.
+
+In the shop's database (alias "default", ORDERS_SOURCE=cdc): the shop's own order lines and a
+heartbeat, which change data capture carries to the OLAP side. Managed: migrate creates them.
 """
 
 from django.db import models
@@ -102,3 +107,39 @@ class StateItemTotal(RollupMeasures):
     class Meta:
         managed = False
         db_table = "orders_state_item_total"
+
+
+class ShopOrder(models.Model):
+    """One order line as the shop writes it, in its own PostgreSQL: the source that change
+    data capture copies into the OLAP `orders` table (ORDERS_SOURCE=cdc). The same columns
+    and key as Order, so a change maps to a row there one to one."""
+
+    pk = models.CompositePrimaryKey("orderid", "itemid")
+    orderid = models.BigIntegerField()
+    itemid = models.IntegerField()
+    qty = models.IntegerField(null=True)
+    price = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    dt = models.DateField(null=True)
+    state = models.CharField(max_length=2, null=True)  # noqa: DJ001 - NULL is "unknown", as in Order
+
+    class Meta:
+        db_table = "orders"
+        verbose_name = "shop order line"
+
+    def __str__(self) -> str:
+        return f"shop order {self.orderid} item {self.itemid}"
+
+
+class CaptureHeartbeat(models.Model):
+    """One row in the shop's database that `manage.py cdc_worker` (and gen_data) stamp with
+    the time: captured like the orders, it tells how far behind the source the OLAP side is
+    (everything committed before the stamp has arrived once the stamp has)."""
+
+    id = models.IntegerField(primary_key=True)
+    beat = models.DateTimeField()
+
+    class Meta:
+        db_table = "cdc_heartbeat"
+
+    def __str__(self) -> str:
+        return f"heartbeat {self.beat.isoformat()}"

@@ -44,6 +44,12 @@ ORDERS = "orders"
 # the triggers skip its COPY (dashboard/orders/loader_rollups.py); every other writer leaves it.
 LOADER_WRITES_ROLLUPS = "dashboard.loader_writes_rollups"
 
+# On PostgreSQL, a sequence every writer of the rollups advances: its value changes whenever
+# the figures may have, which lets the dashboard answer "nothing new" (304) without a query
+# over the rollups. Sequences are not transactional, so writers never wait on one another.
+ROLLUPS_VERSION = "orders_rollups_version"
+CREATE_ROLLUPS_VERSION = f"CREATE SEQUENCE IF NOT EXISTS {ROLLUPS_VERSION}"
+
 
 @dataclass(frozen=True)
 class Rollup:
@@ -155,7 +161,11 @@ CREATE_RANGE_INDEX = "CREATE INDEX IF NOT EXISTS {name}_range ON {name} ({range_
 def risingwave_statements() -> list[str]:
     """The DDL a RisingWave database gets: the table, each rollup as a materialized view,
     and an index on the day-grain views' range keys."""
-    statements = [CREATE_ORDERS]
+    return [CREATE_ORDERS, *risingwave_view_statements()]
+
+
+def risingwave_view_statements() -> list[str]:
+    statements = []
     for rollup in ROLLUPS:
         statements.append(CREATE_VIEW.format(name=rollup.name, query=aggregate_orders(rollup)))
         if rollup.day_grain:
@@ -163,6 +173,55 @@ def risingwave_statements() -> list[str]:
                 CREATE_RANGE_INDEX.format(name=rollup.name, range_keys=_names(rollup.range_keys))
             )
     return statements
+
+
+# With ORDERS_SOURCE=cdc, `orders` (and the heartbeat) are tables RisingWave fills from a
+# postgres-cdc source on the shop's database: it backfills what is there, then follows every
+# insert, update and delete; the views above work on it as on any table. Option names are
+# those of RisingWave v3.0's source (DbzConnectorConfig.java, validate.rs). The publication is
+# the one setup_olap creates on the shop's side (so the capture's user needs no CREATE
+# rights), and both it and the slot are named: v3 would name them rw_*_<uuid> otherwise.
+# Values are bound parameters (%(name)s), never text of ours.
+CDC_SOURCE = "shop_orders_cdc"
+CREATE_CDC_SOURCE = dedent("""\
+    CREATE SOURCE IF NOT EXISTS shop_orders_cdc WITH (
+        connector = 'postgres-cdc',
+        hostname = %(host)s,
+        port = %(port)s,
+        username = %(user)s,
+        password = %(password)s,
+        database.name = %(database)s,
+        schema.name = 'public',
+        slot.name = %(slot)s,
+        publication.name = %(publication)s,
+        publication.create.enable = 'false'
+    )""")
+CREATE_CAPTURED_ORDERS = CREATE_ORDERS + " FROM shop_orders_cdc TABLE 'public.orders'"
+CREATE_CAPTURED_HEARTBEAT = dedent("""\
+    CREATE TABLE IF NOT EXISTS cdc_heartbeat (
+        id INT,
+        beat TIMESTAMPTZ,
+        PRIMARY KEY (id)
+    ) FROM shop_orders_cdc TABLE 'public.cdc_heartbeat'""")
+# Turning capture off: the source, and with it the tables and views fed from it. The slot
+# on the shop's server stays (RisingWave never drops it): the caller drops it there.
+DROP_CDC_SOURCE = "DROP SOURCE IF EXISTS shop_orders_cdc CASCADE"
+# Whether `orders` is a table fed from a source: its CREATE statement, as RisingWave keeps it
+# in rw_catalog.rw_tables.definition, says FROM <source> TABLE '<table>'.
+ORDERS_IS_CAPTURED = (
+    "SELECT definition LIKE '% FROM % TABLE ''%' FROM rw_catalog.rw_tables WHERE name = 'orders'"
+)
+
+
+def risingwave_capture_statements() -> list[str]:
+    """The DDL a RisingWave database gets with ORDERS_SOURCE=cdc, in order (the source's
+    values bound as %(name)s parameters)."""
+    return [
+        CREATE_CDC_SOURCE,
+        CREATE_CAPTURED_ORDERS,
+        CREATE_CAPTURED_HEARTBEAT,
+        *risingwave_view_statements(),
+    ]
 
 
 # --- PostgreSQL: rollup tables ---------------------------------------------------------
@@ -301,11 +360,7 @@ TRANSITION_TABLES = {
 # its lines there now (the trigger runs after the statement), `change` what the statement
 # added minus what it removed, so before the statement it had lines - change. Set-based, so
 # the planner may probe the primary key for a few orders or scan once for millions.
-MAINTAIN_ROLLUPS = dedent("""\
-    CREATE OR REPLACE FUNCTION orders_rollups_after_{event}() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
-    BEGIN
-    IF current_setting('{skip_setting}', true) = 'on' THEN RETURN NULL; END IF;
+ADD_CHANGES_TO_ROLLUPS = dedent("""\
     WITH delta AS (
         {changed_rows}
     ),
@@ -350,7 +405,15 @@ MAINTAIN_ROLLUPS = dedent("""\
         ) AS s
         LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
     ),
-    {writes};
+    {writes}""")
+
+MAINTAIN_ROLLUPS = dedent("""\
+    CREATE OR REPLACE FUNCTION orders_rollups_after_{event}() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
+    BEGIN
+    PERFORM nextval('{version}');
+    IF current_setting('{skip_setting}', true) = 'on' THEN RETURN NULL; END IF;
+    {add_changes};
     RETURN NULL;
     END $$""")
 
@@ -368,14 +431,74 @@ CREATE_TRIGGER = (
     "{transition_tables} FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_{event}()"
 )
 
+# Emptying `orders` empties the rollups and the changes not folded yet. ENABLE ALWAYS: it also
+# fires for a TRUNCATE that logical replication applies (which runs in replica mode).
 EMPTY_ROLLUPS_ON_TRUNCATE = dedent("""\
     CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-    BEGIN TRUNCATE {tables}; RETURN NULL; END $$""")
+    BEGIN TRUNCATE {tables}; PERFORM nextval('{version}'); RETURN NULL; END $$""")
 CREATE_TRUNCATE_TRIGGER = (
     "CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders\n"
     "FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate()"
 )
+ENABLE_TRUNCATE_TRIGGER_ALWAYS = "ALTER TABLE orders ENABLE ALWAYS TRIGGER orders_rollups_truncate"
+
+# --- PostgreSQL: changes that logical replication applies (ORDERS_SOURCE=cdc) ------------
+#
+# The apply worker fires no statement triggers, only row triggers set ENABLE REPLICA (or
+# ALWAYS), one call per row. Doing the rollups' work there would hold the apply back (about
+# 16k lines/s, and a big transaction stalls until the sender times out), so the row trigger
+# only appends the change, signed, to a narrow log, and `manage.py cdc_worker` folds the log
+# into the rollups every 100 ms with one set-based statement (FOLD_CHANGES). ENABLE REPLICA:
+# it fires for replicated changes (and the initial copy) only; the statement triggers keep
+# serving direct writes, so nothing is counted twice.
+CHANGE_LOG = "orders_changes"
+CREATE_CHANGE_LOG = dedent("""\
+    CREATE TABLE IF NOT EXISTS orders_changes (
+        orderid BIGINT NOT NULL,
+        itemid INT NOT NULL,
+        qty INT,
+        price NUMERIC,
+        dt DATE,
+        state VARCHAR,
+        sign SMALLINT NOT NULL
+    )""")
+LOG_CHANGE = dedent("""\
+    CREATE OR REPLACE FUNCTION orders_log_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        INSERT INTO orders_changes
+        VALUES (OLD.orderid, OLD.itemid, OLD.qty, OLD.price, OLD.dt, OLD.state, -1);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO orders_changes
+        VALUES (NEW.orderid, NEW.itemid, NEW.qty, NEW.price, NEW.dt, NEW.state, 1);
+    END IF;
+    RETURN NULL;
+    END $$""")
+CREATE_LOG_CHANGE_TRIGGER = (
+    "CREATE OR REPLACE TRIGGER orders_log_change AFTER INSERT OR UPDATE OR DELETE ON orders\n"
+    "FOR EACH ROW EXECUTE FUNCTION orders_log_change()"
+)
+ENABLE_LOG_CHANGE_FOR_REPLICATION = "ALTER TABLE orders ENABLE REPLICA TRIGGER orders_log_change"
+
+# The shop's heartbeat, replicated like the orders, and how far the folded rollups have got:
+# every change the shop committed before `source_time` is in them.
+CREATE_HEARTBEAT = dedent("""\
+    CREATE TABLE IF NOT EXISTS cdc_heartbeat (
+        id INT PRIMARY KEY,
+        beat TIMESTAMPTZ NOT NULL
+    )""")
+CREATE_PROGRESS = dedent("""\
+    CREATE TABLE IF NOT EXISTS cdc_progress (
+        id INT PRIMARY KEY,
+        source_time TIMESTAMPTZ,
+        folded_at TIMESTAMPTZ NOT NULL
+    )""")
+# Besides `orders` and the rollups: the version, the change log, the replicated heartbeat and
+# the folding progress (the last three used with ORDERS_SOURCE=cdc only; cheap to keep).
+BOOKKEEPING = [CREATE_ROLLUPS_VERSION, CREATE_CHANGE_LOG, CREATE_HEARTBEAT, CREATE_PROGRESS]
 
 
 def _rollup_delta(rollup: Rollup) -> str:
@@ -388,17 +511,28 @@ def _rollup_delta(rollup: Rollup) -> str:
     )
 
 
-def _maintain_function(event: str) -> str:
-    # Every write but the last is a data-modifying CTE (w0, w1, ...); the last ends the WITH.
+def add_changes_to_rollups(changed_rows: str, *, final: str | None = None) -> str:
+    """One statement that adds the signed rows of the query `changed_rows` (orderid, state,
+    itemid, dt, sign, qty, turnover: qty and turnover already signed) to every rollup. It
+    ends with the last write, or, given `final`, with every write a data-modifying CTE
+    (w0, w1, ...) and `final` as the statement's own query."""
     writes = [append(STATE_ITEM_DAY, _rollup_delta(STATE_ITEM_DAY))]
     writes += [upsert(rollup, _rollup_delta(rollup)) for rollup in ROLLUPS if rollup is not STATE_ITEM_DAY]
-    ctes = [f"w{number} AS (\n    {_block(write)}\n)" for number, write in enumerate(writes[:-1])]
+    as_ctes = writes if final else writes[:-1]
+    ctes = [f"w{number} AS (\n    {_block(write)}\n)" for number, write in enumerate(as_ctes)]
+    return ADD_CHANGES_TO_ROLLUPS.format(
+        changed_rows=_block(changed_rows),
+        summed_measures=_block(SUMMED_MEASURES, 3),
+        writes=",\n".join(ctes) + "\n" + (final or writes[-1]),
+    )
+
+
+def _maintain_function(event: str) -> str:
     return MAINTAIN_ROLLUPS.format(
         event=event,
         skip_setting=LOADER_WRITES_ROLLUPS,
-        changed_rows=_block(CHANGED_ROWS[event]),
-        summed_measures=_block(SUMMED_MEASURES, 3),
-        writes=",\n".join(ctes) + "\n" + writes[-1],
+        version=ROLLUPS_VERSION,
+        add_changes=add_changes_to_rollups(CHANGED_ROWS[event]),
     )
 
 
@@ -411,17 +545,31 @@ def postgresql_trigger_statements() -> list[str]:
                 event=event, EVENT=event.upper(), transition_tables=TRANSITION_TABLES[event]
             )
         )
-    statements.append(EMPTY_ROLLUPS_ON_TRUNCATE.format(tables=_names([rollup.name for rollup in ROLLUPS])))
-    statements.append(CREATE_TRUNCATE_TRIGGER)
+    emptied = _names([rollup.name for rollup in ROLLUPS] + [CHANGE_LOG])
+    statements.append(EMPTY_ROLLUPS_ON_TRUNCATE.format(tables=emptied, version=ROLLUPS_VERSION))
+    statements += [CREATE_TRUNCATE_TRIGGER, ENABLE_TRUNCATE_TRIGGER_ALWAYS]
+    statements += [LOG_CHANGE, CREATE_LOG_CHANGE_TRIGGER, ENABLE_LOG_CHANGE_FOR_REPLICATION]
     return statements
+
+
+# The changes in the log, taken out and added to the rollups in one statement, which answers
+# how many it took. Rows the apply worker appends meanwhile are not in the statement's
+# snapshot: they stay for the next fold (the orders rows they describe are not visible to it
+# either, so the order counts agree with what is folded).
+FOLD_CHANGES = add_changes_to_rollups(
+    "DELETE FROM orders_changes\n"
+    "RETURNING orderid, state, itemid, dt, sign, sign * qty AS qty, sign * (qty * price) AS turnover",
+    final="SELECT count(*) FROM delta",
+)
 
 
 def postgresql_statements() -> list[str]:
     """The DDL a new PostgreSQL database gets, in order: the table, the rollup tables filled
     from `orders`, and the triggers that keep them current (dashboard.orders.setup runs them
     inside one transaction, with the table locked against writers)."""
-    statements = [CREATE_ORDERS]
+    statements = [CREATE_ORDERS, *BOOKKEEPING]
     for rollup in ROLLUPS:
         statements += create_rollup_statements(rollup)
-        statements.append(fill_rollup(rollup))
+    # (A TRUNCATE of the change log comes here: not DDL, so not in the golden file.)
+    statements += [fill_rollup(rollup) for rollup in ROLLUPS]
     return statements + postgresql_trigger_statements()

@@ -14,6 +14,11 @@ PG_SUPERUSER="dashboard"
 # max_wal_size, 128MB shared_buffers, 4MB of WAL buffers) force checkpoints and WAL flushes
 # in the middle of a load.
 PG_TUNING="-c max_wal_size=8GB -c shared_buffers=1GB -c wal_buffers=64MB"
+# The oltp cluster is the shop's database, captured by logical replication (ORDERS_SOURCE=cdc):
+# logical WAL, room for slots and senders, and a cap on the WAL a forgotten slot may hold.
+PG_OLTP_TUNING="-c wal_level=logical -c max_replication_slots=20 -c max_wal_senders=20 -c max_slot_wal_keep_size=16GB"
+# The olap cluster subscribes: a stopped or restarted shop is retried every second, not five.
+PG_OLAP_TUNING="-c wal_retrieve_retry_interval=1s -c max_logical_replication_workers=8 -c max_worker_processes=16"
 PG_STARTED_HERE=""
 PG_ROOT=""
 
@@ -112,6 +117,7 @@ as_pg_owner() {
 cluster_port() { if [ "$1" = olap ]; then echo $((PG_PORT + 1)); else echo "$PG_PORT"; fi; }
 cluster_data() { echo "$PG_ROOT/$1"; }
 cluster_log() { echo "$PG_ROOT/$1.log"; }
+cluster_tuning() { if [ "$1" = olap ]; then echo "$PG_TUNING $PG_OLAP_TUNING"; else echo "$PG_TUNING $PG_OLTP_TUNING"; fi; }
 
 cluster_running() { as_pg_owner "$PG_BIN/pg_ctl" -D "$(cluster_data "$1")" status >/dev/null 2>&1; }
 
@@ -153,7 +159,7 @@ start_cluster() {
     if ! cluster_running "$1"; then
         say "starting the $1 PostgreSQL cluster on 127.0.0.1:$port (log: $log)"
         as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-            -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' $PG_TUNING" start >/dev/null \
+            -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' $(cluster_tuning "$1")" start >/dev/null \
             || die "PostgreSQL did not start; see $log"
         return 0
     fi
@@ -170,6 +176,11 @@ ensure_postgres() {
     for name in oltp olap; do
         if start_cluster "$name"; then PG_STARTED_HERE="$PG_STARTED_HERE $name"; fi
     done
+    local wal_level
+    wal_level="$("$PG_BIN/psql" -h 127.0.0.1 -p "$(cluster_port oltp)" -U "$PG_SUPERUSER" -d postgres -tAq -c 'SHOW wal_level')"
+    if [ "$wal_level" != logical ]; then
+        die "the oltp cluster runs with wal_level=$wal_level, started by an older version of these scripts; change data capture needs logical: stop it ($PG_BIN/pg_ctl -D $(cluster_data oltp) stop, as its owner) and run again."
+    fi
 }
 
 stop_postgres_if_started_here() {

@@ -1,8 +1,5 @@
 """The OLAP side failing or crawling never takes the rest of the site down."""
 
-import os
-import shutil
-import subprocess
 import time
 from decimal import Decimal
 
@@ -10,6 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connections
 
+from tests.support.clusters import cluster
 from tests.support.orders import insert_orders, lock_held_by_another_client
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
@@ -62,12 +60,6 @@ def test_a_blocked_query_gets_504_within_the_statement_timeout(user_client, sett
     assert elapsed < 3
 
 
-def olap_cluster(action):
-    control = os.environ.get("OLAP_CLUSTER_CONTROL")
-    assert control, "run the tests with scripts/test.sh: it provides OLAP_CLUSTER_CONTROL"
-    subprocess.run([shutil.which("bash"), control, action], check=True, timeout=120, capture_output=True)
-
-
 @pytest.mark.slow
 def test_the_site_survives_the_olap_cluster_going_down_and_recovers_by_itself(client, empty_orders):
     insert_orders([(1, 1, 3, Decimal("2.50"), "2026-01-01", "CA")])
@@ -75,7 +67,7 @@ def test_the_site_survives_the_olap_cluster_going_down_and_recovers_by_itself(cl
     client.post("/accounts/login/", {"username": "boss", "password": "a long test password"})
     assert client.get(API).status_code == 200
 
-    olap_cluster("stop")
+    cluster("olap", "stop")
     try:
         started = time.monotonic()
         api = client.get(API)
@@ -87,7 +79,7 @@ def test_the_site_survives_the_olap_cluster_going_down_and_recovers_by_itself(cl
         client.post("/accounts/logout/")
         login = client.post("/accounts/login/", {"username": "boss", "password": "a long test password"})
     finally:
-        olap_cluster("start")
+        cluster("olap", "start")
 
     assert api.status_code == 503 and api_seconds < 3
     assert api.json() == {"error": "The analytics database is unavailable; try again in a moment."}

@@ -11,6 +11,29 @@ CREATE TABLE IF NOT EXISTS orders (
     PRIMARY KEY (orderid, itemid)
 );
 
+CREATE SEQUENCE IF NOT EXISTS orders_rollups_version;
+
+CREATE TABLE IF NOT EXISTS orders_changes (
+    orderid BIGINT NOT NULL,
+    itemid INT NOT NULL,
+    qty INT,
+    price NUMERIC,
+    dt DATE,
+    state VARCHAR,
+    sign SMALLINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS cdc_heartbeat (
+    id INT PRIMARY KEY,
+    beat TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS cdc_progress (
+    id INT PRIMARY KEY,
+    source_time TIMESTAMPTZ,
+    folded_at TIMESTAMPTZ NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS orders_state_day (
     dt DATE NOT NULL,
     state VARCHAR NOT NULL,
@@ -21,6 +44,62 @@ CREATE TABLE IF NOT EXISTS orders_state_day (
     turnover_lines BIGINT NOT NULL,
     orders BIGINT NOT NULL,
     PRIMARY KEY (dt, state)
+);
+
+CREATE TABLE IF NOT EXISTS orders_item_day (
+    dt DATE NOT NULL,
+    itemid INT NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    PRIMARY KEY (dt, itemid)
+);
+
+CREATE TABLE IF NOT EXISTS orders_state_item_day (
+    state VARCHAR NOT NULL,
+    dt DATE NOT NULL,
+    itemid INT NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS orders_state_item_day_range ON orders_state_item_day USING brin (state, dt);
+
+CREATE TABLE IF NOT EXISTS orders_state_total (
+    state VARCHAR NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    orders BIGINT NOT NULL,
+    PRIMARY KEY (state)
+);
+
+CREATE TABLE IF NOT EXISTS orders_item_total (
+    itemid INT NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    PRIMARY KEY (itemid)
+);
+
+CREATE TABLE IF NOT EXISTS orders_state_item_total (
+    state VARCHAR NOT NULL,
+    itemid INT NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    PRIMARY KEY (state, itemid)
 );
 
 INSERT INTO orders_state_day (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
@@ -42,17 +121,6 @@ FROM (
 ) AS fresh
 ORDER BY dt, state;
 
-CREATE TABLE IF NOT EXISTS orders_item_day (
-    dt DATE NOT NULL,
-    itemid INT NOT NULL,
-    lines BIGINT NOT NULL,
-    qty_sum BIGINT NOT NULL,
-    qty_lines BIGINT NOT NULL,
-    turnover NUMERIC NOT NULL,
-    turnover_lines BIGINT NOT NULL,
-    PRIMARY KEY (dt, itemid)
-);
-
 INSERT INTO orders_item_day (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
 SELECT dt, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines
 FROM (
@@ -65,19 +133,6 @@ FROM (
 ) AS fresh
 ORDER BY dt, itemid;
 
-CREATE TABLE IF NOT EXISTS orders_state_item_day (
-    state VARCHAR NOT NULL,
-    dt DATE NOT NULL,
-    itemid INT NOT NULL,
-    lines BIGINT NOT NULL,
-    qty_sum BIGINT NOT NULL,
-    qty_lines BIGINT NOT NULL,
-    turnover NUMERIC NOT NULL,
-    turnover_lines BIGINT NOT NULL
-);
-
-CREATE INDEX IF NOT EXISTS orders_state_item_day_range ON orders_state_item_day USING brin (state, dt);
-
 INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
 SELECT state, dt, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines
 FROM (
@@ -89,17 +144,6 @@ FROM (
     GROUP BY state, dt, itemid
 ) AS fresh
 ORDER BY state, dt, itemid;
-
-CREATE TABLE IF NOT EXISTS orders_state_total (
-    state VARCHAR NOT NULL,
-    lines BIGINT NOT NULL,
-    qty_sum BIGINT NOT NULL,
-    qty_lines BIGINT NOT NULL,
-    turnover NUMERIC NOT NULL,
-    turnover_lines BIGINT NOT NULL,
-    orders BIGINT NOT NULL,
-    PRIMARY KEY (state)
-);
 
 INSERT INTO orders_state_total (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
 SELECT state, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines, orders
@@ -120,16 +164,6 @@ FROM (
 ) AS fresh
 ORDER BY state;
 
-CREATE TABLE IF NOT EXISTS orders_item_total (
-    itemid INT NOT NULL,
-    lines BIGINT NOT NULL,
-    qty_sum BIGINT NOT NULL,
-    qty_lines BIGINT NOT NULL,
-    turnover NUMERIC NOT NULL,
-    turnover_lines BIGINT NOT NULL,
-    PRIMARY KEY (itemid)
-);
-
 INSERT INTO orders_item_total (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
 SELECT itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines
 FROM (
@@ -141,17 +175,6 @@ FROM (
     GROUP BY itemid
 ) AS fresh
 ORDER BY itemid;
-
-CREATE TABLE IF NOT EXISTS orders_state_item_total (
-    state VARCHAR NOT NULL,
-    itemid INT NOT NULL,
-    lines BIGINT NOT NULL,
-    qty_sum BIGINT NOT NULL,
-    qty_lines BIGINT NOT NULL,
-    turnover NUMERIC NOT NULL,
-    turnover_lines BIGINT NOT NULL,
-    PRIMARY KEY (state, itemid)
-);
 
 INSERT INTO orders_state_item_total (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
 SELECT state, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines
@@ -168,6 +191,7 @@ ORDER BY state, itemid;
 CREATE OR REPLACE FUNCTION orders_rollups_after_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
 BEGIN
+PERFORM nextval('orders_rollups_version');
 IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
 WITH delta AS (
     SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows
@@ -315,6 +339,7 @@ REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION orders_rol
 CREATE OR REPLACE FUNCTION orders_rollups_after_delete() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
 BEGIN
+PERFORM nextval('orders_rollups_version');
 IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
 WITH delta AS (
     SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -(qty * price) AS turnover FROM old_rows
@@ -462,6 +487,7 @@ REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION orders_rol
 CREATE OR REPLACE FUNCTION orders_rollups_after_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
 BEGIN
+PERFORM nextval('orders_rollups_version');
 IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
 WITH delta AS (
     SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows
@@ -610,7 +636,28 @@ REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECU
 
 CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-BEGIN TRUNCATE orders_state_day, orders_item_day, orders_state_item_day, orders_state_total, orders_item_total, orders_state_item_total; RETURN NULL; END $$;
+BEGIN TRUNCATE orders_state_day, orders_item_day, orders_state_item_day, orders_state_total, orders_item_total, orders_state_item_total, orders_changes; PERFORM nextval('orders_rollups_version'); RETURN NULL; END $$;
 
 CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders
 FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate();
+
+ALTER TABLE orders ENABLE ALWAYS TRIGGER orders_rollups_truncate;
+
+CREATE OR REPLACE FUNCTION orders_log_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+IF TG_OP <> 'INSERT' THEN
+    INSERT INTO orders_changes
+    VALUES (OLD.orderid, OLD.itemid, OLD.qty, OLD.price, OLD.dt, OLD.state, -1);
+END IF;
+IF TG_OP <> 'DELETE' THEN
+    INSERT INTO orders_changes
+    VALUES (NEW.orderid, NEW.itemid, NEW.qty, NEW.price, NEW.dt, NEW.state, 1);
+END IF;
+RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER orders_log_change AFTER INSERT OR UPDATE OR DELETE ON orders
+FOR EACH ROW EXECUTE FUNCTION orders_log_change();
+
+ALTER TABLE orders ENABLE REPLICA TRIGGER orders_log_change;

@@ -1,0 +1,113 @@
+"""Change data capture on the PostgreSQL stand-in (ORDERS_SOURCE=cdc): what the shop writes
+into its own database, by a plain client, in transactions of any size, reaches the OLAP
+orders, rollups, rankings and headline exactly (checked against a row-by-row computation
+over the shop's own table), through a real publication and subscription between the two
+clusters."""
+
+import datetime
+import random
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.test import override_settings
+
+from dashboard.orders import capture
+from tests.support.capture import assert_olap_matches, shop_client, shop_insert, shop_orders, synced
+from tests.support.database_urls import database_url
+from tests.support.rollups import ROWS
+
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def captured(django_db_setup, django_db_blocker):
+    """The test databases wired as in production with ORDERS_SOURCE=cdc; unwired after."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(ORDERS_SOURCE="cdc", CDC_SOURCE_URL=database_url("default")),
+    ):
+        call_command("setup_olap", verbosity=0)
+        try:
+            yield
+        finally:
+            call_command("teardown_cdc", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def empty_shop():
+    """Each test starts from an empty shop, and so an empty OLAP side."""
+    with shop_client() as cursor:
+        cursor.execute("TRUNCATE orders")
+    synced()
+    yield
+    with shop_client() as cursor:
+        cursor.execute("TRUNCATE orders")
+    synced()
+
+
+def test_inserts_updates_and_deletes_by_a_plain_client_arrive_exactly():
+    shop_insert(ROWS)  # NULL qty, price, date and state among them, and a price past float's cents
+    with shop_client() as cursor:
+        cursor.execute(
+            "UPDATE orders SET price = 11.00 WHERE orderid = 1 AND itemid = 1"
+        )  # a price correction
+        cursor.execute("UPDATE orders SET state = 'CA' WHERE orderid = 5")
+        cursor.execute("DELETE FROM orders WHERE orderid = 1 AND itemid = 2")
+        cursor.execute("UPDATE orders SET dt = '2026-04-03' WHERE orderid = 2")
+        cursor.execute("UPDATE orders SET itemid = 9 WHERE orderid = 6")
+    synced()
+    rows = shop_orders()
+    assert (1, 2, 1, Decimal("3.25"), datetime.date(2026, 4, 1), "CA") not in rows
+    assert_olap_matches(rows)
+
+
+def random_rows(rng, first_order, orders):
+    days = [datetime.date(2026, 4, 1) + datetime.timedelta(days=n) for n in range(40)]
+    rows = []
+    for orderid in range(first_order, first_order + orders):
+        day, state = rng.choice(days), rng.choice(["CA", "TX", "NY", None])
+        for itemid in rng.sample(range(1, 60), rng.randint(1, 4)):
+            price = Decimal(rng.randint(1, 50_000)).scaleb(-2)
+            rows.append((orderid, itemid, rng.choice([1, 2, 3, None]), price, day, state))
+    return rows
+
+
+def test_a_big_transaction_many_small_ones_and_a_bulk_delete_add_up():
+    rng = random.Random(13)
+    big = random_rows(rng, 1, 8_000)  # about 20,000 lines in one transaction
+    shop_insert(big)
+    for start in range(100_000, 100_200, 2):  # 100 small transactions
+        shop_insert(random_rows(rng, start, 2))
+    with shop_client() as cursor:
+        cursor.execute("DELETE FROM orders WHERE orderid % 7 = 0")
+        cursor.execute("UPDATE orders SET qty = qty + 1 WHERE orderid % 5 = 0")
+    synced()
+    assert_olap_matches(shop_orders())
+
+
+def test_a_truncate_at_the_shop_empties_the_olap_side():
+    shop_insert(ROWS)
+    synced()
+    with shop_client() as cursor:
+        cursor.execute("TRUNCATE orders")
+        cursor.execute("INSERT INTO orders VALUES (9, 1, 2, 5.00, '2026-04-01', 'TX')")
+    synced()
+    assert_olap_matches(shop_orders())
+    assert capture.pending_changes(connections["olap"]) == 0
+
+
+def test_running_setup_again_changes_nothing():
+    shop_insert(ROWS)
+    synced()
+    call_command("setup_olap", verbosity=0)
+    shop_insert([(20, 1, 1, Decimal("1.00"), datetime.date(2026, 4, 1), "WA")])
+    synced()
+    assert_olap_matches(shop_orders())
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_subscription WHERE subdbid = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        assert cursor.fetchone() == (1,)
