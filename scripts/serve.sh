@@ -32,6 +32,7 @@ DATABASE_URL=$(pg_url oltp analytics)
 OLAP_DATABASE_URL=${OLAP_DATABASE_URL:-$(pg_url olap analytics_olap)}
 CATALOG_DATABASE_URL=${CATALOG_DATABASE_URL:-sqlite:///$DEV_DIR/catalog.db}
 CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
+ORDERS_SOURCE=${ORDERS_SOURCE:-cdc}
 ENV
 set -a
 # shellcheck disable=SC1091
@@ -44,6 +45,22 @@ python manage.py migrate --database catalog --noinput -v0
 python manage.py createcachetable
 python manage.py setup_olap
 DEMO_PASSWORD="$(cat "$DEMO_PASSWORD_FILE")" python manage.py ensure_user demo
+
+# With ORDERS_SOURCE=cdc (the default here) orders are written into the oltp cluster, the
+# shop's database, and logical replication carries them to the olap one; the worker folds
+# them into the rollups. It stops with this script, before the clusters do.
+WORKER_PID=""
+stop_worker() {
+    if [ -n "$WORKER_PID" ] && kill -0 "$WORKER_PID" 2>/dev/null; then
+        kill -TERM "$WORKER_PID" 2>/dev/null || true
+        wait "$WORKER_PID" 2>/dev/null || true
+    fi
+}
+trap 'stop_worker; stop_postgres_if_started_here' EXIT
+if [ "$ORDERS_SOURCE" = cdc ]; then
+    python manage.py cdc_worker &
+    WORKER_PID=$!
+fi
 python scripts/gen_data.py --orders "${SAMPLE_ORDERS:-40000}" --seed 1 --skip-if-loaded
 
 cat <<MSG
@@ -52,6 +69,7 @@ cat <<MSG
   Log in as:  demo / $(cat "$DEMO_PASSWORD_FILE")
   Admin:      http://127.0.0.1:${PORT:-8000}/admin/ (an admin login: scripts/manage.sh createsuperuser)
   OLAP side:  ${OLAP_DATABASE_URL} (PostgreSQL standing in for RisingWave; see README.md)
+  Orders:     ${ORDERS_SOURCE}; live ones: scripts/manage.sh gen_data --follow --rate 20 (another terminal)
 
 MSG
 python manage.py runserver "127.0.0.1:${PORT:-8000}"

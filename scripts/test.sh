@@ -11,6 +11,7 @@ ensure_js_assets
 command -v chromium >/dev/null || apt_install chromium
 ensure_postgres
 trap stop_postgres_if_started_here EXIT
+clear_leftover_test_capture
 
 # The test runner creates and drops its own test_* databases on this cluster.
 export DEBUG=0

@@ -24,3 +24,16 @@ def server_engine(connection: BaseDatabaseWrapper) -> str:
         cursor.execute("SELECT version()")
         (version,) = cursor.fetchone()
     return engine_from_version(version)
+
+
+_engines: dict[tuple[str, str, str], str] = {}
+
+
+def known_engine(connection: BaseDatabaseWrapper) -> str:
+    """server_engine, asked once per server and database for the life of the process (a
+    server does not change engine under a running site), for paths that run per request."""
+    settings = connection.settings_dict
+    where = (str(settings["HOST"]), str(settings["PORT"]), str(settings["NAME"]))
+    if where not in _engines:
+        _engines[where] = server_engine(connection)
+    return _engines[where]

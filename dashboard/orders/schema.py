@@ -50,6 +50,19 @@ LOADER_WRITES_ROLLUPS = "dashboard.loader_writes_rollups"
 ROLLUPS_VERSION = "orders_rollups_version"
 CREATE_ROLLUPS_VERSION = f"CREATE SEQUENCE IF NOT EXISTS {ROLLUPS_VERSION}"
 
+# How current the figures are, by (engine, captured): (the version above, or NULL where there
+# is none, and how many seconds behind the shop's database they are, or NULL). One cheap query,
+# for every poll of an open dashboard. With capture, the shop's time reached is the folded
+# heartbeat on PostgreSQL, the captured one on RisingWave (its views move with the table).
+_BEHIND_FOLDED = "EXTRACT(EPOCH FROM now() - (SELECT max(source_time) FROM cdc_progress))"
+_BEHIND_CAPTURED = "EXTRACT(EPOCH FROM now() - (SELECT max(beat) FROM cdc_heartbeat))"
+FRESHNESS = {
+    ("postgresql", False): f"SELECT last_value, NULL::float8 FROM {ROLLUPS_VERSION}",
+    ("postgresql", True): f"SELECT (SELECT last_value FROM {ROLLUPS_VERSION}), {_BEHIND_FOLDED}",
+    ("risingwave", False): "SELECT NULL::bigint, NULL::float8",
+    ("risingwave", True): f"SELECT NULL::bigint, {_BEHIND_CAPTURED}",
+}
+
 
 @dataclass(frozen=True)
 class Rollup:

@@ -22,9 +22,13 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
+from django.db import connections
 from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, FloatField, QuerySet, Sum
 from django.db.models.functions import NullIf
 
+from dashboard.dbrouter import OLAP
+from dashboard.orders.engine import known_engine
 from dashboard.orders.errors import OlapUnavailable, olap_errors
 from dashboard.orders.models import (
     ItemDay,
@@ -36,6 +40,7 @@ from dashboard.orders.models import (
     StateItemTotal,
     StateTotal,
 )
+from dashboard.orders.schema import FRESHNESS
 
 __all__ = [
     "ALL_ORDERS",
@@ -46,11 +51,13 @@ __all__ = [
     "MONEY",
     "RANKINGS",
     "RANKING_NAMES",
+    "Freshness",
     "Headline",
     "OlapUnavailable",
     "OrderFilters",
     "RankedBy",
     "as_money",
+    "freshness",
     "headline",
     "top_keys",
 ]
@@ -218,6 +225,30 @@ def top_keys(
             (key, convert(value)) for key, value in _top_groups(groups[ranked.key], ranked.key, ranked.metric)
         ]
     return result
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the figures are: `version` changes whenever they may have (None where the
+    engine keeps no such counter: RisingWave), and with change data capture, how many
+    seconds behind the shop's database they are (None when unknown or not captured)."""
+
+    version: int | None
+    behind_seconds: float | None
+
+
+@olap_errors()
+def freshness() -> Freshness:
+    """One cheap query, cheap enough for every poll of an open dashboard."""
+    olap = connections[OLAP]
+    query = FRESHNESS[known_engine(olap), settings.ORDERS_SOURCE == "cdc"]
+    with olap.cursor() as cursor:
+        cursor.execute(query)
+        version, behind = cursor.fetchone()
+    return Freshness(
+        version=None if version is None else int(version),
+        behind_seconds=None if behind is None else max(0.0, float(behind)),
+    )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.orders.selectors import AVERAGE, COUNT, MONEY, Headline, Value
+from dashboard.web.freshness import rounded_lag
 from dashboard.web.rankings import Ranking
 
 # A ranking value as JSON carries it: money as a string, an average as a float, a count as an int.
@@ -38,10 +39,14 @@ def rankings_payload(
     headline: Headline,
     generated_at: datetime,
     filters: dict[str, str | None],
+    behind_seconds: float | None,
 ) -> dict[str, Any]:
+    """`behind_seconds`: how far the figures are behind the shop's database (None: unknown,
+    or orders are not captured)."""
     return {
         "generated_at": generated_at.isoformat(),
         "filters": filters,
+        "freshness": {"behind_seconds": rounded_lag(behind_seconds)},
         "headline": headline_payload(headline),
         "rankings": {
             ranking.name: [

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,6 +23,14 @@ from dashboard.web.cache import cached
 from dashboard.web.decorators import answers_errors, api_view
 from dashboard.web.export import ranking_csv
 from dashboard.web.filters import parse_filters
+from dashboard.web.freshness import (
+    SHOW_LAG_AFTER_SECONDS,
+    Marker,
+    change_marker,
+    figures_key,
+    lag_notice,
+    rankings_etag,
+)
 from dashboard.web.payload import rankings_payload
 from dashboard.web.presets import preset_links
 from dashboard.web.rankings import Ranking, all_rankings, empty_rankings, rankings
@@ -29,12 +38,22 @@ from dashboard.web.rankings import Ranking, all_rankings, empty_rankings, rankin
 INDEX = "dashboard/index.html"
 
 
-def cached_figures(filters: OrderFilters, branch: str) -> tuple[tuple[list[Ranking], Headline], datetime]:
+def cached_figures(
+    filters: OrderFilters, branch: str, marker: Marker
+) -> tuple[tuple[list[Ranking], Headline], datetime]:
     """((the four rankings, the headline), when they were computed) for the filters, from
-    the short cache; item labels come from the catalog `branch`."""
+    the short cache; item labels come from the catalog `branch`. Keyed by the change marker
+    too, so figures that changed are computed afresh at once."""
     source = settings.RANKINGS_SOURCE
-    key = f"rankings:{source}:{filters.start}:{filters.end}:{filters.state}:{branch}"
+    key = f"rankings:{figures_key(marker, filters, branch)}"
     return cached(key, lambda: (all_rankings(filters, source=source), headline(filters, source=source)))
+
+
+def revalidate_each_time(response: HttpResponse, etag: str) -> HttpResponse:
+    """A browser may keep the answer but must ask (If-None-Match) before each use."""
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
 
 
 def page_context(request: CatalogRequest, filters: OrderFilters | None = None) -> dict[str, Any]:
@@ -46,6 +65,7 @@ def page_context(request: CatalogRequest, filters: OrderFilters | None = None) -
         "chartjs_url": settings.CHARTJS_URL,
         "chartjs_integrity": settings.CHARTJS_INTEGRITY,
         "live_refresh_seconds": settings.LIVE_REFRESH_SECONDS,
+        "show_lag_after_seconds": SHOW_LAG_AFTER_SECONDS,
     }
     if filters is not None:
         context.update(
@@ -72,21 +92,50 @@ def page_error(request: CatalogRequest, message: str, status: int) -> HttpRespon
 @answers_errors(page_error)
 def index(request: CatalogRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
-    (four, figures), generated_at = cached_figures(filters, request.catalog_branch)
-    payload = rankings_payload(four, headline=figures, generated_at=generated_at, filters=filters.as_dict())
+    marker = change_marker()
+    (four, figures), generated_at = cached_figures(filters, request.catalog_branch, marker)
+    payload = rankings_payload(
+        four,
+        headline=figures,
+        generated_at=generated_at,
+        filters=filters.as_dict(),
+        behind_seconds=marker.behind_seconds,
+    )
     context = page_context(request, filters)
-    context.update(rankings=four, headline=figures, generated_at=generated_at, payload=payload)
+    context.update(
+        rankings=four,
+        headline=figures,
+        generated_at=generated_at,
+        payload=payload,
+        etag=rankings_etag(marker, filters, request.catalog_branch),
+        lag=lag_notice(marker.behind_seconds),
+    )
     return render(request, INDEX, context)
 
 
 @require_GET
 @api_view
 def api_rankings(request: CatalogRequest) -> HttpResponse:
+    """The figures as JSON. A poll whose If-None-Match names the current ETag gets 304 with
+    no body, for the price of the change marker: the figures are not computed."""
     filters = parse_filters(request.GET)
-    (four, figures), generated_at = cached_figures(filters, request.catalog_branch)
-    return JsonResponse(
-        rankings_payload(four, headline=figures, generated_at=generated_at, filters=filters.as_dict())
+    marker = change_marker()
+    etag = rankings_etag(marker, filters, request.catalog_branch)
+    # Given a response, Django answers with it unless a precondition decides otherwise.
+    conditional = get_conditional_response(
+        request, etag=etag, response=revalidate_each_time(HttpResponse(), etag)
     )
+    if conditional is not None and conditional.status_code != 200:
+        return conditional  # 304 Not Modified (or 412 for an If-Match that fails)
+    (four, figures), generated_at = cached_figures(filters, request.catalog_branch, marker)
+    payload = rankings_payload(
+        four,
+        headline=figures,
+        generated_at=generated_at,
+        filters=filters.as_dict(),
+        behind_seconds=marker.behind_seconds,
+    )
+    return revalidate_each_time(JsonResponse(payload), etag)
 
 
 @require_GET

@@ -6,7 +6,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-DEV_DIR="$ROOT/.dev"
+# DEV_DIR and DEV_PG_PORT move everything: two checkouts (or two runs) never share clusters.
+DEV_DIR="${DEV_DIR:-$ROOT/.dev}"
 VENV="$ROOT/.venv"
 PG_PORT="${DEV_PG_PORT:-54329}"
 PG_SUPERUSER="dashboard"
@@ -190,6 +191,27 @@ stop_postgres_if_started_here() {
             stop_cluster "$name" || true
         fi
     done
+}
+
+# A test run that was killed can leave its capture behind: a subscription in an OLAP test
+# database and its slot on the oltp cluster, and PostgreSQL then refuses to drop either test
+# database. Clear them (test databases only) before a run.
+clear_leftover_test_capture() {
+    local psql_olap psql_oltp database name
+    psql_olap=("$PG_BIN/psql" -h 127.0.0.1 -p "$(cluster_port olap)" -U "$PG_SUPERUSER" -tAq -v ON_ERROR_STOP=1)
+    psql_oltp=("$PG_BIN/psql" -h 127.0.0.1 -p "$(cluster_port oltp)" -U "$PG_SUPERUSER" -tAq -v ON_ERROR_STOP=1)
+    "${psql_olap[@]}" -d postgres -F ' ' -c "SELECT d.datname, s.subname FROM pg_subscription s
+        JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname LIKE 'test\_%'" \
+        | while read -r database name; do
+            say "dropping the subscription $name left in $database by an earlier test run"
+            "${psql_olap[@]}" -d "$database" -v name="$name" <<'SQL'
+ALTER SUBSCRIPTION :"name" DISABLE;
+ALTER SUBSCRIPTION :"name" SET (slot_name = NONE);
+DROP SUBSCRIPTION :"name";
+SQL
+        done
+    "${psql_oltp[@]}" -d postgres -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+        WHERE slot_name LIKE 'dashboard\_test\_%' AND NOT active" >/dev/null
 }
 
 # $1: oltp or olap, $2: database name. Idempotent.

@@ -11,40 +11,15 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connections
-from django.test import override_settings
 
 from dashboard.orders import capture
 from tests.support.capture import assert_olap_matches, shop_client, shop_insert, shop_orders, synced
-from tests.support.database_urls import database_url
 from tests.support.rollups import ROWS
 
-pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def captured(django_db_setup, django_db_blocker):
-    """The test databases wired as in production with ORDERS_SOURCE=cdc; unwired after."""
-    with (
-        django_db_blocker.unblock(),
-        override_settings(ORDERS_SOURCE="cdc", CDC_SOURCE_URL=database_url("default")),
-    ):
-        call_command("setup_olap", verbosity=0)
-        try:
-            yield
-        finally:
-            call_command("teardown_cdc", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def empty_shop():
-    """Each test starts from an empty shop, and so an empty OLAP side."""
-    with shop_client() as cursor:
-        cursor.execute("TRUNCATE orders")
-    synced()
-    yield
-    with shop_client() as cursor:
-        cursor.execute("TRUNCATE orders")
-    synced()
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True),
+    pytest.mark.usefixtures("empty_shop"),
+]
 
 
 def test_inserts_updates_and_deletes_by_a_plain_client_arrive_exactly():

@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
+from django.test import override_settings
 
 from tests.support import ROOT
 from tests.support.database_urls import database_env, database_url
@@ -62,6 +63,19 @@ def test_reader_can_only_select_and_writer_can_load(users):
                 cursor.execute("DROP TABLE orders")
     finally:
         reader.close()
+        writer.close()
+
+
+def test_with_captured_orders_the_writer_only_reads(users):
+    with override_settings(ORDERS_SOURCE="cdc"):
+        grant()
+    writer = connect_as("test_writer", "writer secret")
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM orders")
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cursor.execute("INSERT INTO orders VALUES (2, 1, 1, 1, '2026-01-01', 'TX')")
+    finally:
         writer.close()
 
 

@@ -5,10 +5,12 @@ import datetime
 import io
 import json
 import random
+import time
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.utils import timezone
 
 from dashboard.catalog.models import Item
@@ -290,6 +292,40 @@ def test_rows_inserted_meanwhile_appear_through_live_refresh(
     assert "Maine" in row and "$99,999,999.00" in row
     assert updated.startswith("Updated ")
     assert still_maine == "Maine"  # live refresh switched off: no update
+    assert watch.console_errors == []
+
+
+# The headline's order count, as the page shows it.
+HEADLINE_ORDERS = "document.querySelector('#headline [data-figure=orders]').textContent"
+
+
+def test_an_order_committed_elsewhere_shows_in_the_headline_within_3_seconds(
+    live_server, analyst, orders, empty_orders, settings
+):
+    # Default settings, the short rankings cache on as in production (the tests turn it off).
+    assert settings.LIVE_REFRESH_SECONDS == 1
+    settings.RANKINGS_CACHE_SECONDS = 3
+    cache.clear()
+    # An order counts once per state and day it has lines in.
+    order_count = len({(row[0], row[5], row[4]) for row in orders})
+    try:
+        with browser_page() as (page, watch):
+            log_in(page, live_server)
+            before = page.evaluate(HEADLINE_ORDERS)
+            page.wait_for_timeout(1500)  # a poll or two of unchanged figures: 304s
+            insert_orders_as_another_client([(9100, 1, 1, Decimal("10.00"), today(), "ME")])
+            committed = time.monotonic()
+            while page.evaluate(HEADLINE_ORDERS) == before:
+                assert time.monotonic() - committed < 10, "the order never showed"
+                page.wait_for_timeout(20)
+            seconds = time.monotonic() - committed
+            after = page.evaluate(HEADLINE_ORDERS)
+    finally:
+        cache.clear()
+
+    assert before == f"{order_count:,}"
+    assert after == f"{order_count + 1:,}"
+    assert seconds < 3, f"the order showed after {seconds:.2f} s"
     assert watch.console_errors == []
 
 

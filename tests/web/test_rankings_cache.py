@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 
+from dashboard.catalog.models import Item
 from tests.support.orders import (
     another_client,
     insert_orders,
@@ -64,14 +65,32 @@ def test_identical_concurrent_requests_run_the_query_once(caching, empty_orders)
     assert answers[0]["rankings"]["states_by_turnover"][0]["value"] == "10.00"
 
 
+def start_of_a_time_bucket(seconds):
+    """Entries live until the marker's time bucket ends: start at the beginning of one."""
+    time.sleep(seconds - time.time() % seconds + 0.02)
+
+
 @pytest.mark.slow
-def test_entries_expire_so_new_orders_show_within_seconds(caching, user_client, empty_orders):
+def test_entries_expire_so_renamed_items_show_within_seconds(caching, user_client, empty_orders):
+    Item.objects.create(itemid=1, name="Teal Oak Mug")
     insert_orders([(1, 1, 1, Decimal("1.00"), "2026-01-01", "CA")])
+    start_of_a_time_bucket(2)
     first = user_client.get(API).json()
-    insert_orders_as_another_client([(2, 1, 1, Decimal("9.00"), "2026-01-01", "TX")])
+    # The catalog changes, not the orders: the OLAP side's version does not move.
+    Item.objects.filter(itemid=1).update(name="Jute Rug")
     assert user_client.get(API).json() == first  # served from the cache
     time.sleep(2.2)
     fresh = user_client.get(API).json()
+    assert fresh["rankings"]["items_by_turnover"][0]["label"] == "Jute Rug"
+
+
+def test_new_orders_show_at_once_whatever_the_cache(caching, user_client, empty_orders, settings):
+    settings.FRESHNESS_CACHE_MS = 0
+    insert_orders([(1, 1, 1, Decimal("1.00"), "2026-01-01", "CA")])
+    start_of_a_time_bucket(2)
+    user_client.get(API)
+    insert_orders_as_another_client([(2, 1, 1, Decimal("9.00"), "2026-01-01", "TX")])
+    fresh = user_client.get(API).json()  # the OLAP side's version moved: computed afresh
     assert [entry["key"] for entry in fresh["rankings"]["states_by_turnover"]] == ["TX", "CA"]
 
 

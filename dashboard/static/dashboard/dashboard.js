@@ -2,6 +2,10 @@
 // be shared, reloaded and navigated with back and forward), refreshes in place from the
 // JSON API, and shows each chart's loading, empty and error states. The server renders the
 // same page without this script, so nothing depends on it to be readable.
+//
+// Live refresh polls often (every LIVE_REFRESH_SECONDS) and cheaply: the browser revalidates
+// its copy with If-None-Match, the server answers 304 while the figures are unchanged, and
+// an answer whose ETag is the one already drawn is not drawn again.
 "use strict";
 
 (function () {
@@ -35,12 +39,16 @@
   const form = document.querySelector("form.filters");
   const liveBox = document.getElementById("live-refresh");
   const status = document.getElementById("status");
-  const refreshMs = Number(document.body.dataset.refreshSeconds || 10) * 1000;
+  const lag = document.getElementById("lag");
+  const showLagAfterSeconds = Number(lag.dataset.afterSeconds || 5);
+  const refreshMs = Number(document.body.dataset.refreshSeconds || 1) * 1000;
 
   let query = queryFromLocation();
   let timer = null;
   let failures = 0;
   let inFlight = null;
+  // The ETag of the figures on screen (the server-rendered ones to begin with).
+  let drawnEtag = document.querySelector(".charts").dataset.etag || null;
 
   function queryFromLocation() {
     const params = new URLSearchParams(window.location.search);
@@ -61,6 +69,21 @@
   function setStatus(message, isError) {
     status.textContent = message;
     status.classList.toggle("error", Boolean(isError));
+  }
+
+  // As the server words it (dashboard/web/freshness.py, lag_notice): "" when not behind.
+  function lagText(behindSeconds) {
+    if (behindSeconds === null || behindSeconds === undefined || behindSeconds <= showLagAfterSeconds) return "";
+    const seconds = Math.round(behindSeconds);
+    let amount = `${seconds} s`;
+    if (seconds >= 120 * 60) amount = `${Math.round(seconds / 3600)} h`;
+    else if (seconds >= 120) amount = `${Math.round(seconds / 60)} min`;
+    return `Updating: ${amount} behind the shop's database`;
+  }
+
+  function showLag(freshness) {
+    const text = lagText(freshness ? freshness.behind_seconds : null);
+    if (lag.textContent !== text) lag.textContent = text;
   }
 
   function showState(card, state) {
@@ -222,6 +245,7 @@
     }
     document.getElementById("scope").textContent = scopeText(data.filters);
     renderHeadline(data.headline);
+    showLag(data.freshness);
     const updated = document.getElementById("last-updated");
     updated.textContent = `Updated ${TIME.format(new Date(data.generated_at))}`;
   }
@@ -271,12 +295,21 @@
     clearTimeout(timer);
     if (reason !== "refresh") for (const card of cards) showState(card, "loading");
     try {
+      // "no-cache": revalidate the browser's copy (If-None-Match) on every poll; on 304 the
+      // browser hands back that copy, with its ETag.
       const response = await fetch(`/api/rankings/${query ? `?${query}` : ""}`, {
         headers: { Accept: "application/json" },
+        cache: "no-cache",
         signal: controller.signal,
       });
       if (!response.ok) throw new Error(await errorMessage(response));
-      render(await response.json());
+      const etag = response.headers.get("ETag");
+      // A refresh whose figures are those on screen draws nothing; a navigation or a retry
+      // (cards showing loading or error) always draws.
+      if (!(reason === "refresh" && etag && etag === drawnEtag)) {
+        render(await response.json());
+        drawnEtag = etag;
+      }
       failures = 0;
       setStatus("");
     } catch (error) {

@@ -1,0 +1,99 @@
+"""Fixtures of the order side's tests: the test databases wired for change data capture,
+and the capture worker as a real process."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from tests.support import ROOT
+from tests.support.capture import shop_client, synced
+from tests.support.database_urls import database_env, database_url
+
+
+def capture_env():
+    """The environment a process of the site's needs to work on the test databases with
+    ORDERS_SOURCE=cdc."""
+    return {
+        **os.environ,
+        **database_env(),
+        "ORDERS_SOURCE": "cdc",
+        "CDC_SOURCE_URL": database_url("default"),
+        "DJANGO_SETTINGS_MODULE": "analytics_site.settings",
+    }
+
+
+@pytest.fixture(scope="module")
+def captured(django_db_setup, django_db_blocker):
+    """The test databases wired as in production with ORDERS_SOURCE=cdc; unwired after, so
+    no subscription or slot outlives the module (PostgreSQL would refuse to drop them)."""
+    wired = override_settings(ORDERS_SOURCE="cdc", CDC_SOURCE_URL=database_url("default"))
+    with django_db_blocker.unblock(), wired:
+        call_command("setup_olap", verbosity=0)
+        try:
+            yield
+        finally:
+            call_command("teardown_cdc", verbosity=0)
+
+
+@pytest.fixture
+def empty_shop(captured):
+    """The test starts from an empty shop, and so an empty OLAP side; and leaves it so."""
+    with shop_client() as cursor:
+        cursor.execute("TRUNCATE orders")
+    synced()
+    yield
+    with shop_client() as cursor:
+        cursor.execute("TRUNCATE orders")
+    synced()
+
+
+class WorkerProcess:
+    """`manage.py cdc_worker` in a process of its own, its output in a file."""
+
+    def __init__(self, log_path):
+        self.log_path = log_path
+        self.process = None
+
+    def start(self):
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it until stopped
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "cdc_worker"],
+            env=capture_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+
+    def kill(self):
+        """SIGKILL: no chance to finish anything, as in a crash."""
+        self.process.kill()
+        self.process.wait(10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def output(self):
+        return self.log_path.read_text()
+
+
+@pytest.fixture
+def worker(captured, tmp_path):
+    """A running cdc_worker; stopped (and killed if need be) afterwards, whatever happens."""
+    process = WorkerProcess(tmp_path / "cdc_worker.log")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

@@ -1,0 +1,131 @@
+"""Polling is nearly free: the API answers 304 from a change marker (the OLAP side's version
+and a time bucket) without computing the figures, and a committed order changes the ETag and
+shows at once, cache or no cache."""
+
+import datetime
+import time
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.db import connections
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.support.orders import insert_orders, insert_orders_as_another_client
+
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
+
+URL = reverse("dashboard:api-rankings")
+DAY = datetime.date(2026, 2, 2)
+
+
+@pytest.fixture
+def rankings_cache():
+    """The short rankings cache on, as in production, and empty before and after."""
+    cache.clear()
+    with override_settings(RANKINGS_CACHE_SECONDS=3):
+        yield
+    cache.clear()
+
+
+def start_of_a_time_bucket(seconds):
+    """Wait for a fresh time bucket of the marker, so the next few requests share one."""
+    time.sleep(seconds - time.time() % seconds + 0.02)
+
+
+def test_same_etag_while_nothing_changes_and_the_browser_must_revalidate(user_client):
+    insert_orders([(1, 1, 2, Decimal("5.00"), DAY, "CA")])
+    start_of_a_time_bucket(1)  # the tests' RANKINGS_CACHE_SECONDS=0 gives buckets of 1 s
+    first = user_client.get(URL)
+    second = user_client.get(URL)
+    assert first.status_code == second.status_code == 200
+    assert first["ETag"] == second["ETag"]
+    assert first["ETag"].startswith('W/"')
+    assert set(first["Cache-Control"].split(", ")) == {"private", "no-cache"}
+
+
+def test_if_none_match_gets_304_with_no_body_and_only_the_freshness_query(user_client):
+    insert_orders([(1, 1, 2, Decimal("5.00"), DAY, "CA")])
+    with override_settings(FRESHNESS_CACHE_MS=0):  # each request asks: count that query
+        start_of_a_time_bucket(1)
+        etag = user_client.get(URL)["ETag"]
+        with CaptureQueriesContext(connections["olap"]) as olap:
+            response = user_client.get(URL, headers={"if-none-match": etag})
+
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+    assert set(response["Cache-Control"].split(", ")) == {"private", "no-cache"}
+    assert len(olap.captured_queries) == 1, olap.captured_queries
+    assert "orders_rollups_version" in olap.captured_queries[0]["sql"]
+
+
+def test_polls_inside_the_freshness_cache_cost_no_olap_query(user_client):
+    insert_orders([(1, 1, 2, Decimal("5.00"), DAY, "CA")])
+    with override_settings(FRESHNESS_CACHE_MS=60_000):  # long enough for a slow machine
+        start_of_a_time_bucket(1)
+        etag = user_client.get(URL)["ETag"]
+        with CaptureQueriesContext(connections["olap"]) as olap:
+            polls = [user_client.get(URL, headers={"if-none-match": etag}) for _ in range(5)]
+    assert [poll.status_code for poll in polls] == [304] * 5
+    assert olap.captured_queries == []
+
+
+def test_other_filters_or_another_etag_get_the_figures(user_client):
+    insert_orders([(1, 1, 2, Decimal("5.00"), DAY, "CA")])
+    start_of_a_time_bucket(1)
+    etag = user_client.get(URL)["ETag"]
+    other_filters = user_client.get(URL, {"state": "CA"}, headers={"if-none-match": etag})
+    other_etag = user_client.get(URL, headers={"if-none-match": 'W/"something else"'})
+    assert other_filters.status_code == 200 and other_filters["ETag"] != etag
+    assert other_etag.status_code == 200 and other_etag["ETag"] == etag
+    assert other_etag.json()["headline"]["turnover"] == "10.00"
+
+
+def test_errors_are_answered_as_before_whatever_the_etag(user_client):
+    anonymous = Client().get(URL, headers={"if-none-match": "*"})
+    assert anonymous.status_code == 401
+    bad = user_client.get(URL, {"start": "yesterday"}, headers={"if-none-match": "*"})
+    assert bad.status_code == 400
+    assert bad.json() == {"error": "start: must be a date like 2026-01-31"}
+
+
+@pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
+def test_the_olap_side_down_is_a_503_for_polls_too(user_client, olap_unreachable):
+    response = user_client.get(URL, headers={"if-none-match": 'W/"from before"'})
+    assert response.status_code == 503
+    assert response.json() == {"error": "The analytics database is unavailable; try again in a moment."}
+    assert response["Retry-After"] == "5"
+
+
+@pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
+def test_a_committed_order_changes_the_etag_and_shows_at_once_with_the_cache_on(
+    user_client, rankings_cache, empty_orders
+):
+    insert_orders([(1, 1, 2, Decimal("5.00"), DAY, "CA")])
+    start_of_a_time_bucket(3)
+    before = user_client.get(URL)
+    assert user_client.get(URL, headers={"if-none-match": before["ETag"]}).status_code == 304
+
+    insert_orders_as_another_client([(2, 1, 1, Decimal("99.00"), DAY, "TX")])
+    committed = time.monotonic()
+    # The marker is reused for FRESHNESS_CACHE_MS (250 ms); the figures are cached for 3 s.
+    while (after := user_client.get(URL, headers={"if-none-match": before["ETag"]})).status_code == 304:
+        assert time.monotonic() - committed < 1, "the new order did not show within 1 s"
+        time.sleep(0.02)
+
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+    assert time.monotonic() - committed < 1  # not the 3 s of the cache
+    assert [entry["key"] for entry in after.json()["rankings"]["states_by_turnover"]] == ["TX", "CA"]
+    assert after.json()["headline"]["orders"] == 2
+    # And the new figures are cached under the new marker: polls are 304 again.
+    assert user_client.get(URL, headers={"if-none-match": after["ETag"]}).status_code == 304
+
+
+def test_the_payload_says_how_far_behind_the_figures_are(user_client):
+    body = user_client.get(URL).json()
+    # Orders written straight to the OLAP side (ORDERS_SOURCE=direct): no lag to tell.
+    assert body["freshness"] == {"behind_seconds": None}
