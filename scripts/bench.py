@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_capture import measure_capture  # noqa: E402 - beside this file, on the path when run
+
 END = date(2026, 6, 30)
 DAYS = 365
 
@@ -50,6 +52,19 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--seconds", type=int, default=30, help="length of the load stage (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--capture",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure change data capture: its cost to the shop, throughput, freshness (default: on)",
+    )
+    parser.add_argument("--cdc-lines", type=int, default=1_000_000, help="lines per capture throughput run")
+    parser.add_argument(
+        "--cdc-commits", type=int, default=1000, help="single-line commits per insert-cost run"
+    )
+    parser.add_argument(
+        "--cdc-seconds", type=int, default=20, help="length of the freshness run at 20 orders/s"
     )
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     return parser.parse_args(argv)
@@ -460,6 +475,8 @@ def main(argv=None):
         lines, rows = measure_loading(args)
         client, password = logged_in_client()
         rows += measure_api(args, client)
+        if args.capture:
+            rows += measure_capture(args, client, database_url("default"))
         rows += measure_load_stage(args, password)
     print_table(lines, args.items, server, rows, args)
 

@@ -68,14 +68,17 @@ class Worker:
     def run(self) -> None:
         shop, olap = Link(DEFAULT, self.say), Link(OLAP, self.say)
         next_beat = 0.0
-        while not self.stop.is_set():
-            now = time.monotonic()
-            if now >= next_beat and shop.ready(now):
-                next_beat = now + BEAT_SECONDS
-                self._attempt(shop, lambda: capture.beat(connections[DEFAULT]))
-            if olap.ready(now):
-                self._attempt(olap, self._fold)
-            self.stop.wait(FOLD_SECONDS)
+        try:
+            while not self.stop.is_set():
+                now = time.monotonic()
+                if now >= next_beat and shop.ready(now):
+                    next_beat = now + BEAT_SECONDS
+                    self._attempt(shop, lambda: capture.beat(connections[DEFAULT]))
+                if olap.ready(now):
+                    self._attempt(olap, self._fold)
+                self.stop.wait(FOLD_SECONDS)
+        finally:
+            connections.close_all()  # this thread's: a database can be dropped after it
 
     def _attempt(self, link: Link, step: Callable[[], object]) -> None:
         try:

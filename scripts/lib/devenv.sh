@@ -115,10 +115,15 @@ as_pg_owner() {
 
 # Two private clusters, as in production two servers: "oltp" (users, sessions, catalog) and
 # "olap" (orders and rollups, standing in for RisingWave), so either can go down alone.
-cluster_port() { if [ "$1" = olap ]; then echo $((PG_PORT + 1)); else echo "$PG_PORT"; fi; }
+# A third, "plain" (wal_level=replica, no capture), exists only for the benchmark's baseline.
+cluster_port() {
+    case "$1" in olap) echo $((PG_PORT + 1)) ;; plain) echo $((PG_PORT + 2)) ;; *) echo "$PG_PORT" ;; esac
+}
 cluster_data() { echo "$PG_ROOT/$1"; }
 cluster_log() { echo "$PG_ROOT/$1.log"; }
-cluster_tuning() { if [ "$1" = olap ]; then echo "$PG_TUNING $PG_OLAP_TUNING"; else echo "$PG_TUNING $PG_OLTP_TUNING"; fi; }
+cluster_tuning() {
+    case "$1" in olap) echo "$PG_TUNING $PG_OLAP_TUNING" ;; plain) echo "$PG_TUNING" ;; *) echo "$PG_TUNING $PG_OLTP_TUNING" ;; esac
+}
 
 cluster_running() { as_pg_owner "$PG_BIN/pg_ctl" -D "$(cluster_data "$1")" status >/dev/null 2>&1; }
 

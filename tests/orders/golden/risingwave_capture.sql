@@ -1,0 +1,99 @@
+-- The DDL `manage.py setup_olap` gives a new RisingWave (ORDERS_SOURCE=cdc) database, in order.
+-- Generated from dashboard/orders/schema.py; tests/orders/test_ddl_golden.py checks it.
+
+CREATE SOURCE IF NOT EXISTS shop_orders_cdc WITH (
+    connector = 'postgres-cdc',
+    hostname = %(host)s,
+    port = %(port)s,
+    username = %(user)s,
+    password = %(password)s,
+    database.name = %(database)s,
+    schema.name = 'public',
+    slot.name = %(slot)s,
+    publication.name = %(publication)s,
+    publication.create.enable = 'false'
+);
+
+CREATE TABLE IF NOT EXISTS orders (
+    orderid BIGINT,
+    itemid INT,
+    qty INT,
+    price NUMERIC,
+    dt DATE,
+    state VARCHAR,
+    PRIMARY KEY (orderid, itemid)
+) FROM shop_orders_cdc TABLE 'public.orders';
+
+CREATE TABLE IF NOT EXISTS cdc_heartbeat (
+    id INT,
+    beat TIMESTAMPTZ,
+    PRIMARY KEY (id)
+) FROM shop_orders_cdc TABLE 'public.cdc_heartbeat';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS orders_state_day AS
+SELECT dt, state,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+    COUNT(*) AS orders
+FROM (
+    SELECT dt, state, orderid,
+        COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    FROM orders
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state, orderid
+) AS per_order
+GROUP BY dt, state;
+
+CREATE INDEX IF NOT EXISTS orders_state_day_range ON orders_state_day (dt);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS orders_item_day AS
+SELECT dt, itemid,
+    COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+    SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+FROM orders
+WHERE dt IS NOT NULL AND itemid IS NOT NULL
+GROUP BY dt, itemid;
+
+CREATE INDEX IF NOT EXISTS orders_item_day_range ON orders_item_day (dt);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS orders_state_item_day AS
+SELECT state, dt, itemid,
+    COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+    SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+FROM orders
+WHERE state IS NOT NULL AND dt IS NOT NULL AND itemid IS NOT NULL
+GROUP BY state, dt, itemid;
+
+CREATE INDEX IF NOT EXISTS orders_state_item_day_range ON orders_state_item_day (state, dt);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS orders_state_total AS
+SELECT state,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+    COUNT(*) AS orders
+FROM (
+    SELECT state, dt, orderid,
+        COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    FROM orders
+    WHERE state IS NOT NULL
+    GROUP BY state, dt, orderid
+) AS per_order
+GROUP BY state;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS orders_item_total AS
+SELECT itemid,
+    COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+    SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+FROM orders
+WHERE itemid IS NOT NULL
+GROUP BY itemid;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS orders_state_item_total AS
+SELECT state, itemid,
+    COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+    SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+FROM orders
+WHERE state IS NOT NULL AND itemid IS NOT NULL
+GROUP BY state, itemid;
