@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from analytics_site.login_throttle import ThrottledLoginView
 from dashboard.orders import browser as order_browser
-from dashboard.web import health
+from dashboard.web import health, metrics
 
 urlpatterns = [
     path("", include("dashboard.web.urls")),
@@ -14,4 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus' text format; METRICS_TOKEN or loopback only (dashboard/web/metrics.py).
+    path("metrics", metrics.metrics, name="metrics"),
 ]
+
+# A database connection lost anywhere answers 503 with Retry-After, not 500.
+handler500 = "dashboard.web.decorators.server_error"

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # imported where used: Django is set up first
 
     from dashboard.orders.loading import Loader
     from dashboard.orders.sample import Catalog
+    from dashboard.outages import GaveUp, Patience
 
 DEFAULT_ORDERS = 40_000
 DEFAULT_ITEMS = 200
@@ -66,7 +67,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = Parser(
         prog="gen_data.py",
         description=__doc__.split("\n\n")[0],
-        epilog="Example: python scripts/gen_data.py --orders 100000 --seed 7 --days 90",
+        epilog="Example: python scripts/gen_data.py --orders 100000 --seed 7 --days 90. "
+        "Exit codes: 0 done (--follow: stopped by Ctrl-C or SIGTERM, with its summary); 1 a "
+        "database error, a database unreachable at the start or for longer than --retry-for; "
+        "2 bad arguments; 130 a bulk load interrupted by Ctrl-C or SIGTERM (nothing of it kept).",
     )
     parser.add_argument(
         "--orders",
@@ -121,6 +125,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=120,
         help="with ORDERS_SOURCE=cdc, seconds to wait for the dashboard to include a bulk load "
         "before saying it has not (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--retry-for",
+        type=non_negative_int,
+        default=300,
+        metavar="SECONDS",
+        help="when a database goes away during the run, wait this long for it to come back, "
+        "then go on where it stopped (0: give up at once; default: %(default)s)",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the final summary")
     args = parser.parse_args(argv)
@@ -227,7 +239,7 @@ def bulk_load(args: argparse.Namespace, load: "Loader", engine: str, catalog: "C
 
 
 def interrupted_load_message(
-    seed: int, olap: "BaseDatabaseWrapper", engine: str, error: "DatabaseError"
+    seed: int, olap: "BaseDatabaseWrapper", engine: str, error: "DatabaseError | GaveUp"
 ) -> str:
     """What a person needs after a failed load: what happened, what is in the table, what to do."""
     from django.db import DatabaseError, InterfaceError, OperationalError
@@ -236,7 +248,7 @@ def interrupted_load_message(
     from dashboard.orders.sample import seed_id_range
 
     if isinstance(error, InterfaceError | OperationalError):
-        reason = "the connection to the OLAP database was lost"
+        reason = "the connection to the database was lost"
     else:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     try:
@@ -277,15 +289,26 @@ class Destination:
         return "the shop's database (captured into the OLAP side)" if self.captured else self.engine
 
     def lag_seconds(self) -> float | None:
-        """How far the dashboard's figures are behind the shop's clock, if captured."""
+        """How far the dashboard's figures are behind the shop's clock, if captured (None if
+        not, or if the OLAP side cannot say right now)."""
+        from django.db import DatabaseError
         from django.utils import timezone
 
         from dashboard.orders import capture
 
         if not self.captured:
             return None
-        reached = capture.folded_source_time(self.olap, self.olap_engine)
+        try:
+            reached = capture.folded_source_time(self.olap, self.olap_engine)
+        except DatabaseError:
+            return None
         return None if reached is None else max(0.0, (timezone.now() - reached).total_seconds())
+
+    def after_reconnect(self) -> None:
+        """A new OLAP connection gets the site's statement timeout: a load has none."""
+        from dashboard.orders.session import set_statement_timeout
+
+        set_statement_timeout(self.olap, 0)
 
 
 def report_catch_up(destination: Destination, timeout: float, out: TextIO) -> None:
@@ -307,31 +330,53 @@ def report_catch_up(destination: Destination, timeout: float, out: TextIO) -> No
 
 
 def follow(
-    args: argparse.Namespace, destination: Destination, load: "Loader", catalog: "Catalog", out: TextIO
+    args: argparse.Namespace,
+    destination: Destination,
+    load: "Loader",
+    catalog: "Catalog",
+    out: TextIO,
+    patience: "Patience",
 ) -> int:
-    """Append args.rate orders dated today every second until Ctrl-C (or SIGTERM)."""
+    """Append args.rate orders dated today every second until Ctrl-C (or SIGTERM). Through an
+    outage it waits (patience), then goes on from the last order the table holds: an order
+    committed before the fault is not sent again, one that was not is."""
     from dashboard.orders import capture
     from dashboard.orders.sample import live_orders, seed_id_range
     from dashboard.orders.session import without_statement_timeout
 
     target = destination.target
     low, high = seed_id_range(args.seed)
-    with target.cursor() as cursor:
-        cursor.execute("SELECT max(orderid) FROM orders WHERE orderid >= %s AND orderid < %s", [low, high])
-        (last,) = cursor.fetchone()
-    first = next_id = (last or low) + 1
+
+    def next_order() -> int:
+        with target.cursor() as cursor:
+            cursor.execute(
+                "SELECT max(orderid) FROM orders WHERE orderid >= %s AND orderid < %s", [low, high]
+            )
+            (last,) = cursor.fetchone()
+        return int(last or low) + 1
+
+    first = next_id = patience.run(next_order, "following")
     out.write(f"Following: {args.rate:,} orders per second (seed {args.seed}). Ctrl-C stops.\n")
     out.flush()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     started = time.monotonic()
     ticks = 0
+
+    def tick() -> None:
+        nonlocal next_id
+        load([live_orders(args.seed, next_id, args.rate, catalog, date.today())])
+        next_id += args.rate
+        if destination.captured:
+            capture.beat(target)
+
+    def resume() -> None:
+        nonlocal next_id
+        destination.after_reconnect()
+        next_id = next_order()
+
     try:
         while True:
-            load([live_orders(args.seed, next_id, args.rate, catalog, date.today())])
-            next_id += args.rate
+            patience.run(tick, "following", after_reconnect=resume)
             ticks += 1
-            if destination.captured:
-                capture.beat(target)
             if not args.quiet:
                 lag = destination.lag_seconds()
                 behind = "" if lag is None else f"; the dashboard is {lag:.1f} s behind"
@@ -340,15 +385,20 @@ def follow(
     except KeyboardInterrupt:
         pass
     seconds = time.monotonic() - started
+
     # Count what reached the table: a batch cut short by Ctrl-C was rolled back (or, on
     # RisingWave, may have partly landed), so the table, not a counter, has the truth.
-    target.close()
-    with without_statement_timeout(target), target.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(DISTINCT orderid), count(*) FROM orders WHERE orderid >= %s AND orderid < %s",
-            [first, high],
-        )
-        orders, lines = cursor.fetchone()
+    def count() -> tuple[int, int]:
+        target.close()
+        with without_statement_timeout(target), target.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(DISTINCT orderid), count(*) FROM orders WHERE orderid >= %s AND orderid < %s",
+                [first, high],
+            )
+            orders, lines = cursor.fetchone()
+        return int(orders), int(lines)
+
+    orders, lines = patience.run(count, "counting what was appended")
     out.write(f"Stopped after {seconds:.1f} s: appended {orders:,} orders ({lines:,} order lines).\n")
     return lines
 
@@ -382,27 +432,37 @@ def load_all(args: argparse.Namespace, olap: "BaseDatabaseWrapper", out: TextIO)
 
     from dashboard.orders.loading import loader_for
     from dashboard.orders.sample import make_catalog
+    from dashboard.outages import GaveUp, Patience
 
+    def say(line: str) -> None:
+        sys.stderr.write(f"gen_data.py: {line}\n")
+        sys.stderr.flush()
+
+    patience = Patience(args.retry_for, say)
     destination = destination_for(olap)
     target, engine = destination.target, destination.engine
     catalog = make_catalog(args.items)
-    save_catalog(catalog)
+    patience.run(lambda: save_catalog(catalog), "naming the items")
     load = loader_for(target, engine, args.batch_size, with_rollups=not destination.captured)
 
     lines = 0
     if args.orders is not None:
-        if args.skip_if_loaded and already_loaded(target, args.seed, args.orders):
-            out.write(
-                f"The {args.orders:,} orders of seed {args.seed} are already loaded; kept as they are.\n"
-            )
+        orders = args.orders
+        if args.skip_if_loaded and patience.run(
+            lambda: already_loaded(target, args.seed, orders), "checking"
+        ):
+            out.write(f"The {orders:,} orders of seed {args.seed} are already loaded; kept as they are.\n")
         else:
+            # One transaction (on RisingWave, idempotent batches): after an outage the load
+            # runs again from the start, and replaces the seed's range as before.
+            step = lambda: bulk_load(args, load, destination.describe(), catalog, out)  # noqa: E731
             try:
-                lines += bulk_load(args, load, destination.describe(), catalog, out)
-            except DatabaseError as error:
+                lines += patience.run(step, "loading", after_reconnect=destination.after_reconnect)
+            except (DatabaseError, GaveUp) as error:
                 raise LoadError(interrupted_load_message(args.seed, target, engine, error)) from None
-            report_catch_up(destination, args.catch_up_timeout, out)
+            patience.run(lambda: report_catch_up(destination, args.catch_up_timeout, out), "catching up")
     if args.follow:
-        lines += follow(args, destination, load, catalog, out)
+        lines += follow(args, destination, load, catalog, out, patience)
     return lines
 
 
@@ -415,9 +475,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # settings are read here: report, do not dump a traceback
         print(f"gen_data.py: error: {error}", file=sys.stderr)
         return 1
+    from dashboard.outages import GaveUp
+
+    # Ctrl-C and SIGTERM end the program cleanly, even when a shell started it with SIGINT
+    # ignored (in the background, under nohup): Python would keep it ignored otherwise.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         run(args)
-    except (LoadError, ImproperlyConfigured, DatabaseError) as error:
+    except (LoadError, GaveUp, ImproperlyConfigured, DatabaseError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"gen_data.py: error: {first_line}", file=sys.stderr)
         return 1

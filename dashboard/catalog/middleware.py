@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
@@ -121,6 +121,10 @@ class CatalogBranchMiddleware:
             except versions.VersionError:
                 # Deleted since: back to main rather than failing every request.
                 request.session[SESSION_KEY] = branch = versions.MAIN
+            except DatabaseError:
+                # The catalog is down: the request goes on without it (the dashboard labels
+                # items by id and says so); the session keeps its branch for when it is back.
+                connections[CATALOG].close()
         cast(CatalogRequest, request).catalog_branch = branch
         changes: list[str] = []
         token = _changes.set(changes)
@@ -132,8 +136,18 @@ class CatalogBranchMiddleware:
             return response
         finally:
             _changes.reset(token)
-            if connections[CATALOG].connection is not None:
-                versions.checkout(versions.MAIN)
+            self._back_to_main()
+
+    @staticmethod
+    def _back_to_main() -> None:
+        """Return the connection to main; a connection the catalog dropped is closed instead
+        (the next request opens a new one, on main)."""
+        if connections[CATALOG].connection is None:
+            return
+        try:
+            versions.checkout(versions.MAIN)
+        except DatabaseError:
+            connections[CATALOG].close()
 
     def _finish(
         self, request: HttpRequest, response: HttpResponseBase, changes: list[str], written_tables: set[str]

@@ -1,14 +1,20 @@
 """Read-only questions to the item catalog (selectors): item names, the branches, and which
 branch a session works on."""
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.contrib.sessions.models import Session
+from django.db import DatabaseError, connections
 from django.http import HttpRequest
 from django.utils import timezone
 
 from dashboard.catalog import versions
 from dashboard.catalog.models import Item
+from dashboard.dbrouter import CATALOG
+
+logger = logging.getLogger(__name__)
 
 # Where a session keeps the catalog branch it works on.
 SESSION_KEY = "catalog_branch"
@@ -22,9 +28,26 @@ class CatalogRequest(HttpRequest):
     catalog_branch: str
 
 
+class CatalogUnavailable(Exception):
+    """The catalog database cannot be read right now (its details are in the log)."""
+
+
+@contextmanager
+def _catalog_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except DatabaseError as error:
+        # Reconnect from scratch next time, so the site recovers once the catalog is back.
+        connections[CATALOG].close()
+        logger.warning("catalog unavailable while reading %s", what, exc_info=True)
+        raise CatalogUnavailable(f"The item catalog cannot be read right now ({what}).") from error
+
+
 def item_names(itemids: Iterable[int]) -> dict[int, str]:
-    """{itemid: name} for the ids that the catalog knows; unknown ids are left out."""
-    return dict(Item.objects.filter(itemid__in=set(itemids)).values_list("itemid", "name"))
+    """{itemid: name} for the ids that the catalog knows; unknown ids are left out.
+    CatalogUnavailable when the catalog cannot be read."""
+    with _catalog_errors("item names"):
+        return dict(Item.objects.filter(itemid__in=set(itemids)).values_list("itemid", "name"))
 
 
 def item_label(itemid: int, names: dict[int, str]) -> str:
@@ -32,8 +55,9 @@ def item_label(itemid: int, names: dict[int, str]) -> str:
 
 
 def branch_names() -> list[str]:
-    """Every branch of the catalog, by name."""
-    return versions.branch_names()
+    """Every branch of the catalog, by name. CatalogUnavailable when it cannot be read."""
+    with _catalog_errors("branches"):
+        return versions.branch_names()
 
 
 def session_branch(request: HttpRequest) -> str:

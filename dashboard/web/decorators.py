@@ -7,16 +7,24 @@ the page for HTML), instead of a try/except in each view.
 | not logged in (API) | 401 `{"error": ...}`; the page redirects to the login |
 | invalid filters | 400, naming the field and what it must be |
 | OLAP unreachable / query past the statement timeout | 503 / 504, with Retry-After |
+| any database refusing or losing a connection elsewhere | 503, with Retry-After (`server_error`) |
+
+OLAP failures are counted for /metrics too (dashboard_olap_errors_total: unavailable, timeout).
 """
 
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.views import defaults
 
 from dashboard.orders.selectors import OlapUnavailable
 from dashboard.web.filters import InvalidFilters
+from dashboard.web.metrics import count_olap_error
 
 # Seconds a client should wait before asking again after a 503 or 504: about what a
 # restarting database needs, and the page's own backoff starts there too.
@@ -40,6 +48,7 @@ def answers_errors(respond: Responder[_Request]) -> Callable[[View], View]:
             except InvalidFilters as error:
                 return respond(request, str(error), 400)
             except OlapUnavailable as error:
+                count_olap_error(error)  # dashboard_olap_errors_total, by kind
                 response = respond(request, str(error), error.status)
                 response["Retry-After"] = str(RETRY_AFTER_SECONDS)
                 return response
@@ -65,3 +74,26 @@ def api_view(view: View) -> View:
         return answered(request, *args, **kwargs)
 
     return wrapper
+
+
+UNAVAILABLE = "A database the site needs is unavailable; try again in a moment."
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The site's handler500. A lost or refused connection to any database (users and
+    sessions, the catalog, the OLAP side), wherever it surfaced (a middleware reading the
+    session, say), answers 503 with Retry-After like an OLAP outage: the site recovers by
+    itself once the database is back. Anything else is a real 500."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        for connection in connections.all(initialized_only=True):
+            connection.close_if_unusable_or_obsolete()
+        if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+            response: HttpResponse = JsonResponse({"error": UNAVAILABLE}, status=503)
+        else:
+            # Rendered without the request: its context processors would read the session.
+            page = loader.get_template("503.html").render({"message": UNAVAILABLE})
+            response = HttpResponse(page, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return defaults.server_error(request)

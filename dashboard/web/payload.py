@@ -6,7 +6,7 @@ from typing import Any
 
 from dashboard.orders.selectors import AVERAGE, COUNT, MONEY, Headline, Value
 from dashboard.web.freshness import rounded_lag
-from dashboard.web.rankings import Ranking
+from dashboard.web.rankings import UNNAMED_NOTICE, Ranking
 
 # A ranking value as JSON carries it: money as a string, an average as a float, a count as an int.
 JsonValue = str | float | int
@@ -33,6 +33,11 @@ def headline_payload(headline: Headline) -> dict[str, JsonValue | None]:
     }
 
 
+def notices(rankings: Iterable[Ranking]) -> list[str]:
+    """What the page must say about the figures besides them."""
+    return [UNNAMED_NOTICE] if any(ranking.unnamed for ranking in rankings) else []
+
+
 def rankings_payload(
     rankings: Iterable[Ranking],
     *,
@@ -43,10 +48,12 @@ def rankings_payload(
 ) -> dict[str, Any]:
     """`behind_seconds`: how far the figures are behind the shop's database (None: unknown,
     or orders are not captured)."""
+    rankings = list(rankings)
     return {
         "generated_at": generated_at.isoformat(),
         "filters": filters,
         "freshness": {"behind_seconds": rounded_lag(behind_seconds)},
+        "notices": notices(rankings),
         "headline": headline_payload(headline),
         "rankings": {
             ranking.name: [

@@ -8,7 +8,7 @@ joined here, in Python, with one catalog lookup for every item ranking.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dashboard.catalog.selectors import item_label, item_names
+from dashboard.catalog.selectors import CatalogUnavailable, item_label, item_names
 from dashboard.orders.selectors import (
     ALL_ORDERS,
     FROM_ROLLUPS,
@@ -19,6 +19,8 @@ from dashboard.orders.selectors import (
     top_keys,
 )
 from dashboard.us_states import state_name
+
+UNNAMED_NOTICE = "Item names can't be read from the catalog right now: items show by their id."
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Ranking:
     value_heading: str
     kind: str
     entries: list[Entry]
+    # True when the catalog could not be read: items are labelled by id ("Item 42").
+    unnamed: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,9 @@ HEADINGS = {
 }
 
 
-def _ranking(name: str, entries: list[Entry]) -> Ranking:
+def _ranking(name: str, entries: list[Entry], unnamed: bool = False) -> Ranking:
     headings = HEADINGS[name]
-    return Ranking(name, headings.title, headings.key, headings.value, RANKINGS[name].kind, entries)
+    return Ranking(name, headings.title, headings.key, headings.value, RANKINGS[name].kind, entries, unnamed)
 
 
 def rankings(
@@ -63,16 +67,19 @@ def rankings(
 ) -> list[Ranking]:
     """The named rankings, labelled, in the order given."""
     ranked = top_keys(names, filters, source)
-    # The catalog lives in another database: one lookup labels every item ranking.
-    names_of_items = item_names(
-        int(key) for name, rows in ranked.items() if RANKINGS[name].key == "itemid" for key, _ in rows
-    )
+    # The catalog lives in another database: one lookup labels every item ranking. With the
+    # catalog down the figures still show, their items by id.
+    items = [int(key) for name, rows in ranked.items() if RANKINGS[name].key == "itemid" for key, _ in rows]
+    try:
+        names_of_items, unnamed = item_names(items), False
+    except CatalogUnavailable:
+        names_of_items, unnamed = {}, bool(items)
 
     def label(name: str, key: str | int) -> str:
         return state_name(str(key)) if RANKINGS[name].key == "state" else item_label(int(key), names_of_items)
 
     return [
-        _ranking(name, [Entry(key, label(name, key), value) for key, value in rows])
+        _ranking(name, [Entry(key, label(name, key), value) for key, value in rows], unnamed)
         for name, rows in ranked.items()
     ]
 

@@ -15,7 +15,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.catalog.selectors import CatalogRequest, branch_names
+from dashboard.catalog.selectors import CatalogRequest, CatalogUnavailable, branch_names
 from dashboard.catalog.services import VersionError, switch_branch
 from dashboard.orders.selectors import RANKING_NAMES, Headline, OrderFilters, headline
 from dashboard.us_states import state_choices
@@ -58,10 +58,14 @@ def revalidate_each_time(response: HttpResponse, etag: str) -> HttpResponse:
 
 def page_context(request: CatalogRequest, filters: OrderFilters | None = None) -> dict[str, Any]:
     """What every rendering of the page shows; with valid filters, their presets too."""
+    try:
+        branches = branch_names()
+    except CatalogUnavailable:  # the page still shows the figures, items by id
+        branches = [request.catalog_branch]
     context = {
         "query": request.GET,
         "catalog_branch": request.catalog_branch,
-        "catalog_branches": branch_names(),
+        "catalog_branches": branches,
         "chartjs_url": settings.CHARTJS_URL,
         "chartjs_integrity": settings.CHARTJS_INTEGRITY,
         "live_refresh_seconds": settings.LIVE_REFRESH_SECONDS,

@@ -246,6 +246,9 @@
     document.getElementById("scope").textContent = scopeText(data.filters);
     renderHeadline(data.headline);
     showLag(data.freshness);
+    const notices = (data.notices || []).join(" ");
+    const noticeLine = document.getElementById("notices");
+    if (noticeLine && noticeLine.textContent !== notices) noticeLine.textContent = notices;
     const updated = document.getElementById("last-updated");
     updated.textContent = `Updated ${TIME.format(new Date(data.generated_at))}`;
   }
