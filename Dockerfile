@@ -1,21 +1,28 @@
 # The web app: gunicorn serving Django, static files (Chart.js included) served by whitenoise.
 
 # Chart.js comes from the same pinned, integrity-checked npm package as in development.
-FROM node:22-bookworm-slim AS assets
+# Tag checked: nodejs/docker-node (22/bookworm-slim/Dockerfile: NODE_VERSION=22.23.2; its
+# stackbrew.js tags each build <major>.<minor>.<patch>-<variant>) and docker-library/repo-info,
+# repos/node/remote/22.23.2-bookworm-slim.md (published).
+FROM node:22.23.2-bookworm-slim AS assets
 WORKDIR /assets
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # mysqlclient (Django's driver for the Dolt sql-server) ships no Linux wheels: build every
 # wheel here, with the compiler and headers, and keep them out of the final image.
-FROM python:3.11-slim-bookworm AS wheels
+# Tag checked: docker-library/repo-info, repos/python/remote/3.11.15-slim-bookworm.md
+# (published; Python 3.11.15 on Debian bookworm). The final stage uses the same one.
+FROM python:3.11.15-slim-bookworm AS wheels
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential default-libmysqlclient-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt ./
 RUN pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.txt
 
-FROM python:3.11-slim-bookworm
+# Tag checked: docker-library/repo-info, repos/python/remote/3.11.15-slim-bookworm.md, as for
+# the wheels stage above (the wheels must match this Python).
+FROM python:3.11.15-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -24,6 +24,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the request latency it measures for /metrics includes the other middleware.
+    "dashboard.web.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "analytics_site.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -73,8 +75,8 @@ DATABASES = {
         engine="django_risingwave",
         conn_max_age=conn_max_age,
         conn_health_checks=True,
-        # RisingWave has no WITH HOLD cursors in older releases, and libpq's default
-        # gssencmode=prefer breaks the handshake with it.
+        # RisingWave's DECLARE takes no WITH HOLD (v3.0 still), so no server-side cursors;
+        # gssencmode=prefer broke the handshake before its v1.9, and costs nothing to avoid.
         disable_server_side_cursors=True,
         options={"gssencmode": "disable", "connect_timeout": 2},
         # Even an empty migrate would leave a django_migrations table there; and the OLAP
@@ -109,6 +111,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Locally (DEBUG) whitenoise serves the files straight from the apps, as they change, under
+# any server; in production from STATIC_ROOT (collectstatic), with hashed names.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 # The self-hosted Chart.js is the npm package pinned in package-lock.json.
 STATICFILES_DIRS = [("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist")]
 STORAGES = {
@@ -149,7 +155,8 @@ LIVE_REFRESH_SECONDS = env.integer("LIVE_REFRESH_SECONDS", 1)
 SECURE_HTTPS = env.boolean("SECURE_HTTPS", default=not DEBUG)
 if SECURE_HTTPS:
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP inside
+    # Probes and Prometheus speak plain HTTP inside (send METRICS_TOKEN only over a trusted network).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
@@ -177,6 +184,10 @@ CACHES = {
     # Shared by every worker, in the OLTP database (manage.py createcachetable).
     "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"},
 }
+
+# /metrics (Prometheus' text format): with a token, only requests that send
+# `Authorization: Bearer <token>`; without one (the default), only loopback clients.
+METRICS_TOKEN = env.string("METRICS_TOKEN", "")
 
 # Failed logins allowed per username, and per client address, before logins from them are
 # refused for LOGIN_LOCKOUT_SECONDS.

@@ -11,8 +11,10 @@ little shared plumbing. Layers import downward only
       |         catalog and orders never import each other
     dbrouter    OlapOltpRouter, the one map of models to databases; readonly, the guard
     readonly    that keeps OLAP and Dolt system tables read-only through the ORM;
-    us_states   the US states and their populations
+    us_states   the US states and their populations; outages, riding out a database that
+    outages     goes away and comes back (for batch programs)
 
 Entry points sit on top: apps.py (hooks), models.py and admin.py (where Django looks),
-management/commands (thin commands over the packages' services).
+gen_data.py (the sample-data program: item names into the catalog, orders into the OLAP
+side or the shop's database), management/commands (thin commands over the packages).
 """

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import FrameType
@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 if TYPE_CHECKING:  # imported where used: Django is set up first
     from django.db import DatabaseError
     from django.db.backends.base.base import BaseDatabaseWrapper
+    from prometheus_client.metrics_core import Metric
 
-    from dashboard.orders.loading import Loader
+    from dashboard.orders.loading import Loader, OnBatch, OrderLines
     from dashboard.orders.sample import Catalog
     from dashboard.outages import GaveUp, Patience
 
@@ -133,6 +134,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         metavar="SECONDS",
         help="when a database goes away during the run, wait this long for it to come back, "
         "then go on where it stopped (0: give up at once; default: %(default)s)",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=port_number,
+        metavar="PORT",
+        help="serve the loader's lines per second for Prometheus on http://127.0.0.1:PORT/metrics "
+        "while it runs (default: off)",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the final summary")
     args = parser.parse_args(argv)
@@ -263,7 +271,7 @@ def interrupted_load_message(
     except DatabaseError:
         held = "the table could not be read to count them"
     kept = (
-        "part of this load may have landed (RisingWave has no transactions)"
+        "part of this load may have landed (RisingWave has no read-write transactions)"
         if engine == RISINGWAVE
         else "nothing from this load was kept (it runs in one transaction)"
     )
@@ -444,6 +452,7 @@ def load_all(args: argparse.Namespace, olap: "BaseDatabaseWrapper", out: TextIO)
     catalog = make_catalog(args.items)
     patience.run(lambda: save_catalog(catalog), "naming the items")
     load = loader_for(target, engine, args.batch_size, with_rollups=not destination.captured)
+    load = serve_metrics(args.metrics_port, load)
 
     lines = 0
     if args.orders is not None:
@@ -491,3 +500,98 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("gen_data.py: interrupted; nothing from the unfinished load is kept", file=sys.stderr)
         return 130
     return 0
+
+
+# --- --metrics-port: the loader's figures for Prometheus ------------------------------------
+
+
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535, got {value}")
+    return value
+
+
+port_number.__name__ = "port number"
+
+
+class LoaderMeter:
+    """gen_data's figures, for Prometheus (a collector: read when scraped).
+
+    dashboard_loader_lines_total: order lines written so far (a bulk load on PostgreSQL
+    commits them all at its end; one run again after an outage counts again).
+    dashboard_loader_lines_per_second: during a bulk load, its lines so far over its seconds so
+    far, updated per batch (at its end, the rate its summary prints); with --follow, each
+    tick's lines over the seconds since the previous tick began (one second for the first:
+    ticks are a second apart)."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.lines_per_second = 0.0
+        self.previous_tick: float | None = None
+
+    def collect(self) -> "Iterator[Metric]":
+        from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily
+
+        yield CounterMetricFamily("dashboard_loader_lines", "Order lines gen_data has written.", self.lines)
+        yield GaugeMetricFamily(
+            "dashboard_loader_lines_per_second",
+            "Order lines gen_data writes per second: the current bulk load's, or --follow's last tick's.",
+            self.lines_per_second,
+        )
+
+    def add(self, lines: int, seconds: float) -> None:
+        self.lines += lines
+        self.lines_per_second = lines / seconds if seconds > 0 else 0.0
+
+    def metered(self, load: "Loader") -> "Loader":
+        """`load`, counting as it goes. A bulk load reports its batches (on_batch); a call
+        without on_batch is a tick of --follow."""
+
+        def metered_load(
+            batches: "Iterable[OrderLines]",
+            replace: tuple[int, int] | None = None,
+            on_batch: "OnBatch | None" = None,
+        ) -> int:
+            started = time.monotonic()
+            if on_batch is None:
+                lines = load(batches, replace=replace)
+                period = 1.0 if self.previous_tick is None else started - self.previous_tick
+                self.previous_tick = started
+                self.add(lines, period)
+                return lines
+            report = on_batch
+            counted = 0
+
+            def batch_done(loaded: int) -> None:
+                nonlocal counted
+                self.lines += loaded - counted
+                counted = loaded
+                self.lines_per_second = loaded / max(time.monotonic() - started, 1e-6)
+                report(loaded)
+
+            lines = load(batches, replace=replace, on_batch=batch_done)
+            self.lines += lines - counted
+            self.lines_per_second = lines / max(time.monotonic() - started, 1e-6)
+            return lines
+
+        return metered_load
+
+
+def serve_metrics(port: int | None, load: "Loader") -> "Loader":
+    """With --metrics-port, serve the loader's figures on 127.0.0.1:port (any path; /metrics
+    by convention) from a thread of this process while it runs, and count what `load`
+    writes; without it, `load` as it is."""
+    if port is None:
+        return load
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    meter = LoaderMeter()
+    registry = CollectorRegistry()
+    registry.register(meter)
+    try:
+        start_http_server(port, addr="127.0.0.1", registry=registry)
+    except OSError as error:
+        where = f"127.0.0.1:{port} (--metrics-port)"
+        raise LoadError(f"cannot serve metrics on {where}: {error.strerror}") from None
+    return meter.metered(load)

@@ -72,4 +72,9 @@ cat <<MSG
   Orders:     ${ORDERS_SOURCE}; live ones: scripts/manage.sh gen_data --follow --rate 20 (another terminal)
 
 MSG
-python manage.py runserver "127.0.0.1:${PORT:-8000}"
+# gunicorn, as in production, with a fixed pool of threads: each keeps one connection per
+# database, so a crowd of clients opening connections of their own cannot exhaust
+# PostgreSQL's (runserver starts a thread per connection, and each would keep its own).
+# --reload restarts the workers when the code changes.
+gunicorn analytics_site.wsgi --bind "127.0.0.1:${PORT:-8000}" --worker-class gthread \
+    --workers 2 --threads 8 --reload --graceful-timeout 5 --access-logfile - --log-level warning

@@ -1,4 +1,6 @@
+import os
 import socket
+import time
 
 import pytest
 from django.contrib.auth.models import User
@@ -86,3 +88,41 @@ def catalog():
             versions.delete_branch(name)
     with connections["catalog"].cursor() as cursor:
         cursor.execute("SELECT dolt_reset('--hard', %s)", [start])
+
+
+def _descendants(pid):
+    """[(pid, command line)] of the live processes below `pid`, read from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            state, parent = fields[0], int(fields[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue  # gone meanwhile
+        if state != "Z":
+            children.setdefault(parent, []).append((int(entry), command))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child[0])
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No test may leave a process behind (a loader, a worker, a server): the run fails if
+    one is still there a few seconds after the last test."""
+    deadline = time.monotonic() + 5
+    while (leftovers := _descendants(os.getpid())) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if leftovers:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = "\n".join(f"  {pid}: {command}" for pid, command in leftovers)
+        if reporter:
+            reporter.write_line(f"Processes left behind by the tests:\n{lines}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

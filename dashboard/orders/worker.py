@@ -97,8 +97,9 @@ class Worker:
             self.folded += done.changes
 
     def _olap(self) -> BaseDatabaseWrapper:
-        """The OLAP connection, with no statement timeout (a fold of a big transaction may
-        rightly take seconds), and its engine, asked once per connection."""
+        """The OLAP connection, with the statement timeout lifted (a fold of a big transaction
+        may rightly take seconds; on RisingWave "no limit" is a day, session.py), and its
+        engine, asked once per connection."""
         olap = connections[OLAP]
         olap.ensure_connection()
         if olap.connection is not self._olap_connection:

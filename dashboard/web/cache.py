@@ -3,6 +3,7 @@
 Entries live for RANKINGS_CACHE_SECONDS (a few seconds: live refresh stays fresh). While one
 request computes an entry, identical requests in the same process wait for it instead of
 querying too (single flight); each worker process computes at most once per key and period.
+Hits (a waiter served by another's computation included) and misses are counted for /metrics.
 """
 
 import threading
@@ -14,6 +15,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from dashboard.web.metrics import RANKINGS_CACHE_HITS, RANKINGS_CACHE_MISSES
 
 T = TypeVar("T")
 
@@ -33,10 +36,14 @@ def cached(key: str, compute: Callable[[], T]) -> tuple[T, datetime]:
         return compute(), timezone.now()
     hit = cache.get(key)
     if hit is not None:
+        RANKINGS_CACHE_HITS.inc()
         return hit
     with _lock_for(key):
         hit = cache.get(key)  # filled while we waited
         if hit is None:
+            RANKINGS_CACHE_MISSES.inc()
             hit = (compute(), timezone.now())
             cache.set(key, hit, seconds)
+        else:
+            RANKINGS_CACHE_HITS.inc()
     return hit

@@ -20,7 +20,7 @@ from dashboard.catalog.models import Item
 from dashboard.us_states import STATES
 from tests.support import ROOT
 from tests.support.database_urls import database_env
-from tests.support.orders import all_orders
+from tests.support.orders import all_orders, backend_running_copy
 
 END = datetime.date(2026, 6, 30)
 
@@ -198,14 +198,20 @@ def test_follow_appends_live_orders_until_interrupted(empty_orders):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **env},
+        # Started as a shell starts a background job (or nohup): SIGINT ignored. gen_data
+        # installs its own handling, so Ctrl-C still stops it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         deadline = time.monotonic() + 60
         while len(orders_of(all_orders())) < 80 and time.monotonic() < deadline:
             time.sleep(0.2)
-    finally:
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:  # never leave it running, whatever failed above
+            process.kill()
+            process.communicate(timeout=10)
 
     assert process.returncode == 0, stderr
     rows = all_orders()
@@ -219,17 +225,6 @@ def test_follow_appends_live_orders_until_interrupted(empty_orders):
     )
     assert {dt for *_, dt, _ in rows} == {datetime.date.today()}
     assert min(per_order) == 9 * 2**32 + 1
-
-
-def backend_running_copy(dbname):
-    from tests.support.orders import another_client
-
-    with another_client() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND query LIKE 'COPY orders%%'", [dbname]
-        )
-        row = cursor.fetchone()
-    return row and row[0]
 
 
 @pytest.mark.slow

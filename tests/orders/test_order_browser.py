@@ -7,7 +7,9 @@ from django.contrib.auth.models import Permission, User
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from dashboard.orders.browser import PAGE
+from dashboard.orders.browser import NEWEST_FIRST, PAGE, page_query
+from dashboard.orders.engine import POSTGRESQL, RISINGWAVE
+from dashboard.orders.schema import CREATE_NEWEST_FIRST_INDEX
 from tests.support.orders import insert_orders
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
@@ -89,3 +91,107 @@ def test_anonymous_visitors_go_to_the_admin_login(client):
 
 def test_the_admin_index_links_to_it(viewer):
     assert f'href="{URL}"' in viewer.get("/admin/").content.decode()
+
+
+def test_a_page_straddling_an_order_continues_within_it(viewer, lines):
+    # The last line shown was (20, 2): the next page starts with (20, 1), then order 19.
+    assert shown(viewer.get(URL, {"before": "20-2"}))[:4] == [(20, 1), (19, 3), (19, 2), (19, 1)]
+    assert shown(viewer.get(URL, {"before": "20-1", "state": "TX"}))[:2] == [(18, 3), (18, 2)]
+    assert shown(viewer.get(URL, {"before": "1-1"})) == []
+
+
+@pytest.fixture
+def many_lines():
+    """A few thousand order lines, analyzed, so the planner chooses as it would at scale."""
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO orders (orderid, itemid, qty, price, dt, state) "
+            "SELECT o, i, 1, 1.50, DATE '2026-04-01' + (o % 90), "
+            "(ARRAY['CA', 'TX', 'NY', 'WA'])[1 + o % 4] "
+            "FROM generate_series(1, 1500) AS o, generate_series(1, 3) AS i"
+        )
+        cursor.execute("ANALYZE orders")
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"before": (700, 2)}, {"before": (700, 2), "state": "TX"}, {"before": (100, 1)}],
+    ids=["first-page", "older-page", "older-page-in-a-state", "near-the-oldest"],
+)
+def test_every_page_is_a_backward_read_of_the_primary_key_on_postgresql(many_lines, filters):
+    plan = page_query(**filters).explain()
+    assert "Index Scan Backward using orders_pkey on orders" in plan, plan
+    assert "Seq Scan" not in plan, plan
+    assert "Sort" not in plan, plan
+    if "before" in filters:
+        # The scan starts at the page, not at the newest line.
+        last_order, last_item = filters["before"]
+        assert f"Index Cond: (ROW(orderid, itemid) < ROW({last_order}, {last_item}))" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "filters", [{"orderid": 7}, {"before": (3, 1)}], ids=["one-order", "the-oldest-lines"]
+)
+def test_a_handful_of_lines_is_found_through_the_primary_key_on_postgresql(many_lines, filters):
+    # Fewer lines than a page: the planner may fetch them by the key and sort those few.
+    plan = page_query(**filters).explain()
+    assert "on orders_pkey" in plan, plan
+    assert "Seq Scan" not in plan, plan
+
+
+def top_level_conjuncts(where):
+    """The conditions joined by AND at the top level of a WHERE clause's text."""
+    while where.startswith("(") and where.endswith(")"):
+        depth = 0
+        for position, character in enumerate(where):
+            depth += {"(": 1, ")": -1}.get(character, 0)
+            if depth == 0 and position < len(where) - 1:
+                break  # the first parenthesis closes before the end: not one group
+        else:
+            where = where[1:-1]
+            continue
+        break
+    parts, depth, start = [], 0, 0
+    for position, character in enumerate(where):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth == 0 and where.startswith(" AND ", position):
+            parts.append(where[start:position])
+            start = position + len(" AND ")
+    return [*parts, where[start:]]
+
+
+def test_risingwave_reads_each_page_as_one_range_of_its_descending_index():
+    """What RisingWave's planner needs to read a page from orders_newest_first and stop after
+    it: an ORDER BY that is the index's key exactly (TopNOnIndexRule matches the order,
+    directions included), and the keyset condition one range on orderid with no OR at the
+    top level (several scan ranges are read in no particular order)."""
+    sql, params = page_query(engine=RISINGWAVE, before=(20, 2), state="TX").query.sql_with_params()
+    index_key = CREATE_NEWEST_FIRST_INDEX.split(" ON orders ")[1]
+    assert index_key == "(orderid DESC, itemid DESC)"
+    assert index_key == "(" + ", ".join(f"{field.removeprefix('-')} DESC" for field in NEWEST_FIRST) + ")"
+    # Django orders by the selected columns' positions: orderid and itemid, which RisingWave
+    # binds as those output columns (src/frontend/src/binder/query.rs, ordinal ORDER BY).
+    assert sql.startswith('SELECT "orders"."orderid" AS "orderid", "orders"."itemid" AS "itemid", ')
+    where, order = sql.split(" WHERE ", 1)[1].split(" ORDER BY ", 1)
+    assert order == "1 DESC, 2 DESC LIMIT 51"
+    conjuncts = top_level_conjuncts(where)
+    assert sorted(conjuncts) == sorted(
+        [
+            '"orders"."state" = %s',
+            '"orders"."orderid" <= %s',
+            '("orders"."orderid" < %s OR "orders"."itemid" < %s)',
+        ]
+    )
+    assert params == ("TX", 20, 20, 2)
+    assert "ROW(" not in sql.upper() and '", "' not in where  # no row comparison
+
+
+def test_risingwave_s_keyset_condition_pages_exactly_like_postgresql_s(lines):
+    # Run for real here: both forms give the same pages, at every key and with filters.
+    keys = sorted(((orderid, itemid) for orderid, itemid, *_ in lines), reverse=True)
+    for before in [*keys[::7], keys[-1], (41, 1), (20, 9)]:
+        for filters in ({}, {"state": "TX"}, {"orderid": 20}):
+            expected = list(page_query(engine=POSTGRESQL, before=before, **filters))
+            assert list(page_query(engine=RISINGWAVE, before=before, **filters)) == expected
+            assert expected == sorted(expected, reverse=True)
+            assert all((orderid, itemid) < before for orderid, itemid, *_ in expected)

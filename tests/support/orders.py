@@ -71,3 +71,13 @@ def lock_held_by_another_client(table):
     finally:
         release.set()
         holder.join()
+
+
+def backend_running_copy(dbname):
+    """The process id of a server backend running `COPY orders ...` in `dbname`, if any."""
+    with another_client() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND query LIKE 'COPY orders%%'", [dbname]
+        )
+        row = cursor.fetchone()
+    return row and row[0]

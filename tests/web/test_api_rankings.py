@@ -38,7 +38,8 @@ def test_response_schema_and_value_types(user_client):
     before = datetime.datetime.now(datetime.UTC)
     body = user_client.get(URL).json()
 
-    assert set(body) == {"generated_at", "filters", "freshness", "headline", "rankings"}
+    assert set(body) == {"generated_at", "filters", "freshness", "notices", "headline", "rankings"}
+    assert body["notices"] == []
     generated = datetime.datetime.fromisoformat(body["generated_at"])
     assert generated.tzinfo is not None and generated >= before.replace(microsecond=0)
     assert body["filters"] == {"start": None, "end": None, "state": None}

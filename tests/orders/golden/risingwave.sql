@@ -11,6 +11,8 @@ CREATE TABLE IF NOT EXISTS orders (
     PRIMARY KEY (orderid, itemid)
 );
 
+CREATE INDEX IF NOT EXISTS orders_newest_first ON orders (orderid DESC, itemid DESC);
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS orders_state_day AS
 SELECT dt, state,
     SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,

@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS orders (
     PRIMARY KEY (orderid, itemid)
 ) FROM shop_orders_cdc TABLE 'public.orders';
 
+CREATE INDEX IF NOT EXISTS orders_newest_first ON orders (orderid DESC, itemid DESC);
+
 CREATE TABLE IF NOT EXISTS cdc_heartbeat (
     id INT,
     beat TIMESTAMPTZ,
