@@ -77,4 +77,4 @@ MSG
 # PostgreSQL's (runserver starts a thread per connection, and each would keep its own).
 # --reload restarts the workers when the code changes.
 gunicorn analytics_site.wsgi --bind "127.0.0.1:${PORT:-8000}" --worker-class gthread \
-    --workers 2 --threads 8 --reload --graceful-timeout 5 --access-logfile - --log-level warning
+    --workers 2 --threads 8 --reload --graceful-timeout 5 --log-level warning

@@ -13,19 +13,27 @@ from django.db import models
 from dashboard.readonly import ReadOnlyModel
 
 
-class Order(ReadOnlyModel):
-    """One order line in the OLAP database. The table is created by `manage.py setup_olap`."""
+class OrderLine(models.Model):
+    """The columns and key of an order line, wherever it lives: the OLAP `orders` table and
+    the shop's own (change data capture maps one to the other row by row)."""
 
     pk = models.CompositePrimaryKey("orderid", "itemid")
     orderid = models.BigIntegerField()
     itemid = models.IntegerField()
     qty = models.IntegerField(null=True)
-    # RisingWave rejects NUMERIC(p, s), so the column is plain NUMERIC; the generator and
+    # RisingWave rejects NUMERIC(p, s), so the OLAP column is plain NUMERIC; the generator and
     # the order stream carry cents.
     price = models.DecimalField(max_digits=20, decimal_places=2, null=True)
     dt = models.DateField(null=True)
     # NULL is a real value in the order stream (unknown state), not an empty string.
     state = models.CharField(max_length=2, null=True)  # noqa: DJ001
+
+    class Meta:
+        abstract = True
+
+
+class Order(ReadOnlyModel, OrderLine):
+    """One order line in the OLAP database. The table is created by `manage.py setup_olap`."""
 
     class Meta:
         managed = False
@@ -109,18 +117,9 @@ class StateItemTotal(RollupMeasures):
         db_table = "orders_state_item_total"
 
 
-class ShopOrder(models.Model):
+class ShopOrder(OrderLine):
     """One order line as the shop writes it, in its own PostgreSQL: the source that change
-    data capture copies into the OLAP `orders` table (ORDERS_SOURCE=cdc). The same columns
-    and key as Order, so a change maps to a row there one to one."""
-
-    pk = models.CompositePrimaryKey("orderid", "itemid")
-    orderid = models.BigIntegerField()
-    itemid = models.IntegerField()
-    qty = models.IntegerField(null=True)
-    price = models.DecimalField(max_digits=20, decimal_places=2, null=True)
-    dt = models.DateField(null=True)
-    state = models.CharField(max_length=2, null=True)  # noqa: DJ001 - NULL is "unknown", as in Order
+    data capture copies into the OLAP `orders` table (ORDERS_SOURCE=cdc)."""
 
     class Meta:
         db_table = "orders"

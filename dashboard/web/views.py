@@ -91,13 +91,12 @@ def page_error(request: CatalogRequest, message: str, status: int) -> HttpRespon
     return render(request, INDEX, context, status=status)
 
 
-@require_GET
-@login_required
-@answers_errors(page_error)
-def index(request: CatalogRequest) -> HttpResponse:
-    filters = parse_filters(request.GET)
-    marker = change_marker()
-    (four, figures), generated_at = cached_figures(filters, request.catalog_branch, marker)
+def figures_and_payload(
+    filters: OrderFilters, branch: str, marker: Marker
+) -> tuple[tuple[list[Ranking], Headline], datetime, dict[str, Any]]:
+    """The figures (from the short cache), when they were computed, and their JSON payload:
+    what the page draws and the API answers."""
+    (four, figures), generated_at = cached_figures(filters, branch, marker)
     payload = rankings_payload(
         four,
         headline=figures,
@@ -105,6 +104,16 @@ def index(request: CatalogRequest) -> HttpResponse:
         filters=filters.as_dict(),
         behind_seconds=marker.behind_seconds,
     )
+    return (four, figures), generated_at, payload
+
+
+@require_GET
+@login_required
+@answers_errors(page_error)
+def index(request: CatalogRequest) -> HttpResponse:
+    filters = parse_filters(request.GET)
+    marker = change_marker()
+    (four, figures), generated_at, payload = figures_and_payload(filters, request.catalog_branch, marker)
     context = page_context(request, filters)
     context.update(
         rankings=four,
@@ -131,14 +140,7 @@ def api_rankings(request: CatalogRequest) -> HttpResponse:
     )
     if conditional is not None and conditional.status_code != 200:
         return conditional  # 304 Not Modified (or 412 for an If-Match that fails)
-    (four, figures), generated_at = cached_figures(filters, request.catalog_branch, marker)
-    payload = rankings_payload(
-        four,
-        headline=figures,
-        generated_at=generated_at,
-        filters=filters.as_dict(),
-        behind_seconds=marker.behind_seconds,
-    )
+    _, _, payload = figures_and_payload(filters, request.catalog_branch, marker)
     return revalidate_each_time(JsonResponse(payload), etag)
 
 

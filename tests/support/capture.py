@@ -2,27 +2,19 @@
 (OLTP) test database, and waiting until the OLAP side has them."""
 
 import time
-from contextlib import contextmanager
 
-import psycopg2
 from django.db import connections
 
 from dashboard.orders import capture
-from tests.support.orders import COLUMNS
+from tests.support.orders import COLUMNS, another_client
 
 SHOP, OLAP = "default", "olap"
 
 
-@contextmanager
 def shop_client():
     """A cursor on a connection of its own to the shop's database, committing on exit: the
     shop's own software, which knows nothing of this project."""
-    connection = psycopg2.connect(**connections[SHOP].get_connection_params())
-    try:
-        with connection, connection.cursor() as cursor:
-            yield cursor
-    finally:
-        connection.close()
+    return another_client(SHOP)
 
 
 def shop_insert(rows):

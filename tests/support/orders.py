@@ -31,11 +31,12 @@ def all_orders():
 
 
 @contextmanager
-def another_client():
-    """A cursor on a connection of its own, committing on exit, as another program would."""
+def another_client(alias=OLAP):
+    """A cursor on a connection of its own to `alias`'s database, committing on exit, as
+    another program would."""
     # psycopg2 directly (Django's get_new_connection refuses to run beside Playwright's
     # event loop), with the options Django would use.
-    connection = psycopg2.connect(**connections[OLAP].get_connection_params())
+    connection = psycopg2.connect(**connections[alias].get_connection_params())
     try:
         with connection, connection.cursor() as cursor:
             yield cursor

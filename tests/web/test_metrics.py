@@ -165,20 +165,6 @@ def test_rankings_cache_hits_and_misses(user_client):
         assert value(after, name) == value(before, name) + 1, name
 
 
-@pytest.fixture
-def folded_42_seconds_behind(olap_cursor):
-    """The capture has folded the shop's changes up to 42 seconds ago (in the test's
-    transaction, rolled back afterwards)."""
-    olap_cursor.execute(
-        "INSERT INTO cdc_progress (id, source_time, folded_at) "
-        "VALUES (1, now() - interval '42 seconds', now())"
-    )
-    try:
-        yield
-    finally:
-        olap_cursor.execute("DELETE FROM cdc_progress WHERE id = 1")
-
-
 def test_the_capture_lag_is_asked_when_scraped(client, folded_42_seconds_behind):
     assert not any(name == "dashboard_capture_behind_seconds" for name, _ in scrape(client))  # direct
     with override_settings(ORDERS_SOURCE="cdc"):
