@@ -1,7 +1,10 @@
-"""US states (and DC): postal code -> name, with 2020 census population in thousands.
+"""US states (and DC): postal code -> name, with 2020 census population in thousands; and the
+inhabited US territories, by name only.
 
-Names label the state ranking; populations weight the sample data so that it looks like
-real US orders (California and Texas lead, Wyoming trails).
+Names label the state ranking and fill the state menus; a state filter must name one of
+them (or a state the orders hold). Populations weight the sample data so that it looks like
+real US orders (California and Texas lead, Wyoming trails); the territories are left out of
+that on purpose, so the sample data stays what it has always been.
 """
 
 STATES = {
@@ -59,12 +62,30 @@ STATES = {
 }
 
 
+# The inhabited territories: code -> name. Not in STATES, whose populations weight the
+# sample orders (dashboard/orders/sample.py).
+TERRITORIES = {
+    "AS": "American Samoa",
+    "GU": "Guam",
+    "MP": "Northern Mariana Islands",
+    "PR": "Puerto Rico",
+    "VI": "U.S. Virgin Islands",
+}
+
+# Every code the site names: the states, DC and the territories.
+NAMES = {**{code: name for code, (name, _) in STATES.items()}, **TERRITORIES}
+
+
+def is_us_state(code: str) -> bool:
+    """Whether `code` (upper case) is a US state, DC or an inhabited US territory."""
+    return code in NAMES
+
+
 def state_name(code: str) -> str:
-    """The state's name, or the code itself when it is not a US state."""
-    entry = STATES.get(code)
-    return entry[0] if entry else code
+    """The state's or territory's name, or the code itself when it is neither."""
+    return NAMES.get(code, code)
 
 
 def state_choices() -> list[tuple[str, str]]:
-    """[(code, name)] of every state, by name: the state filter's options."""
-    return sorted(((code, name) for code, (name, _) in STATES.items()), key=lambda pair: pair[1])
+    """[(code, name)] of every state and territory, by name: the state filters' options."""
+    return sorted(NAMES.items(), key=lambda pair: pair[1])

@@ -150,6 +150,43 @@ def time_requests(client, url, queries, source):
     return statistics.median(timings), percentile(timings, 95)
 
 
+def time_page_calls(client, queries):
+    """(p50, p95) of what an open page asks for each view: /api/rankings/ (with the previous
+    period's headline and places) plus /api/trend/, cache off."""
+    from django.test import override_settings
+
+    with override_settings(RANKINGS_CACHE_SECONDS=0):
+        timings = []
+        for query in queries:
+            started = time.perf_counter()
+            for url in ("/api/rankings/", "/api/trend/"):
+                response = client.get(url, query)
+                if response.status_code != 200:
+                    sys.exit(f"bench.py: {url} answered {response.status_code}: {response.content[:200]!r}")
+            timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), percentile(timings, 95)
+
+
+def time_rankings_alone(queries):
+    """(p50, p95) of the work one rankings call did before comparisons and the trend: the
+    four rankings and the headline for the filters, through the same selectors, no HTTP."""
+    from dashboard.orders.selectors import OrderFilters, headline
+    from dashboard.web.rankings import all_rankings
+
+    timings = []
+    for query in queries:
+        filters = OrderFilters(
+            start=date.fromisoformat(query["start"]) if query.get("start") else None,
+            end=date.fromisoformat(query["end"]) if query.get("end") else None,
+            state=query.get("state"),
+        )
+        started = time.perf_counter()
+        all_rankings(filters)
+        headline(filters)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), percentile(timings, 95)
+
+
 def percentile(values, pct):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
@@ -399,7 +436,10 @@ def measure_api(args, client):
         rollup_california = time_requests(client, url, california, "rollups")
         raw_state_90 = time_requests(client, url, state_90[:raw], "raw")
         fresh = freshness_ms(client, url)
+        before_90, after_90 = time_rankings_alone(ranged), time_page_calls(client, ranged)
+        before_state, after_state = time_rankings_alone(state_90), time_page_calls(client, state_90)
     ratio_all, ratio_90 = raw_all[1] / rollup_all[1], raw_90[1] / rollup_90[1]
+    page_90, page_state = after_90[1] / before_90[1], after_state[1] / before_state[1]
     return [
         ("API unfiltered, rollups: p50 / p95", fast(rollup_all), "p95 ≤ 30 ms", rollup_all[1] <= 30),
         ("API unfiltered, raw GROUP BY: p50 / p95", slow(raw_all)),
@@ -416,6 +456,13 @@ def measure_api(args, client):
          "p95 ≤ 150 ms", rollup_california[1] <= 150),
         ("freshness: a committed insert reaches the API after", f"{fresh:,.0f} ms", "≤ 5,000 ms",
          fresh <= 5000),
+        ("90-day range: the four rankings and headline alone (before comparisons), p50 / p95",
+         fast(before_90)),
+        ("90-day range: the page's calls (rankings with comparisons + trend), p50 / p95", fast(after_90),
+         "p95 ≤ 2x the row above", page_90 <= 2),
+        ("state + 90 days: rankings and headline alone, p50 / p95", fast(before_state)),
+        ("state + 90 days: the page's calls (rankings with comparisons + trend), p50 / p95",
+         fast(after_state), "p95 ≤ 2x the row above", page_state <= 2),
     ]  # fmt: skip
 
 

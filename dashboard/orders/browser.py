@@ -3,6 +3,10 @@
 Django's ModelAdmin refuses models with a composite primary key, so this is an admin view of
 its own. It stays fast on any size: pages are keyset ranges of (orderid, itemid) read in
 descending order (newest orders first) from an index, and nothing ever counts the table.
+"Newest" means the highest order ids, and the page says so: ids are what the index orders,
+and order dates need not follow them (sample data dates each order at random in its range).
+Item names are joined in where the page is drawn (dashboard.web's with_item_names tag):
+the order side never reads the catalog.
 
 Newest first is ORDER BY orderid DESC, itemid DESC LIMIT PAGE + 1, on both engines:
 - PostgreSQL reads its primary key backwards (Index Scan Backward on orders_pkey).
@@ -43,20 +47,22 @@ from dashboard.dbrouter import OLAP
 from dashboard.orders.engine import RISINGWAVE, known_engine
 from dashboard.orders.errors import OlapUnavailable, olap_errors
 from dashboard.orders.models import Order
-from dashboard.us_states import STATES
+from dashboard.us_states import state_choices
 
 PAGE = 50
 # (orderid, itemid, qty, price, dt, state): an order line as the browser lists it.
 OrderRow = tuple[int, int, int | None, Decimal | None, date | None, str | None]
 
 
+DATE_PICKER = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class BrowseForm(forms.Form):
     q = forms.IntegerField(required=False, min_value=0, label="Order id")
-    state = forms.ChoiceField(
-        required=False, choices=[("", "All states")] + [(code, name) for code, (name, _) in STATES.items()]
-    )
-    start = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="From")
-    end = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="To")
+    state = forms.ChoiceField(required=False, choices=[("", "All states"), *state_choices()])
+    # The browser's date pickers: their value is an ISO date, whatever the locale shows.
+    start = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="From", widget=DATE_PICKER)
+    end = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="To", widget=DATE_PICKER)
     before = forms.RegexField(required=False, regex=r"^\d{1,19}-\d{1,10}$", widget=forms.HiddenInput)
 
 

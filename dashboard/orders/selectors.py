@@ -18,14 +18,26 @@ ran out of time), so callers catch one exception.
 import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, FloatField, QuerySet, Sum
-from django.db.models.functions import NullIf
+from django.db.models import (
+    Avg,
+    Count,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    Min,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import NullIf, TruncDay, TruncMonth, TruncWeek
 
 from dashboard.dbrouter import OLAP
 from dashboard.orders.engine import known_engine
@@ -56,10 +68,17 @@ __all__ = [
     "OlapUnavailable",
     "OrderFilters",
     "RankedBy",
+    "Trend",
+    "TrendPoint",
     "as_money",
     "freshness",
     "headline",
+    "positions",
+    "previous_period",
+    "state_in_orders",
+    "state_place",
     "top_keys",
+    "trend",
 ]
 
 TOP = 5
@@ -201,22 +220,26 @@ def as_money(value: Decimal) -> Decimal:
 CONVERT: dict[str, Callable[[Any], Value]] = {MONEY: as_money, AVERAGE: float, COUNT: int}
 
 
-@olap_errors()
-def top_keys(
-    names: Iterable[str], filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS
-) -> dict[str, list[tuple[Key, Value]]]:
-    """{ranking name: [(key, value)] of its top 5}, for the named rankings, in the order given.
-
-    Rankings that group by the same key read their source once, with every metric they need."""
-    names = list(names)
+def _groups_by_key(names: list[str], filters: OrderFilters, source: str) -> dict[str, list[dict[str, Any]]]:
+    """{key: groups} for the rankings `names`: rankings that group by the same key read their
+    source once, with every metric they need."""
     querysets, metrics = _sources(filters, source)
     needed: dict[str, dict[str, None]] = {}  # key -> the metrics ranked by it
     for name in names:
         needed.setdefault(RANKINGS[name].key, {})[RANKINGS[name].metric] = None
-    groups = {
+    return {
         key: _grouped_metrics(querysets[key], key, {metric: metrics[metric] for metric in wanted})
         for key, wanted in needed.items()
     }
+
+
+@olap_errors()
+def top_keys(
+    names: Iterable[str], filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS
+) -> dict[str, list[tuple[Key, Value]]]:
+    """{ranking name: [(key, value)] of its top 5}, for the named rankings, in the order given."""
+    names = list(names)
+    groups = _groups_by_key(names, filters, source)
     result = {}
     for name in names:
         ranked = RANKINGS[name]
@@ -225,6 +248,129 @@ def top_keys(
             (key, convert(value)) for key, value in _top_groups(groups[ranked.key], ranked.key, ranked.metric)
         ]
     return result
+
+
+@olap_errors()
+def positions(
+    names: Iterable[str], filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS
+) -> dict[str, dict[Key, int]]:
+    """{ranking name: {key: its 1-based place in the whole ranking}}, by the same order as
+    top_keys (value highest first, ties by key), every group with a known value included."""
+    names = list(names)
+    groups = _groups_by_key(names, filters, source)
+    result = {}
+    for name in names:
+        ranked = RANKINGS[name]
+        everyone = _top_groups(groups[ranked.key], ranked.key, ranked.metric, limit=len(groups[ranked.key]))
+        result[name] = {key: place for place, (key, _) in enumerate(everyone, start=1)}
+    return result
+
+
+def previous_period(filters: OrderFilters) -> OrderFilters | None:
+    """The period of the same length just before the filters' range, same state; None when
+    the range is open at either end (all time has nothing before it to compare with)."""
+    if filters.start is None or filters.end is None or filters.start > filters.end:
+        return None
+    length = filters.end - filters.start + timedelta(days=1)
+    if filters.start - date.min < length:
+        return None  # it would begin before the calendar does
+    return OrderFilters(
+        start=filters.start - length, end=filters.start - timedelta(days=1), state=filters.state
+    )
+
+
+# --- The trend: turnover and orders per day, week or month -----------------------------------
+
+DAY, WEEK, MONTH = "day", "week", "month"
+MAX_POINTS = 120  # at most this many on screen: longer ranges take wider buckets
+# A range of centuries would still be thousands of months: past this many, the empty months
+# before the first order and after the last (or today) are left out.
+MAX_MONTHS = 1200
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    start: date  # the bucket's first day (a Monday for weeks, the 1st for months)
+    turnover: Decimal
+    orders: int
+
+
+@dataclass(frozen=True)
+class Trend:
+    bucket: str  # DAY, WEEK or MONTH
+    start: date | None  # the range covered: None when there are no orders at all
+    end: date
+    points: list[TrendPoint]
+
+
+def bucket_start(day: date, bucket: str) -> date:
+    if bucket == WEEK:
+        return day - timedelta(days=day.weekday())
+    if bucket == MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket(start: date, bucket: str) -> date:
+    if bucket == WEEK:
+        return start + timedelta(days=7)
+    if bucket == MONTH:
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=1)
+
+
+def bucket_starts(start: date, end: date, bucket: str) -> list[date]:
+    """Every bucket from the one holding `start` to the one holding `end`."""
+    starts, current = [], bucket_start(start, bucket)
+    while current <= end:
+        starts.append(current)
+        current = _next_bucket(current, bucket)
+    return starts
+
+
+def bucket_for(start: date, end: date) -> str:
+    """The narrowest bucket that keeps the range within MAX_POINTS points."""
+    for bucket in (DAY, WEEK):
+        if len(bucket_starts(start, end, bucket)) <= MAX_POINTS:
+            return bucket
+    return MONTH
+
+
+_TRUNC = {DAY: TruncDay, WEEK: TruncWeek, MONTH: TruncMonth}
+
+
+@olap_errors()
+def trend(filters: OrderFilters, today: date) -> Trend:
+    """Turnover and orders per bucket over the filters' range, from the (state, day) rollup,
+    the headline's own source (lines with a known state). Without a start the range begins at
+    the first order; without an end it ends `today`. A bucket with no orders is a zero."""
+    by_state = StateDay.objects.filter(**({"state": filters.state} if filters.state else {}))
+    span = by_state.aggregate(first=Min("dt"), last=Max("dt"))
+    end = filters.end or today
+    start = filters.start or span["first"]
+    if start is None or start > end:
+        return Trend(DAY, start, end, [])
+    if (end.year - start.year) * 12 > MAX_MONTHS:
+        if span["first"] is None:
+            return Trend(MONTH, start, end, [])  # centuries with no order at all
+        start = max(start, span["first"])
+        end = min(end, max(span["last"], today))
+        if start > end:
+            return Trend(DAY, start, end, [])
+    bucket = bucket_for(start, end)
+    rows = (
+        by_state.filter(dt__gte=start, dt__lte=end)
+        .annotate(bucket=_TRUNC[bucket]("dt", output_field=DateField()))
+        .values("bucket")
+        .annotate(turnover=Sum("turnover"), orders=Sum("orders"))
+    )
+    found = {row["bucket"]: row for row in rows}
+    points = []
+    for first in bucket_starts(start, end, bucket):
+        row = found.get(first)
+        turnover = as_money(row["turnover"] or Decimal(0)) if row else as_money(Decimal(0))
+        points.append(TrendPoint(first, turnover, int(row["orders"] or 0) if row else 0))
+    return Trend(bucket, start, end, points)
 
 
 @dataclass(frozen=True)
@@ -285,3 +431,29 @@ def headline(filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS) -> 
         orders=int(totals["orders"] or 0),
         lines=int(totals["lines"] or 0),
     )
+
+
+@olap_errors()
+def state_in_orders(code: str) -> bool:
+    """Whether the orders hold lines of the state `code`: one probe of the per-state rollup by
+    its key, for a state filter that names no US state or territory."""
+    return StateTotal.objects.filter(state=code).exists()
+
+
+@olap_errors()
+def state_place(filters: OrderFilters, source: str = FROM_ROLLUPS) -> tuple[int, int] | None:
+    """(place, of): where the filters' state ranks among all the states by turnover over the
+    filters' dates (every state, not only the top 5), in the states ranking's own order
+    (highest first, ties by code), and how many states rank. None without a state filter,
+    or when that state has no known turnover in the range."""
+    if not filters.state:
+        return None
+    ranked_by = RANKINGS["states_by_turnover"]
+    querysets, metrics = _sources(OrderFilters(start=filters.start, end=filters.end), source)
+    groups = _grouped_metrics(
+        querysets[ranked_by.key], ranked_by.key, {ranked_by.metric: metrics[ranked_by.metric]}
+    )
+    ranked = [key for key, _ in _top_groups(groups, ranked_by.key, ranked_by.metric, limit=len(groups))]
+    if filters.state not in ranked:
+        return None
+    return ranked.index(filters.state) + 1, len(ranked)

@@ -1,8 +1,9 @@
-"""Rankings as CSV: the same rows and values as the JSON API."""
+"""Rankings and the trend as CSV: the same rows and values as the JSON API."""
 
 import csv
 import io
 
+from dashboard.orders.selectors import MONEY, Trend
 from dashboard.web.payload import json_value
 from dashboard.web.rankings import Ranking
 
@@ -22,4 +23,16 @@ def ranking_csv(ranking: Ranking) -> str:
     writer.writerow(HEADER)
     for rank, entry in enumerate(ranking.entries, start=1):
         writer.writerow((rank, entry.key, safe_cell(entry.label), json_value(entry.value, ranking.kind)))
+    return out.getvalue()
+
+
+TREND_HEADER = ("start", "turnover", "orders")
+
+
+def trend_csv(trend: Trend) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(TREND_HEADER)
+    for point in trend.points:
+        writer.writerow((point.start.isoformat(), json_value(point.turnover, MONEY), point.orders))
     return out.getvalue()

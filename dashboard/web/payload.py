@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from dashboard.orders.selectors import AVERAGE, COUNT, MONEY, Headline, Value
+from dashboard.orders.selectors import AVERAGE, COUNT, MONEY, Headline, Trend, Value
 from dashboard.web.freshness import rounded_lag
 from dashboard.web.rankings import UNNAMED_NOTICE, Ranking
 
@@ -45,21 +45,48 @@ def rankings_payload(
     generated_at: datetime,
     filters: dict[str, str | None],
     behind_seconds: float | None,
+    previous: Headline | None = None,
+    state_place: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """`behind_seconds`: how far the figures are behind the shop's database (None: unknown,
-    or orders are not captured)."""
+    """`previous`: the headline of the period of the same length just before (None for all
+    time); `behind_seconds`: how far the figures are behind the shop's database (None:
+    unknown, or orders are not captured)."""
     rankings = list(rankings)
     return {
         "generated_at": generated_at.isoformat(),
         "filters": filters,
         "freshness": {"behind_seconds": rounded_lag(behind_seconds)},
         "notices": notices(rankings),
-        "headline": headline_payload(headline),
+        "state_place": state_place and {"rank": state_place[0], "of": state_place[1]},
+        "headline": {**headline_payload(headline), "previous": previous and headline_payload(previous)},
         "rankings": {
             ranking.name: [
-                {"key": entry.key, "label": entry.label, "value": json_value(entry.value, ranking.kind)}
+                {
+                    "key": entry.key,
+                    "label": entry.label,
+                    "value": json_value(entry.value, ranking.kind),
+                    "previous_rank": entry.previous_rank,
+                }
                 for entry in ranking.entries
             ]
             for ranking in rankings
         },
+    }
+
+
+def trend_payload(trend: Trend, *, generated_at: datetime, filters: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "generated_at": generated_at.isoformat(),
+        "filters": filters,
+        "bucket": trend.bucket,
+        "start": trend.start and trend.start.isoformat(),
+        "end": trend.end.isoformat(),
+        "points": [
+            {
+                "start": point.start.isoformat(),
+                "turnover": json_value(point.turnover, MONEY),
+                "orders": point.orders,
+            }
+            for point in trend.points
+        ],
     }

@@ -16,6 +16,8 @@ from dashboard.orders.selectors import (
     RANKINGS,
     OrderFilters,
     Value,
+    positions,
+    previous_period,
     top_keys,
 )
 from dashboard.us_states import state_name
@@ -28,6 +30,9 @@ class Entry:
     key: str | int
     label: str
     value: Value
+    # Its 1-based place in the whole ranking of the period of the same length just before;
+    # None when it had no rows then, or there is no such period (all time).
+    previous_rank: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,12 @@ def _ranking(name: str, entries: list[Entry], unnamed: bool = False) -> Ranking:
 def rankings(
     names: Iterable[str], filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS
 ) -> list[Ranking]:
-    """The named rankings, labelled, in the order given."""
+    """The named rankings, labelled, in the order given; with a range of both ends, each
+    entry with its place in the period just before."""
+    names = list(names)
     ranked = top_keys(names, filters, source)
+    before = previous_period(filters)
+    places = positions(names, before, source) if before else {}
     # The catalog lives in another database: one lookup labels every item ranking. With the
     # catalog down the figures still show, their items by id.
     items = [int(key) for name, rows in ranked.items() if RANKINGS[name].key == "itemid" for key, _ in rows]
@@ -79,7 +88,11 @@ def rankings(
         return state_name(str(key)) if RANKINGS[name].key == "state" else item_label(int(key), names_of_items)
 
     return [
-        _ranking(name, [Entry(key, label(name, key), value) for key, value in rows], unnamed)
+        _ranking(
+            name,
+            [Entry(key, label(name, key), value, places.get(name, {}).get(key)) for key, value in rows],
+            unnamed,
+        )
         for name, rows in ranked.items()
     ]
 

@@ -17,11 +17,20 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.catalog.selectors import CatalogRequest, CatalogUnavailable, branch_names
 from dashboard.catalog.services import VersionError, switch_branch
-from dashboard.orders.selectors import RANKING_NAMES, Headline, OrderFilters, headline
+from dashboard.orders.selectors import (
+    RANKING_NAMES,
+    Headline,
+    OrderFilters,
+    Trend,
+    headline,
+    previous_period,
+    state_place,
+    trend,
+)
 from dashboard.us_states import state_choices
 from dashboard.web.cache import cached
 from dashboard.web.decorators import answers_errors, api_view
-from dashboard.web.export import ranking_csv
+from dashboard.web.export import ranking_csv, trend_csv
 from dashboard.web.filters import parse_filters
 from dashboard.web.freshness import (
     SHOW_LAG_AFTER_SECONDS,
@@ -31,22 +40,36 @@ from dashboard.web.freshness import (
     lag_notice,
     rankings_etag,
 )
-from dashboard.web.payload import rankings_payload
+from dashboard.web.payload import rankings_payload, trend_payload
 from dashboard.web.presets import preset_links
 from dashboard.web.rankings import Ranking, all_rankings, empty_rankings, rankings
 
 INDEX = "dashboard/index.html"
 
 
-def cached_figures(
-    filters: OrderFilters, branch: str, marker: Marker
-) -> tuple[tuple[list[Ranking], Headline], datetime]:
-    """((the four rankings, the headline), when they were computed) for the filters, from
-    the short cache; item labels come from the catalog `branch`. Keyed by the change marker
-    too, so figures that changed are computed afresh at once."""
+# The four rankings, the headline, the headline of the period just before (None for all
+# time), and the filtered state's (place, of) among all states (None without a state).
+Figures = tuple[list[Ranking], Headline, Headline | None, tuple[int, int] | None]
+
+
+def cached_figures(filters: OrderFilters, branch: str, marker: Marker) -> tuple[Figures, datetime]:
+    """((the four rankings, the headline, the headline of the period just before or None),
+    when they were computed) for the filters, from the short cache; item labels come from
+    the catalog `branch`. Keyed by the change marker too, so figures that changed are
+    computed afresh at once."""
     source = settings.RANKINGS_SOURCE
     key = f"rankings:{figures_key(marker, filters, branch)}"
-    return cached(key, lambda: (all_rankings(filters, source=source), headline(filters, source=source)))
+
+    def compute() -> Figures:
+        before = previous_period(filters)
+        return (
+            all_rankings(filters, source=source),
+            headline(filters, source=source),
+            headline(before, source=source) if before else None,
+            state_place(filters, source=source),
+        )
+
+    return cached(key, compute)
 
 
 def revalidate_each_time(response: HttpResponse, etag: str) -> HttpResponse:
@@ -93,18 +116,20 @@ def page_error(request: CatalogRequest, message: str, status: int) -> HttpRespon
 
 def figures_and_payload(
     filters: OrderFilters, branch: str, marker: Marker
-) -> tuple[tuple[list[Ranking], Headline], datetime, dict[str, Any]]:
+) -> tuple[Figures, datetime, dict[str, Any]]:
     """The figures (from the short cache), when they were computed, and their JSON payload:
     what the page draws and the API answers."""
-    (four, figures), generated_at = cached_figures(filters, branch, marker)
+    (four, figures, previous, place), generated_at = cached_figures(filters, branch, marker)
     payload = rankings_payload(
         four,
         headline=figures,
+        previous=previous,
+        state_place=place,
         generated_at=generated_at,
         filters=filters.as_dict(),
         behind_seconds=marker.behind_seconds,
     )
-    return (four, figures), generated_at, payload
+    return (four, figures, previous, place), generated_at, payload
 
 
 @require_GET
@@ -113,11 +138,14 @@ def figures_and_payload(
 def index(request: CatalogRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
     marker = change_marker()
-    (four, figures), generated_at, payload = figures_and_payload(filters, request.catalog_branch, marker)
+    (four, figures, previous, _), generated_at, payload = figures_and_payload(
+        filters, request.catalog_branch, marker
+    )
     context = page_context(request, filters)
     context.update(
         rankings=four,
         headline=figures,
+        previous_headline=previous,
         generated_at=generated_at,
         payload=payload,
         etag=rankings_etag(marker, filters, request.catalog_branch),
@@ -154,6 +182,41 @@ def api_ranking_csv(request: HttpRequest, name: str) -> HttpResponse:
     parts = (filters.state, filters.start, filters.end)
     filename = "-".join([name, *(str(part) for part in parts if part)])
     response = HttpResponse(ranking_csv(ranking), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def cached_trend(filters: OrderFilters, marker: Marker) -> tuple[Trend, datetime]:
+    key = f"trend:{figures_key(marker, filters, '')}"
+    return cached(key, lambda: trend(filters, timezone.localdate()))
+
+
+@require_GET
+@api_view
+def api_trend(request: HttpRequest) -> HttpResponse:
+    """Turnover and orders per day, week or month over the filters' range (JSON), with the
+    rankings' ETag rules: a poll that finds nothing new gets 304."""
+    filters = parse_filters(request.GET)
+    marker = change_marker()
+    etag = rankings_etag(marker, filters, "trend")
+    conditional = get_conditional_response(
+        request, etag=etag, response=revalidate_each_time(HttpResponse(), etag)
+    )
+    if conditional is not None and conditional.status_code != 200:
+        return conditional
+    points, generated_at = cached_trend(filters, marker)
+    payload = trend_payload(points, generated_at=generated_at, filters=filters.as_dict())
+    return revalidate_each_time(JsonResponse(payload), etag)
+
+
+@require_GET
+@api_view
+def api_trend_csv(request: HttpRequest) -> HttpResponse:
+    filters = parse_filters(request.GET)
+    points, _ = cached_trend(filters, change_marker())
+    parts = (filters.state, filters.start, filters.end)
+    filename = "-".join(["trend", *(str(part) for part in parts if part)])
+    response = HttpResponse(trend_csv(points), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 

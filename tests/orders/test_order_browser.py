@@ -7,9 +7,12 @@ from django.contrib.auth.models import Permission, User
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
+from dashboard.catalog.models import Item
+from dashboard.catalog.selectors import CatalogUnavailable
 from dashboard.orders.browser import NEWEST_FIRST, PAGE, page_query
 from dashboard.orders.engine import POSTGRESQL, RISINGWAVE
 from dashboard.orders.schema import CREATE_NEWEST_FIRST_INDEX
+from dashboard.web.templatetags import dashboard_format
 from tests.support.orders import insert_orders
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
@@ -195,3 +198,35 @@ def test_risingwave_s_keyset_condition_pages_exactly_like_postgresql_s(lines):
             assert list(page_query(engine=RISINGWAVE, before=before, **filters)) == expected
             assert expected == sorted(expected, reverse=True)
             assert all((orderid, itemid) < before for orderid, itemid, *_ in expected)
+
+
+def test_it_says_what_it_orders_by_and_picks_dates_with_date_inputs(viewer, lines):
+    html = viewer.get(URL, {"start": "2026-04-02"}).content.decode()
+    assert "by order id, newest order ids first" in html
+    assert "newest first." not in html
+    assert '<input type="date" name="start" value="2026-04-02" id="id_start">' in html
+    assert '<input type="date" name="end" id="id_end">' in html
+    assert '<option value="PR">Puerto Rico</option>' in html
+
+
+def test_item_names_show_beside_their_ids_from_one_catalog_lookup(viewer, lines):
+    Item.objects.bulk_create([Item(itemid=1, name="Teal Oak Mug"), Item(itemid=2, name="Jute Rug")])
+    with CaptureQueriesContext(connections["catalog"]) as catalog_queries:
+        html = viewer.get(URL, {"q": "7"}).content.decode()
+    assert "<tr><td>7</td><td>3</td><td>—</td>" in html  # item 3 has no name
+    assert "<tr><td>7</td><td>2</td><td>Jute Rug</td>" in html
+    assert "<tr><td>7</td><td>1</td><td>Teal Oak Mug</td>" in html
+    assert len([query for query in catalog_queries if "item" in query["sql"].lower()]) == 1
+    assert shown(viewer.get(URL, {"q": "7"})) == [(7, 3), (7, 2), (7, 1)]
+
+
+def test_with_the_catalog_unreadable_items_show_by_id_and_the_page_says_so(viewer, lines, monkeypatch):
+    def unreadable(itemids):
+        raise CatalogUnavailable("The item catalog cannot be read right now (item names).")
+
+    monkeypatch.setattr(dashboard_format, "item_names", unreadable)
+    response = viewer.get(URL, {"q": "7"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Item names can't be read from the catalog right now" in html
+    assert shown(response) == [(7, 3), (7, 2), (7, 1)]

@@ -38,30 +38,44 @@ def test_response_schema_and_value_types(user_client):
     before = datetime.datetime.now(datetime.UTC)
     body = user_client.get(URL).json()
 
-    assert set(body) == {"generated_at", "filters", "freshness", "notices", "headline", "rankings"}
-    assert body["notices"] == []
+    assert set(body) == {
+        "generated_at",
+        "filters",
+        "freshness",
+        "notices",
+        "state_place",
+        "headline",
+        "rankings",
+    }
+    assert body["notices"] == [] and body["state_place"] is None
     generated = datetime.datetime.fromisoformat(body["generated_at"])
     assert generated.tzinfo is not None and generated >= before.replace(microsecond=0)
     assert body["filters"] == {"start": None, "end": None, "state": None}
     # 3 * 19.99 + 5.10 + 2 * 19.99, by hand; two orders.
-    assert body["headline"] == {"turnover": "105.05", "orders": 2, "lines": 3, "average_order_value": "52.53"}
+    assert body["headline"] == {
+        "turnover": "105.05",
+        "orders": 2,
+        "lines": 3,
+        "average_order_value": "52.53",
+        "previous": None,
+    }
     assert set(body["rankings"]) == RANKING_NAMES
 
     assert body["rankings"]["states_by_turnover"] == [
-        {"key": "OR", "label": "Oregon", "value": "65.07"},
-        {"key": "NV", "label": "Nevada", "value": "39.98"},
+        {"key": "OR", "label": "Oregon", "value": "65.07", "previous_rank": None},
+        {"key": "NV", "label": "Nevada", "value": "39.98", "previous_rank": None},
     ]
     assert body["rankings"]["items_by_turnover"] == [
-        {"key": 7, "label": "Slate Cork Tray", "value": "99.95"},
-        {"key": 8, "label": "Item 8", "value": "5.10"},
+        {"key": 7, "label": "Slate Cork Tray", "value": "99.95", "previous_rank": None},
+        {"key": 8, "label": "Item 8", "value": "5.10", "previous_rank": None},
     ]
     assert body["rankings"]["items_by_total_qty"] == [
-        {"key": 7, "label": "Slate Cork Tray", "value": 5},
-        {"key": 8, "label": "Item 8", "value": 1},
+        {"key": 7, "label": "Slate Cork Tray", "value": 5, "previous_rank": None},
+        {"key": 8, "label": "Item 8", "value": 1, "previous_rank": None},
     ]
     assert body["rankings"]["items_by_avg_qty"] == [
-        {"key": 7, "label": "Slate Cork Tray", "value": 2.5},
-        {"key": 8, "label": "Item 8", "value": 1.0},
+        {"key": 7, "label": "Slate Cork Tray", "value": 2.5, "previous_rank": None},
+        {"key": 8, "label": "Item 8", "value": 1.0, "previous_rank": None},
     ]
 
 
@@ -75,7 +89,13 @@ def test_turnover_strings_are_exact_beyond_float_precision(user_client):
 def test_empty_database_gives_empty_lists(user_client):
     body = user_client.get(URL).json()
     assert body["rankings"] == {name: [] for name in RANKING_NAMES}
-    assert body["headline"] == {"turnover": "0.00", "orders": 0, "lines": 0, "average_order_value": None}
+    assert body["headline"] == {
+        "turnover": "0.00",
+        "orders": 0,
+        "lines": 0,
+        "average_order_value": None,
+        "previous": None,
+    }
 
 
 def test_state_filter_restricts_every_ranking_and_the_headline(user_client):
@@ -90,9 +110,17 @@ def test_state_filter_restricts_every_ranking_and_the_headline(user_client):
     )
     body = user_client.get(URL, {"state": "ca"}).json()
     assert body["filters"] == {"start": None, "end": None, "state": "CA"}
-    assert body["rankings"]["states_by_turnover"] == [{"key": "CA", "label": "California", "value": "29.00"}]
+    assert body["rankings"]["states_by_turnover"] == [
+        {"key": "CA", "label": "California", "value": "29.00", "previous_rank": None}
+    ]
     assert [entry["key"] for entry in body["rankings"]["items_by_turnover"]] == [1, 3, 2]
-    assert body["headline"] == {"turnover": "29.00", "orders": 2, "lines": 3, "average_order_value": "14.50"}
+    assert body["headline"] == {
+        "turnover": "29.00",
+        "orders": 2,
+        "lines": 3,
+        "average_order_value": "14.50",
+        "previous": None,
+    }
 
     ranged = user_client.get(URL, {"state": "CA", "start": DAY.isoformat(), "end": DAY.isoformat()}).json()
     assert [entry["key"] for entry in ranged["rankings"]["items_by_total_qty"]] == [1, 2]
@@ -101,6 +129,8 @@ def test_state_filter_restricts_every_ranking_and_the_headline(user_client):
         "orders": 1,
         "lines": 2,
         "average_order_value": "24.00",
+        # The day before, February 1st, in California: order 2, 5 x 1.00.
+        "previous": {"turnover": "5.00", "orders": 1, "lines": 1, "average_order_value": "5.00"},
     }
 
     nobody = user_client.get(URL, {"state": "WY"}).json()
@@ -151,9 +181,13 @@ def test_rows_any_client_commits_show_up_at_once(user_client, empty_orders):
     # Another program, on its own connection, inserts and commits; no manual step follows.
     insert_orders_as_another_client([(77, 5, 3, Decimal("2.50"), datetime.date(2026, 3, 3), "ME")])
     body = user_client.get(URL).json()
-    assert body["rankings"]["states_by_turnover"] == [{"key": "ME", "label": "Maine", "value": "7.50"}]
+    assert body["rankings"]["states_by_turnover"] == [
+        {"key": "ME", "label": "Maine", "value": "7.50", "previous_rank": None}
+    ]
     ranged = user_client.get(URL, {"start": "2026-03-03", "end": "2026-03-03"}).json()
-    assert ranged["rankings"]["items_by_total_qty"] == [{"key": 5, "label": "Item 5", "value": 3}]
+    assert ranged["rankings"]["items_by_total_qty"] == [
+        {"key": 5, "label": "Item 5", "value": 3, "previous_rank": None}
+    ]
 
 
 def test_rankings_source_setting_switches_between_rollups_and_raw(user_client, settings):
@@ -163,5 +197,17 @@ def test_rankings_source_setting_switches_between_rollups_and_raw(user_client, s
     assert user_client.get(URL).json()["rankings"]["states_by_turnover"] == []
     settings.RANKINGS_SOURCE = "raw"
     assert user_client.get(URL).json()["rankings"]["states_by_turnover"] == [
-        {"key": "UT", "label": "Utah", "value": "8.00"}
+        {"key": "UT", "label": "Utah", "value": "8.00", "previous_rank": None}
     ]
+
+
+def test_a_state_filter_says_where_the_state_ranks_among_all(user_client):
+    insert_orders(
+        [
+            (1, 1, 1, Decimal("100.00"), DAY, "CA"),
+            (2, 1, 1, Decimal("40.00"), DAY, "TX"),
+            (3, 1, 1, Decimal("10.00"), DAY, "NY"),
+        ]
+    )
+    assert user_client.get(URL, {"state": "TX"}).json()["state_place"] == {"rank": 2, "of": 3}
+    assert user_client.get(URL).json()["state_place"] is None

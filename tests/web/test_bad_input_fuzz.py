@@ -6,7 +6,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-URLS = ["/", "/api/rankings/", "/api/rankings/states_by_turnover.csv", "/api/rankings/items_by_avg_qty.csv"]
+URLS = [
+    "/",
+    "/api/rankings/",
+    "/api/rankings/states_by_turnover.csv",
+    "/api/rankings/items_by_avg_qty.csv",
+    "/api/trend/",
+    "/api/trend.csv",
+]
 NAMES = st.sampled_from(["start", "end", "state", "source", "", "start[]", "x"])
 VALUES = st.one_of(
     st.text(max_size=40),

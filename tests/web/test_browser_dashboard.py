@@ -330,7 +330,7 @@ def browser_page_with_http_cache():
         try:
             page = browser.new_context(viewport=DESKTOP).new_page()
             page.on("request", request)
-            # Script errors only: unrouted, Chromium also logs its request for /favicon.ico (404).
+            # Script errors only: unrouted, Chromium logs its own notes of requests too.
             page.on("pageerror", lambda error: watch.console_errors.append(str(error)))
             devtools = page.context.new_cdp_session(page)
             devtools.send("Network.enable")

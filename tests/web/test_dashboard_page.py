@@ -45,7 +45,7 @@ def test_page_has_four_charts_each_with_a_data_table(user_client):
     assert 'aria-label="States by turnover: California $2,469.00; Texas $10.00"' in html
 
     embedded = json.loads(_embedded_json(html))
-    california = {"key": "CA", "label": "California", "value": "2469.00"}
+    california = {"key": "CA", "label": "California", "value": "2469.00", "previous_rank": None}
     assert embedded["rankings"]["states_by_turnover"][0] == california
 
 

@@ -93,6 +93,6 @@ def test_the_site_survives_the_olap_cluster_going_down_and_recovers_by_itself(cl
     recovered = client.get(API)
     assert recovered.status_code == 200
     assert recovered.json()["rankings"]["states_by_turnover"] == [
-        {"key": "CA", "label": "California", "value": "7.50"}
+        {"key": "CA", "label": "California", "value": "7.50", "previous_rank": None}
     ]
     assert client.get("/readyz").status_code == 200

@@ -62,8 +62,31 @@
   }
 
   // Long item names would squeeze the bars on a phone; the tooltip and table keep them whole.
-  function shorten(label) {
-    return label.length > 22 ? label.slice(0, 21) + "\u2026" : label;
+  // Chart.js gives the axis at most half the chart's width: on a phone, fewer characters fit.
+  function shorten(label, chartWidth) {
+    const room = Math.max(8, Math.min(22, Math.floor((chartWidth / 2 - 16) / 7)));
+    return label.length > room ? label.slice(0, room - 1) + "\u2026" : label;
+  }
+
+  // The whole label, in lines short enough for the tooltip to fit a phone's chart.
+  function wrap(label, width = 30) {
+    const lines = [];
+    let line = "";
+    for (const word of String(label).split(" ")) {
+      if (line && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? `${line} ${word}` : word;
+      }
+    }
+    return [...lines, line];
+  }
+
+  const ORDINAL_RULES = new Intl.PluralRules("en-US", { type: "ordinal" });
+  const ORDINAL_SUFFIXES = { one: "st", two: "nd", few: "rd", other: "th" };
+  function ordinal(number) {
+    return `${number}${ORDINAL_SUFFIXES[ORDINAL_RULES.select(number)]}`;
   }
 
   function setStatus(message, isError) {
@@ -89,6 +112,8 @@
   function showState(card, state) {
     card.querySelector(".chart-box").hidden = state !== "chart";
     card.querySelector("table.data").hidden = state !== "chart";
+    const placeLine = card.querySelector(".state-place");
+    if (placeLine && state !== "chart") placeLine.hidden = true;
     for (const element of card.querySelectorAll(".chart-state")) element.hidden = element.dataset.state !== state;
     card.setAttribute("aria-busy", String(state === "loading"));
   }
@@ -129,7 +154,8 @@
             legend: { display: false },
             tooltip: {
               callbacks: {
-                title: (items) => items[0].chart.data.labels[items[0].dataIndex],
+                // The full name, however the axis cut it.
+                title: (items) => wrap(items[0].chart.data.labels[items[0].dataIndex]),
                 label: (item) => format.format(item.dataset.exact[item.dataIndex]),
               },
             },
@@ -139,7 +165,7 @@
             y: {
               ticks: {
                 callback: function (value) {
-                  return shorten(this.getLabelForValue(value));
+                  return shorten(this.getLabelForValue(value), this.chart.width);
                 },
               },
             },
@@ -160,14 +186,16 @@
     },
   };
 
-  function fillTable(card, entries) {
+  // `place`: with a state chosen, its {rank, of} among all the states (else null): its row
+  // shows that rank, not "1".
+  function fillTable(card, entries, place) {
     const format = FORMATS[card.dataset.kind];
     const body = card.querySelector("table.data tbody");
     body.replaceChildren(
       ...entries.map((entry, index) => {
         const row = document.createElement("tr");
         const rank = document.createElement("td");
-        rank.textContent = String(index + 1);
+        rank.textContent = String(place ? place.rank : index + 1);
         const label = document.createElement("th");
         label.scope = "row";
         // A state's name filters the dashboard to it, as a click on its bar does.
@@ -227,8 +255,22 @@
     return link;
   }
 
+  // With a state chosen, one bar would say nothing: the states card says where that state
+  // ranks among all of them instead (payload.state_place, when the server sends it).
+  function showPlace(card, place, filters) {
+    const line = card.querySelector(".state-place");
+    if (!line) return;
+    line.hidden = !place;
+    card.querySelector(".chart-box").hidden = Boolean(place);
+    if (!place) return;
+    const range = filters.start || filters.end ? "in this range" : "over all time";
+    const states = place.of === 1 ? "state" : "states";
+    line.textContent = `${stateName(filters.state)} ranks ${ordinal(place.rank)} of ${place.of} ${states} by turnover ${range}.`;
+  }
+
   function render(data) {
     const filtered = Boolean(data.filters.start || data.filters.end || data.filters.state);
+    const place = (data.filters.state && data.state_place) || null;
     for (const card of cards) {
       const entries = data.rankings[card.dataset.ranking];
       if (!entries.length) {
@@ -238,10 +280,12 @@
         showState(card, "empty");
         continue;
       }
+      const states = card.dataset.ranking === STATES_RANKING;
       showState(card, "chart");
       draw(card, entries);
-      fillTable(card, entries);
+      fillTable(card, entries, states ? place : null);
       describe(card, entries);
+      if (states) showPlace(card, place, data.filters);
     }
     document.getElementById("scope").textContent = scopeText(data.filters);
     renderHeadline(data.headline);
@@ -253,8 +297,15 @@
     updated.textContent = `Updated ${TIME.format(new Date(data.generated_at))}`;
   }
 
+  // A state the orders hold that the menu does not list (no US state or territory).
+  function listState(code) {
+    const menu = form.elements.state;
+    if (code && ![...menu.options].some((option) => option.value === code)) menu.add(new Option(code, code));
+  }
+
   function syncControls() {
     const params = new URLSearchParams(query);
+    listState(params.get("state"));
     for (const name of FILTER_NAMES) form.elements[name].value = params.get(name) || "";
     for (const link of document.querySelectorAll(".presets a")) {
       link.setAttribute("href", `?${presetQuery(link)}`);
