@@ -110,7 +110,7 @@ def page_error(request: CatalogRequest, message: str, status: int) -> HttpRespon
     if status == 400:
         return render(request, INDEX, {**page_context(request), "error": message}, status=status)
     context = page_context(request, parse_filters(request.GET))
-    context.update(olap_error=message, rankings=empty_rankings(), payload=None)
+    context.update(olap_error=message, rankings=empty_rankings(), payload=None, trend_payload=None)
     return render(request, INDEX, context, status=status)
 
 
@@ -141,8 +141,12 @@ def index(request: CatalogRequest) -> HttpResponse:
     (four, figures, previous, _), generated_at, payload = figures_and_payload(
         filters, request.catalog_branch, marker
     )
+    points, trend_generated_at = cached_trend(filters, marker)
     context = page_context(request, filters)
     context.update(
+        trend=points,
+        trend_payload=trend_payload(points, generated_at=trend_generated_at, filters=filters.as_dict()),
+        trend_etag=rankings_etag(marker, filters, "trend"),
         rankings=four,
         headline=figures,
         previous_headline=previous,

@@ -55,7 +55,7 @@ def big_orders(empty_orders):
 # For each headline figure: its text, on how many lines it is drawn, and whether it stays
 # inside its card.
 FIGURE_LAYOUT = """
-() => [...document.querySelectorAll("#headline dd")].map((figure) => {
+() => [...document.querySelectorAll("#headline dd[data-figure]")].map((figure) => {
   const text = document.createRange();
   text.selectNodeContents(figure);
   const card = figure.parentElement.getBoundingClientRect();

@@ -39,7 +39,7 @@ def test_page_has_four_charts_each_with_a_data_table(user_client):
     for name in ("states_by_turnover", "items_by_avg_qty", "items_by_total_qty", "items_by_turnover"):
         assert f'<canvas id="chart-{name}"' in html
         assert f'href="/api/rankings/{name}.csv" data-base="/api/rankings/{name}.csv" download>CSV' in html
-    assert html.count('role="img"') == 4
+    assert html.count('role="img"') == 5  # the four rankings and the trend
     assert html.count('<table class="data">') == 4
     assert '<td class="num">$2,469.00</td>' in html  # California's turnover, to the cent
     assert 'aria-label="States by turnover: California $2,469.00; Texas $10.00"' in html

@@ -33,8 +33,20 @@
     count: new Intl.NumberFormat(undefined, { notation: "compact" }),
   };
   const TIME = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+  const PERCENT = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  // Dates on the trend: ISO days read as UTC midnight, shown in UTC so no time zone shifts them.
+  const DAY_FORMAT = new Intl.DateTimeFormat(undefined, { timeZone: "UTC", month: "short", day: "numeric" });
+  const LONG_DAY = new Intl.DateTimeFormat(undefined, {
+    timeZone: "UTC", weekday: "short", year: "numeric", month: "short", day: "numeric",
+  });
+  const MONTH_FORMAT = new Intl.DateTimeFormat(undefined, { timeZone: "UTC", year: "numeric", month: "short" });
+  const LONG_MONTH = new Intl.DateTimeFormat(undefined, { timeZone: "UTC", year: "numeric", month: "long" });
+  const DAY_MS = 24 * 60 * 60 * 1000;
 
   const cards = [...document.querySelectorAll(".chart-card")];
+  const trendCard = document.getElementById("trend");
+  let trendChart = null;
+  let shownTrend = null; // the trend's data as drawn (its ticks and tooltips read it)
   const charts = new Map();
   const form = document.querySelector("form.filters");
   const liveBox = document.getElementById("live-refresh");
@@ -49,6 +61,10 @@
   let inFlight = null;
   // The ETag of the figures on screen (the server-rendered ones to begin with).
   let drawnEtag = document.querySelector(".charts").dataset.etag || null;
+  let drawnTrendEtag = (trendCard && trendCard.dataset.etag) || null;
+  // Whether the figures on screen come with the period just before (a range with both ends).
+  let compared = false;
+  let lastFilters = {};
 
   function queryFromLocation() {
     const params = new URLSearchParams(window.location.search);
@@ -131,6 +147,7 @@
           data: entries.map((entry) => Number(entry.value)),
           exact: entries.map((entry) => entry.value),
           keys: entries.map((entry) => entry.key),
+          moves: entries.map((entry, index) => (compared ? rankMove(entry.previous_rank, index + 1).spoken : "")),
           backgroundColor: COLOURS[name],
         },
       ],
@@ -157,6 +174,10 @@
                 // The full name, however the axis cut it.
                 title: (items) => wrap(items[0].chart.data.labels[items[0].dataIndex]),
                 label: (item) => format.format(item.dataset.exact[item.dataIndex]),
+                afterLabel: (item) => {
+                  const move = item.dataset.moves[item.dataIndex];
+                  return move ? `${move[0].toUpperCase()}${move.slice(1)} since ${previousWords(days(lastFilters))}` : "";
+                },
               },
             },
           },
@@ -190,6 +211,7 @@
   // shows that rank, not "1".
   function fillTable(card, entries, place) {
     const format = FORMATS[card.dataset.kind];
+    card.querySelector("table.data th.move").hidden = !compared;
     const body = card.querySelector("table.data tbody");
     body.replaceChildren(
       ...entries.map((entry, index) => {
@@ -205,6 +227,7 @@
         value.className = "num";
         value.textContent = format.format(entry.value);
         row.append(rank, label, value);
+        if (compared) row.append(moveCell(entry.previous_rank, place ? place.rank : index + 1));
         return row;
       })
     );
@@ -240,11 +263,110 @@
     return params.toString();
   }
 
-  function renderHeadline(headline) {
+  function renderHeadline(headline, filters) {
     for (const figure of document.querySelectorAll("#headline [data-figure]")) {
       const value = headline[figure.dataset.figure];
       figure.textContent = value === null ? "\u2014" : FORMATS[figure.dataset.kind].format(value);
+      const delta = document.querySelector(`#headline [data-delta="${figure.dataset.figure}"]`);
+      if (delta) showChange(delta, figureChange(value, headline.previous, figure, filters));
     }
+  }
+
+  // --- The comparison with the period just before (worded as dashboard_format.py does) ----
+
+  const ARROWS = { up: "\u25b2", down: "\u25bc", same: "=", new: "\u25b2" };
+
+  function isoDay(text) {
+    const [year, month, day] = text.split("-").map(Number);
+    return Date.UTC(year, month - 1, day);
+  }
+
+  function isoText(ms) {
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+
+  // Days in the filters' range, both ends included; null when it is open.
+  function days(filters) {
+    if (!filters || !filters.start || !filters.end) return null;
+    return Math.round((isoDay(filters.end) - isoDay(filters.start)) / DAY_MS) + 1;
+  }
+
+  function previousWords(count) {
+    return count === 1 ? "the previous day" : `the previous ${FORMATS.count.format(count)} days`;
+  }
+
+  // Exact figures as whole units of their smallest step: money in cents, counts as they are.
+  function units(value, kind) {
+    return kind === "money" ? Math.round(Number(value) * 100) : Number(value);
+  }
+
+  // {direction, arrow, text, title}, or null when there is nothing to say.
+  function figureChange(value, previousHeadline, figure, filters) {
+    const count = days(filters);
+    if (!previousHeadline || count === null || value === null || value === undefined) return null;
+    const kind = figure.dataset.kind;
+    const previous = previousHeadline[figure.dataset.figure];
+    const period = previousWords(count);
+    const first = isoText(isoDay(filters.start) - count * DAY_MS);
+    const last = isoText(isoDay(filters.start) - DAY_MS);
+    const dates = count === 1 ? first : `${first} to ${last}`;
+    const shown = previous === null ? "no orders" : FORMATS[kind].format(previous);
+    const title = `${period[0].toUpperCase()}${period.slice(1)} (${dates}): ${shown}`;
+    const now = units(value, kind);
+    const before = previous === null ? 0 : units(previous, kind);
+    if (before === 0) {
+      if (now === 0) return { direction: "same", text: `no change vs ${period}`, title };
+      return { direction: "new", text: `new: none in ${period}`, title };
+    }
+    if (now === before) return { direction: "same", text: `no change vs ${period}`, title };
+    // Tenths of a percent, rounded half up on the magnitude.
+    const tenths = Math.round((Math.abs(now - before) * 1000) / before);
+    const sign = now > before ? "+" : "\u2212";
+    return { direction: now > before ? "up" : "down", text: `${sign}${PERCENT.format(tenths / 10)}% vs ${period}`, title };
+  }
+
+  function showChange(element, change) {
+    element.hidden = !change;
+    element.className = change ? `delta ${change.direction}` : "delta";
+    if (!change) {
+      element.replaceChildren();
+      element.removeAttribute("title");
+      return;
+    }
+    const arrow = document.createElement("span");
+    arrow.setAttribute("aria-hidden", "true");
+    arrow.textContent = ARROWS[change.direction];
+    element.replaceChildren(arrow, ` ${change.text}`);
+    element.title = change.title;
+  }
+
+  // A ranking row's movement since the period just before.
+  function rankMove(previousRank, rank) {
+    const period = previousWords(days(lastFilters));
+    if (previousRank === null || previousRank === undefined) {
+      return { direction: "new", shown: "new", spoken: `new: not ranked in ${period}`, title: `Not ranked in ${period}` };
+    }
+    const title = `${ordinal(previousRank)} in ${period}`;
+    const places = Math.abs(previousRank - rank);
+    const unit = places === 1 ? "place" : "places";
+    if (previousRank > rank) return { direction: "up", shown: `${ARROWS.up} ${places}`, spoken: `up ${places} ${unit}`, title };
+    if (previousRank < rank) return { direction: "down", shown: `${ARROWS.down} ${places}`, spoken: `down ${places} ${unit}`, title };
+    return { direction: "same", shown: "=", spoken: "same place", title };
+  }
+
+  function moveCell(previousRank, rank) {
+    const move = rankMove(previousRank, rank);
+    const cell = document.createElement("td");
+    cell.className = `move ${move.direction}`;
+    cell.title = move.title;
+    const shown = document.createElement("span");
+    shown.setAttribute("aria-hidden", "true");
+    shown.textContent = move.shown;
+    const spoken = document.createElement("span");
+    spoken.className = "visually-hidden";
+    spoken.textContent = move.spoken;
+    cell.append(shown, spoken);
+    return cell;
   }
 
   function stateLink(entry) {
@@ -269,6 +391,8 @@
   }
 
   function render(data) {
+    lastFilters = data.filters;
+    compared = Boolean(data.headline && data.headline.previous && days(data.filters) !== null);
     const filtered = Boolean(data.filters.start || data.filters.end || data.filters.state);
     const place = (data.filters.state && data.state_place) || null;
     for (const card of cards) {
@@ -288,13 +412,194 @@
       if (states) showPlace(card, place, data.filters);
     }
     document.getElementById("scope").textContent = scopeText(data.filters);
-    renderHeadline(data.headline);
+    renderHeadline(data.headline, data.filters);
     showLag(data.freshness);
     const notices = (data.notices || []).join(" ");
     const noticeLine = document.getElementById("notices");
     if (noticeLine && noticeLine.textContent !== notices) noticeLine.textContent = notices;
     const updated = document.getElementById("last-updated");
     updated.textContent = `Updated ${TIME.format(new Date(data.generated_at))}`;
+  }
+
+
+  // --- The trend: turnover (a line, left axis) and orders (bars, right axis) per bucket ----
+
+  const HEADINGS = { day: "Day", week: "Week starting", month: "Month starting" };
+
+  function showTrendState(state) {
+    if (!trendCard) return;
+    trendCard.querySelector(".trend-box").hidden = state !== "chart";
+    trendCard.querySelector(".trend-table").hidden = state !== "chart";
+    for (const element of trendCard.querySelectorAll(".trend-state")) element.hidden = element.dataset.trendState !== state;
+    trendCard.setAttribute("aria-busy", String(state === "loading"));
+  }
+
+  // A bucket's first and last day as counted: a week or month cut by the range's ends.
+  function bucketSpan(data, index) {
+    const point = data.points[index];
+    const next = data.points[index + 1];
+    let first = isoDay(point.start);
+    let last;
+    if (next) last = isoDay(next.start) - DAY_MS;
+    else if (data.bucket === "day") last = first;
+    else if (data.bucket === "week") last = first + 6 * DAY_MS;
+    else {
+      const start = new Date(first);
+      last = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1) - DAY_MS;
+    }
+    if (data.start) first = Math.max(first, isoDay(data.start));
+    if (data.end) last = Math.min(last, isoDay(data.end));
+    return [first, last];
+  }
+
+  function bucketTitle(data, index) {
+    const [first, last] = bucketSpan(data, index);
+    if (first === last) return LONG_DAY.format(first);
+    const point = isoDay(data.points[index].start);
+    if (data.bucket === "month" && first === point && new Date(last + DAY_MS).getUTCDate() === 1) {
+      return LONG_MONTH.format(first);
+    }
+    return LONG_DAY.formatRange(first, last);
+  }
+
+  function tickLabel(bucket, start) {
+    return (bucket === "month" ? MONTH_FORMAT : DAY_FORMAT).format(isoDay(start));
+  }
+
+  function trendColours() {
+    return { line: cssVar("--trend-line"), bars: cssVar("--trend-bars") };
+  }
+
+  function drawTrend(data) {
+    const colours = trendColours();
+    const chartData = {
+      labels: data.points.map((point) => point.start),
+      datasets: [
+        {
+          type: "line",
+          label: "Turnover",
+          // The line's height only needs to be close; the tooltip and table are exact.
+          data: data.points.map((point) => Number(point.turnover)),
+          exact: data.points.map((point) => point.turnover),
+          borderColor: colours.line,
+          backgroundColor: colours.line,
+          pointRadius: data.points.length > 60 ? 0 : 3,
+          pointHitRadius: 8,
+          borderWidth: 2,
+          tension: 0,
+          yAxisID: "y",
+          order: 0,
+        },
+        {
+          type: "bar",
+          label: "Orders",
+          data: data.points.map((point) => point.orders),
+          backgroundColor: colours.bars,
+          yAxisID: "y1",
+          order: 1,
+        },
+      ],
+    };
+    const bucket = data.bucket;
+    shownTrend = data;
+    if (trendChart) {
+      trendChart.data = chartData;
+      trendChart.options.scales.y.title.text = `Turnover per ${bucket}`;
+      trendChart.options.scales.y1.title.text = `Orders per ${bucket}`;
+      trendChart.update("none");
+      return;
+    }
+    trendChart = new Chart(trendCard.querySelector("canvas"), {
+      data: chartData,
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 12 } },
+          tooltip: {
+            callbacks: {
+              title: (items) => bucketTitle(shownTrend, items[0].dataIndex),
+              label: (item) =>
+                item.dataset.type === "line"
+                  ? `Turnover: ${FORMATS.money.format(item.dataset.exact[item.dataIndex])}`
+                  : `Orders: ${FORMATS.count.format(item.raw)}`,
+            },
+          },
+        },
+        scales: {
+          x: {
+            grid: { display: false },
+            ticks: {
+              maxRotation: 0,
+              autoSkip: true,
+              autoSkipPadding: 12,
+              callback: function (value) {
+                return tickLabel(shownTrend.bucket, this.getLabelForValue(value));
+              },
+            },
+          },
+          y: {
+            beginAtZero: true,
+            position: "left",
+            title: { display: true, text: `Turnover per ${bucket}` },
+            ticks: { callback: (value) => TICKS.money.format(value) },
+          },
+          y1: {
+            beginAtZero: true,
+            position: "right",
+            display: "auto",
+            grid: { drawOnChartArea: false },
+            title: { display: true, text: `Orders per ${bucket}` },
+            ticks: { precision: 0, callback: (value) => TICKS.count.format(value) },
+          },
+        },
+      },
+    });
+  }
+
+  function fillTrendTable(data) {
+    trendCard.querySelector(".bucket-heading").textContent = HEADINGS[data.bucket];
+    trendCard.querySelector("table.data tbody").replaceChildren(
+      ...data.points.map((point) => {
+        const row = document.createElement("tr");
+        const start = document.createElement("th");
+        start.scope = "row";
+        const time = document.createElement("time");
+        time.dateTime = point.start;
+        time.textContent = point.start;
+        start.append(time);
+        const turnover = document.createElement("td");
+        turnover.className = "num";
+        turnover.textContent = FORMATS.money.format(point.turnover);
+        const orders = document.createElement("td");
+        orders.className = "num";
+        orders.textContent = FORMATS.count.format(point.orders);
+        row.append(start, turnover, orders);
+        return row;
+      })
+    );
+  }
+
+  function renderTrend(data) {
+    if (!trendCard) return;
+    for (const element of trendCard.querySelectorAll(".bucket")) element.textContent = data.bucket;
+    const range = data.start ? ` from ${data.start} to ${data.end}` : "";
+    trendCard
+      .querySelector("canvas")
+      .setAttribute("aria-label", `Turnover and orders per ${data.bucket}${range}: the figures are in the table below.`);
+    const hasOrders = data.points.some((point) => point.orders > 0 || Number(point.turnover) !== 0);
+    if (!hasOrders) {
+      const filtered = Boolean(data.filters.start || data.filters.end || data.filters.state);
+      trendCard.querySelector('[data-trend-state="empty"]').textContent = filtered
+        ? "No orders to plot in this range."
+        : "No orders to plot yet.";
+      showTrendState("empty");
+      return;
+    }
+    showTrendState("chart");
+    drawTrend(data);
+    fillTrendTable(data);
   }
 
   // A state the orders hold that the menu does not list (no US state or territory).
@@ -341,39 +646,68 @@
     if (liveBox.checked && !document.hidden) timer = setTimeout(() => load("refresh"), nextDelay());
   }
 
+  // One API answer as JSON, or null when its ETag is `drawn` on a refresh (nothing new to
+  // draw). "no-cache": revalidate the browser's copy (If-None-Match) on every poll; on 304
+  // the browser hands back that copy, with its ETag.
+  async function fetchFigures(path, reason, drawn, signal) {
+    const response = await fetch(`${path}${query ? `?${query}` : ""}`, {
+      headers: { Accept: "application/json" },
+      cache: "no-cache",
+      signal: signal,
+    });
+    if (!response.ok) throw new Error(await errorMessage(response));
+    const etag = response.headers.get("ETag");
+    // A refresh whose figures are those on screen draws nothing; a navigation or a retry
+    // (cards showing loading or error) always draws.
+    if (reason === "refresh" && etag && etag === drawn) return { etag, data: null };
+    return { etag, data: await response.json() };
+  }
+
   // reason: "navigate" (new filters: show loading), "refresh" (in place), "retry".
   async function load(reason) {
     if (inFlight) inFlight.abort();
     const controller = new AbortController();
     inFlight = controller;
     clearTimeout(timer);
-    if (reason !== "refresh") for (const card of cards) showState(card, "loading");
+    if (reason !== "refresh") {
+      for (const card of cards) showState(card, "loading");
+      showTrendState("loading");
+    }
+    // The rankings and the trend are asked for together; each draws what it got.
+    const [rankingsAnswer, trendAnswer] = await Promise.allSettled([
+      fetchFigures("/api/rankings/", reason, drawnEtag, controller.signal),
+      trendCard ? fetchFigures("/api/trend/", reason, drawnTrendEtag, controller.signal) : Promise.resolve(null),
+    ]);
     try {
-      // "no-cache": revalidate the browser's copy (If-None-Match) on every poll; on 304 the
-      // browser hands back that copy, with its ETag.
-      const response = await fetch(`/api/rankings/${query ? `?${query}` : ""}`, {
-        headers: { Accept: "application/json" },
-        cache: "no-cache",
-        signal: controller.signal,
-      });
-      if (!response.ok) throw new Error(await errorMessage(response));
-      const etag = response.headers.get("ETag");
-      // A refresh whose figures are those on screen draws nothing; a navigation or a retry
-      // (cards showing loading or error) always draws.
-      if (!(reason === "refresh" && etag && etag === drawnEtag)) {
-        render(await response.json());
-        drawnEtag = etag;
+      if ([rankingsAnswer, trendAnswer].some((answer) => answer.status === "rejected" && answer.reason.name === "AbortError")) {
+        return;
       }
-      failures = 0;
-      setStatus("");
-    } catch (error) {
-      if (error.name === "AbortError") return;
+      const errors = [];
+      if (rankingsAnswer.status === "fulfilled") {
+        if (rankingsAnswer.value.data) render(rankingsAnswer.value.data);
+        drawnEtag = rankingsAnswer.value.etag;
+      } else {
+        errors.push(["rankings", rankingsAnswer.reason]);
+        if (reason !== "refresh") for (const card of cards) showState(card, "error");
+      }
+      if (trendAnswer.status === "fulfilled") {
+        if (trendAnswer.value && trendAnswer.value.data) renderTrend(trendAnswer.value.data);
+        if (trendAnswer.value) drawnTrendEtag = trendAnswer.value.etag;
+      } else {
+        errors.push(["trend", trendAnswer.reason]);
+        if (reason !== "refresh") showTrendState("error");
+      }
+      if (!errors.length) {
+        failures = 0;
+        setStatus("");
+        return;
+      }
       failures += 1;
+      const [what, error] = errors[0];
       if (reason === "refresh") {
         setStatus(`Couldn't refresh (${error.message}); trying again in ${Math.round(nextDelay() / 1000)} s.`, true);
       } else {
-        for (const card of cards) showState(card, "error");
-        setStatus(`Couldn't load the rankings: ${error.message}.`, true);
+        setStatus(`Couldn't load the ${what}: ${error.message}.`, true);
       }
     } finally {
       if (inFlight === controller) {
@@ -404,6 +738,11 @@
     // state, and the next refresh (or Retry) fills them in.
     const initial = JSON.parse(document.getElementById("rankings-data").textContent);
     if (initial) render(initial);
+    const trendData = document.getElementById("trend-data");
+    const initialTrend = trendData && JSON.parse(trendData.textContent);
+    if (initialTrend) renderTrend(initialTrend);
+    // Without this script the trend's table shows open; with the chart drawn, it folds away.
+    if (trendCard) trendCard.querySelector(".trend-table").open = false;
     syncControls();
 
     for (const link of document.querySelectorAll(".presets a")) {

@@ -1,14 +1,16 @@
 """The site's template filters and tags ({% load dashboard_format %}, registered in settings)."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
 from django.http import QueryDict
 
 from dashboard.catalog.selectors import CatalogUnavailable, item_names
-from dashboard.orders.selectors import AVERAGE, COUNT, MONEY, Value
+from dashboard.orders.selectors import AVERAGE, COUNT, MONEY, Headline, Trend, Value
 from dashboard.us_states import is_us_state, state_name
 
 register = template.Library()
@@ -81,3 +83,119 @@ def with_item_names(rows: Iterable[Sequence[Any]]) -> NamedLines:
     except CatalogUnavailable:
         names, unnamed = {}, bool(rows)
     return NamedLines([(row[0], row[1], names.get(int(row[1]), ""), *row[2:]) for row in rows], unnamed)
+
+
+# --- The comparison with the period just before (dashboard.js words it the same way) ---------
+
+UP, DOWN, SAME, NEW = "up", "down", "same", "new"
+ARROWS = {UP: "\u25b2", DOWN: "\u25bc", SAME: "=", NEW: "\u25b2"}
+MINUS = "\u2212"
+
+
+@dataclass(frozen=True)
+class Change:
+    """How a headline figure compares with the period of the same length just before."""
+
+    direction: str  # UP, DOWN, SAME or NEW (nothing before, something now)
+    arrow: str  # a glyph, so the meaning never rests on color alone
+    text: str  # "+12.3% vs the previous 30 days"
+    title: str  # the previous value, for the tooltip
+
+
+def range_days(filters: Mapping[str, str | None]) -> int | None:
+    """How many days the filters' range spans (both ends included); None when it is open."""
+    if not filters.get("start") or not filters.get("end"):
+        return None
+    return (date.fromisoformat(str(filters["end"])) - date.fromisoformat(str(filters["start"]))).days + 1
+
+
+def previous_period_words(days: int) -> str:
+    return "the previous day" if days == 1 else f"the previous {days:,} days"
+
+
+def percent_change(current: Decimal, previous: Decimal) -> str:
+    """+12.3% or (with a minus sign, U+2212) -4.0%: tenths of a percent, rounded half up on
+    the magnitude, as dashboard.js rounds them."""
+    tenths = (abs(current - previous) * 1000 / previous).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    sign = "+" if current > previous else MINUS
+    return f"{sign}{int(tenths) // 10:,}.{int(tenths) % 10}%"
+
+
+def figure_change(
+    current: Value | None, previous: Value | None, kind: str, days: int, since: date
+) -> Change | None:
+    """`since`: the first day of the range (the previous period ends the day before). None
+    when there is nothing to say: no figure now (an average of no orders)."""
+    if current is None:
+        return None
+    period = previous_period_words(days)
+    first, last = since - timedelta(days=days), since - timedelta(days=1)
+    dates = first.isoformat() if days == 1 else f"{first.isoformat()} to {last.isoformat()}"
+    shown = "no orders" if previous is None else ranking_value(previous, kind)
+    title = f"{period[0].upper()}{period[1:]} ({dates}): {shown}"
+    now, before = Decimal(current), Decimal(previous or 0)
+    if before == 0:
+        if now == 0:
+            return Change(SAME, ARROWS[SAME], f"no change vs {period}", title)
+        return Change(NEW, ARROWS[NEW], f"new: none in {period}", title)
+    if now == before:
+        return Change(SAME, ARROWS[SAME], f"no change vs {period}", title)
+    direction = UP if now > before else DOWN
+    return Change(direction, ARROWS[direction], f"{percent_change(now, before)} vs {period}", title)
+
+
+@register.simple_tag
+def headline_change(
+    current: Headline | None,
+    previous: Headline | None,
+    filters: Mapping[str, str | None],
+    figure: str,
+    kind: str,
+) -> Change | None:
+    """The comparison shown under one headline figure; None for all time or an open range."""
+    days = range_days(filters)
+    if current is None or previous is None or days is None:
+        return None
+    since = date.fromisoformat(str(filters["start"]))
+    return figure_change(getattr(current, figure), getattr(previous, figure), kind, days, since)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A ranking row's movement since the period just before."""
+
+    direction: str  # UP, DOWN, SAME or NEW
+    shown: str  # "▲ 2", "▼ 1", "=", "new"
+    spoken: str  # "up 2 places", for screen readers
+    title: str
+
+
+@register.simple_tag
+def rank_move(previous_rank: int | None, rank: int, filters: Mapping[str, str | None]) -> Move | None:
+    """None when there is no comparison (all time or an open range)."""
+    days = range_days(filters)
+    if days is None:
+        return None
+    period = previous_period_words(days)
+    if previous_rank is None:
+        return Move(NEW, "new", f"new: not ranked in {period}", f"Not ranked in {period}")
+    title = f"{ordinal(previous_rank)} in {period}"
+    places = abs(previous_rank - rank)
+    unit = "place" if places == 1 else "places"
+    if previous_rank > rank:
+        return Move(UP, f"{ARROWS[UP]} {places}", f"up {places} {unit}", title)
+    if previous_rank < rank:
+        return Move(DOWN, f"{ARROWS[DOWN]} {places}", f"down {places} {unit}", title)
+    return Move(SAME, "=", "same place", title)
+
+
+@register.filter
+def trend_heading(bucket: str) -> str:
+    """The trend table's first column."""
+    return {"day": "Day", "week": "Week starting", "month": "Month starting"}.get(bucket, "Starting")
+
+
+@register.filter
+def has_orders(trend: Trend | None) -> bool:
+    """Whether the trend has anything to plot (all zeros, or no points, say nothing)."""
+    return trend is not None and any(point.orders or point.turnover for point in trend.points)
