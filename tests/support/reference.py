@@ -6,8 +6,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 
-def expected(rows, key, value):
-    """Top 5 (key, value) by value desc then key asc, computed row by row in Python."""
+def expected(rows, key, value, limit=5):
+    """Top `limit` (key, value) by value desc then key asc, computed row by row in Python."""
     groups = defaultdict(list)
     for row in rows:
         group = {"state": row[5], "itemid": row[1]}[key]
@@ -18,7 +18,13 @@ def expected(rows, key, value):
         result = value(members)
         if result is not None:
             values[group] = result
-    return sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))[:5]
+    return sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
+
+
+def places(rows, key, value):
+    """{key: 1-based place in the whole ranking}, by the same order as `expected`."""
+    everyone = expected(rows, key, value, limit=None)
+    return {group: place for place, (group, _) in enumerate(everyone, start=1)}
 
 
 def turnover(rows):

@@ -2,44 +2,18 @@
 entry's previous_rank, against a row-by-row computation over the orders."""
 
 import datetime
-from collections import defaultdict
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from tests.support.orders import insert_orders
-from tests.support.reference import expected_headline, total_qty, turnover
+from tests.support.periods import CURRENT, ROWS
+from tests.support.reference import expected_headline, places, total_qty, turnover
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
 
 URL = reverse("dashboard:api-rankings")
 D = datetime.date
-CURRENT = {"start": "2026-03-01", "end": "2026-03-10"}  # 10 days: the previous is Feb 19-28
-ROWS = [
-    # the previous period: item 2 leads, items 1 and 3 tie on turnover (so ranked by id)
-    (1, 2, 5, Decimal("10.00"), D(2026, 2, 19), "CA"),
-    (2, 1, 2, Decimal("5.00"), D(2026, 2, 28), "TX"),
-    (3, 3, 1, Decimal("10.00"), D(2026, 2, 25), "TX"),
-    (4, 1, 1, Decimal("1.00"), D(2026, 2, 18), "NY"),  # the day before: in neither period
-    # the current period: item 4 is new, item 2 falls behind
-    (10, 1, 3, Decimal("20.00"), D(2026, 3, 1), "CA"),
-    (11, 4, 2, Decimal("15.00"), D(2026, 3, 10), "WA"),
-    (12, 2, 1, Decimal("1.00"), D(2026, 3, 5), "CA"),
-    (13, 3, 1, Decimal("2.00"), D(2026, 3, 11), "CA"),  # the day after: in neither
-]
-
-
-def places(rows, key, value):
-    """{key: 1-based place in the whole ranking}, highest value first, ties by key."""
-    groups = defaultdict(list)
-    for row in rows:
-        group = {"state": row[5], "itemid": row[1]}[key]
-        if group is not None:
-            groups[group].append(row)
-    values = {group: value(members) for group, members in groups.items() if value(members) is not None}
-    ordered = sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))
-    return {group: place for place, (group, _) in enumerate(ordered, start=1)}
 
 
 def within(rows, first, last, state=None):
@@ -83,7 +57,14 @@ def test_a_state_is_compared_within_that_state(user_client):
     body = user_client.get(URL, {**CURRENT, "state": "TX"}).json()
     before = within(ROWS, D(2026, 2, 19), D(2026, 2, 28), "TX")
     assert body["headline"]["previous"] == headline_json(expected_headline(before))
-    assert body["headline"]["orders"] == 0 and body["rankings"]["items_by_turnover"] == []
+    current = within(ROWS, D(2026, 3, 1), D(2026, 3, 10), "TX")
+    assert {key: value for key, value in body["headline"].items() if key != "previous"} == headline_json(
+        expected_headline(current)
+    )
+    # In Texas before: items 1 and 3 tied at 10.00, so item 1 was first.
+    assert [(entry["key"], entry["previous_rank"]) for entry in body["rankings"]["items_by_turnover"]] == [
+        (1, 1)
+    ]
 
 
 def test_all_time_and_open_ranges_have_no_comparison(user_client):
