@@ -74,6 +74,13 @@ def shop_writer():
         writer.stop()
 
 
+def wait_for(condition, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)
+
+
 def caught_up(timeout=90):
     """Wait until the running worker has folded everything the shop committed so far."""
     return folded_up_to(applied(timeout), timeout)
@@ -81,17 +88,18 @@ def caught_up(timeout=90):
 
 def test_the_olap_server_killed_for_30_s_while_the_shop_writes(worker, shop_writer):
     shop_writer.start()
-    time.sleep(2)
+    wait_for(lambda: shop_writer.committed >= 20)
     cluster("olap", "kill")
     try:
+        before = shop_writer.committed
         time.sleep(30)
-        during = shop_writer.committed
+        during = shop_writer.committed - before
     finally:
         cluster("olap", "start")
     time.sleep(2)
     shop_writer.stop()
     caught_up()
-    assert during > 100 and shop_writer.failed == 0  # the shop never noticed
+    assert during > 20 and shop_writer.failed == 0  # the shop went on, and never noticed
     assert_olap_matches(shop_orders())
     log = worker.output()
     assert log.count("the OLAP database is unavailable") == 1, log
@@ -100,16 +108,17 @@ def test_the_olap_server_killed_for_30_s_while_the_shop_writes(worker, shop_writ
 
 def test_the_shops_server_restarted_while_it_writes(worker, shop_writer):
     shop_writer.start()
-    time.sleep(2)
+    wait_for(lambda: shop_writer.committed >= 20)
     cluster("oltp", "kill")
     try:
+        before = shop_writer.committed
         time.sleep(3)
     finally:
         cluster("oltp", "start")
-    time.sleep(3)
+    wait_for(lambda: shop_writer.committed >= before + 20)  # the shop writes again
     shop_writer.stop()
     caught_up()
-    assert shop_writer.committed > 50 and shop_writer.failed > 0  # it was down for a while
+    assert shop_writer.failed > 0  # it was down for a while
     assert_olap_matches(shop_orders())
     log = worker.output()
     assert "the shop's database is unavailable" in log and "the shop's database is back after" in log, log
