@@ -1,5 +1,4 @@
 import os
-import socket
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 from dashboard.catalog import versions
 from dashboard.catalog.models import Item
 from dashboard.dbrouter import OLAP
+from tests.support.http import free_port
 
 BOTH_DATABASES = ["default", OLAP]
 
@@ -53,9 +53,7 @@ def user_client(client):
 def olap_unreachable():
     """Point the OLAP alias at a port nothing listens on: a real refused connection."""
     olap = connections["olap"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()  # nothing listens there
     original = olap.settings_dict["PORT"]
     olap.close()
     olap.settings_dict["PORT"] = closed_port

@@ -448,12 +448,7 @@ def state_place(filters: OrderFilters, source: str = FROM_ROLLUPS) -> tuple[int,
     or when that state has no known turnover in the range."""
     if not filters.state:
         return None
-    ranked_by = RANKINGS["states_by_turnover"]
-    querysets, metrics = _sources(OrderFilters(start=filters.start, end=filters.end), source)
-    groups = _grouped_metrics(
-        querysets[ranked_by.key], ranked_by.key, {ranked_by.metric: metrics[ranked_by.metric]}
-    )
-    ranked = [key for key, _ in _top_groups(groups, ranked_by.key, ranked_by.metric, limit=len(groups))]
-    if filters.state not in ranked:
-        return None
-    return ranked.index(filters.state) + 1, len(ranked)
+    every_state = OrderFilters(start=filters.start, end=filters.end)
+    places = positions(["states_by_turnover"], every_state, source)["states_by_turnover"]
+    place = places.get(filters.state)
+    return None if place is None else (place, len(places))

@@ -79,6 +79,25 @@ def revalidate_each_time(response: HttpResponse, etag: str) -> HttpResponse:
     return response
 
 
+def not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
+    """The 304 (or 412 for an If-Match that fails) a conditional request gets when `etag` is
+    current; None when the answer must be computed."""
+    # Given a response, Django answers with it unless a precondition decides otherwise.
+    conditional = get_conditional_response(
+        request, etag=etag, response=revalidate_each_time(HttpResponse(), etag)
+    )
+    return conditional if conditional is not None and conditional.status_code != 200 else None
+
+
+def csv_download(body: str, name: str, filters: OrderFilters) -> HttpResponse:
+    """A CSV attachment named after what it holds and its filters, e.g. trend-CA-2026-03-01.csv."""
+    parts = (filters.state, filters.start, filters.end)
+    filename = "-".join([name, *(str(part) for part in parts if part)])
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
 def page_context(request: CatalogRequest, filters: OrderFilters | None = None) -> dict[str, Any]:
     """What every rendering of the page shows; with valid filters, their presets too."""
     try:
@@ -166,12 +185,8 @@ def api_rankings(request: CatalogRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
     marker = change_marker()
     etag = rankings_etag(marker, filters, request.catalog_branch)
-    # Given a response, Django answers with it unless a precondition decides otherwise.
-    conditional = get_conditional_response(
-        request, etag=etag, response=revalidate_each_time(HttpResponse(), etag)
-    )
-    if conditional is not None and conditional.status_code != 200:
-        return conditional  # 304 Not Modified (or 412 for an If-Match that fails)
+    if unchanged := not_modified(request, etag):
+        return unchanged
     _, _, payload = figures_and_payload(filters, request.catalog_branch, marker)
     return revalidate_each_time(JsonResponse(payload), etag)
 
@@ -183,11 +198,7 @@ def api_ranking_csv(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404(f"No ranking called {name!r}.")
     filters = parse_filters(request.GET)
     (ranking,) = rankings([name], filters, source=settings.RANKINGS_SOURCE)
-    parts = (filters.state, filters.start, filters.end)
-    filename = "-".join([name, *(str(part) for part in parts if part)])
-    response = HttpResponse(ranking_csv(ranking), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    return csv_download(ranking_csv(ranking), name, filters)
 
 
 def cached_trend(filters: OrderFilters, marker: Marker) -> tuple[Trend, datetime]:
@@ -203,11 +214,8 @@ def api_trend(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
     marker = change_marker()
     etag = rankings_etag(marker, filters, "trend")
-    conditional = get_conditional_response(
-        request, etag=etag, response=revalidate_each_time(HttpResponse(), etag)
-    )
-    if conditional is not None and conditional.status_code != 200:
-        return conditional
+    if unchanged := not_modified(request, etag):
+        return unchanged
     points, generated_at = cached_trend(filters, marker)
     payload = trend_payload(points, generated_at=generated_at, filters=filters.as_dict())
     return revalidate_each_time(JsonResponse(payload), etag)
@@ -218,11 +226,7 @@ def api_trend(request: HttpRequest) -> HttpResponse:
 def api_trend_csv(request: HttpRequest) -> HttpResponse:
     filters = parse_filters(request.GET)
     points, _ = cached_trend(filters, change_marker())
-    parts = (filters.state, filters.start, filters.end)
-    filename = "-".join(["trend", *(str(part) for part in parts if part)])
-    response = HttpResponse(trend_csv(points), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    return csv_download(trend_csv(points), "trend", filters)
 
 
 @require_POST

@@ -23,9 +23,10 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(workers=2, threads=8):
-    """The site under gunicorn on a free loopback port, on the test databases; yields the
-    port, and stops the server (killing it if need be) afterwards."""
+def gunicorn(workers=2, threads=8, **environment):
+    """The site under gunicorn on a free loopback port, on the test databases (and any other
+    `environment` variables); yields the port, and stops the server (killing it if need be)
+    afterwards."""
     port = free_port()
     env = {
         **os.environ,
@@ -37,6 +38,7 @@ def gunicorn(workers=2, threads=8):
         "SECURE_HTTPS": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
         "RANKINGS_CACHE_SECONDS": "0",  # every request asks the database
+        **environment,
     }
     command = [sys.executable, "-m", "gunicorn", "analytics_site.wsgi", "--bind", f"127.0.0.1:{port}"]
     command += ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread"]

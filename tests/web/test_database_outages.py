@@ -3,7 +3,6 @@ read (rankings still answer, items by id, and say so), the users-and-sessions da
 refuses connections (503 with Retry-After, never a 500)."""
 
 import datetime
-import socket
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -13,6 +12,7 @@ from django.db import connections
 from django.test import Client
 
 from dashboard.catalog.models import Item
+from tests.support.http import free_port
 from tests.support.orders import insert_orders
 
 # Connections are closed under the tests: their writes must be committed, not in a test transaction.
@@ -35,12 +35,6 @@ def database_pointed_at(alias, **settings):
     finally:
         connection.close()
         connection.settings_dict.update(original)
-
-
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -71,7 +65,7 @@ def test_with_the_catalog_unreadable_the_rankings_show_items_by_id_and_say_so(
 def test_with_the_sessions_database_refusing_connections_pages_and_api_answer_503():
     client = Client(raise_request_exception=False)  # answer as the site does, not re-raise
     client.force_login(User.objects.create_user("analyst"))
-    with database_pointed_at("default", PORT=closed_port()):
+    with database_pointed_at("default", PORT=free_port()):  # a port nothing listens on
         api = client.get(API)
         page = client.get("/")
     assert api.status_code == 503 and api["Retry-After"] == "5"
