@@ -129,3 +129,20 @@ def choice(name: str, choices: Collection[str], default: str) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
     return value
+
+
+def shop_schema(name: str, cancelled_name: str) -> tuple[str, tuple[str, ...] | None]:
+    """SHOP_SCHEMA (`sample`, `oscar` or a mapping file's path) and SHOP_CANCELLED_STATUSES,
+    checked now: a mapping file with a bad key stops the site at start, naming the key."""
+    from dashboard.shop.mapping import SAMPLE, MappingError, load
+
+    setting = string(name, SAMPLE)
+    raw = os.environ.get(cancelled_name)
+    cancelled = None if raw is None else tuple(string_list(cancelled_name))
+    if cancelled == ():
+        raise ImproperlyConfigured(f"{cancelled_name} is set but names no status; unset it for the default.")
+    try:
+        load(setting, cancelled)
+    except MappingError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from None
+    return setting, cancelled

@@ -91,6 +91,16 @@ DATABASES = {
         test_options={"DEPENDENCIES": []},
     ),
 }
+# The shop's PostgreSQL, whose orders change data capture reads (ORDERS_SOURCE=cdc), when it
+# is not the dashboard's own database (whose `orders` table is the sample shop's): only read,
+# and its capture heartbeat stamped; nothing is ever migrated there (dashboard.dbrouter.SHOP).
+if env.string("SHOP_DATABASE_URL", ""):
+    DATABASES["shop"] = env.database(
+        "SHOP_DATABASE_URL",
+        conn_max_age=conn_max_age,
+        conn_health_checks=True,
+        options={"connect_timeout": 5},
+    )
 DATABASE_ROUTERS = ["dashboard.dbrouter.OlapOltpRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -142,9 +152,16 @@ RANKINGS_SOURCE = env.choice("RANKINGS_SOURCE", ("rollups", "raw"), "rollups")
 # copies every insert, update and delete: RisingWave's postgres-cdc source, or PostgreSQL's
 # logical replication on the stand-in, which `manage.py cdc_worker` folds into the rollups).
 ORDERS_SOURCE = env.choice("ORDERS_SOURCE", ("direct", "cdc"), "direct")
-# The shop's database as the OLAP server reaches it, when that differs from DATABASE_URL (in
-# docker-compose: another host name, and a replication user with only the rights it needs).
-CDC_SOURCE_URL = env.string("CDC_SOURCE_URL", "") or env.required("DATABASE_URL")
+# What the shop's tables are: "sample" (the dashboard's own six-column orders table), "oscar"
+# (django-oscar's, the preset dashboard/shop/presets/oscar.toml) or the path of a mapping file
+# in that format for any other schema; and the statuses that take an order or a line out of
+# every figure (default: the mapping's, "Cancelled"). Checked here, at start.
+SHOP_SCHEMA, SHOP_CANCELLED_STATUSES = env.shop_schema("SHOP_SCHEMA", "SHOP_CANCELLED_STATUSES")
+# The shop's database as the OLAP server reaches it, when that differs from SHOP_DATABASE_URL
+# (in docker-compose: another host name, and a replication user with only the rights it needs).
+CDC_SOURCE_URL = (
+    env.string("CDC_SOURCE_URL", "") or env.string("SHOP_DATABASE_URL", "") or env.required("DATABASE_URL")
+)
 
 # How often the dashboard page asks the API for its figures (seconds). Polls are cheap: while
 # the figures are unchanged the API answers 304 from a change marker, without computing them.

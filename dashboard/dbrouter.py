@@ -8,6 +8,8 @@ Three databases, each one concern:
 - "olap" (RisingWave; a PostgreSQL cluster standing in for it locally): the order lines and
   their rollups (dashboard.orders.models). Unmanaged and read-only through the ORM: rows arrive
   from the order stream, the schema from `manage.py setup_olap`.
+- "shop" (PostgreSQL, SHOP_DATABASE_URL; without it the shop is "default"'s database): the
+  shop's own tables, which change data capture reads; never migrated, no model of ours.
 - "catalog" (a Dolt database: doltlite locally, a Dolt sql-server in docker-compose): the item
   catalog and Dolt's branch and commit tables (dashboard.catalog.models). Only these live
   there: users and sessions must never branch.
@@ -25,6 +27,10 @@ from dashboard.readonly import refuse_write
 DEFAULT = "default"
 OLAP = "olap"
 CATALOG = "catalog"
+# The shop's PostgreSQL when SHOP_DATABASE_URL names one (else the shop is "default"'s
+# database), which change data capture reads. No model lives there and nothing is migrated
+# there: a shop's tables are its own (dashboard/orders/capture.py reads them with plain SQL).
+SHOP = "shop"
 
 # Model label (lower case) -> database alias. Models not listed live in "default". By label
 # rather than by module, so the map reads as a table and a moved module changes nothing.
@@ -44,6 +50,14 @@ MODEL_DATABASES = {
     "dashboard.shoporder": DEFAULT,
     "dashboard.captureheartbeat": DEFAULT,
 }
+
+
+def shop_alias() -> str:
+    """The alias of the shop's database: "shop" when SHOP_DATABASE_URL names one, else
+    "default" (the sample shop's `orders` table lives in the dashboard's own database)."""
+    from django.conf import settings
+
+    return SHOP if SHOP in settings.DATABASES else DEFAULT
 
 
 def home_database(model: type[Model]) -> str | None:
@@ -80,7 +94,7 @@ class OlapOltpRouter:
         # nothing is ever migrated there, and OLAP models are migrated nowhere. The catalog
         # database holds catalog models and nothing else (never users or sessions, which
         # must not branch); catalog models live nowhere else.
-        if db == OLAP:
+        if db in (OLAP, SHOP):
             return False
         home = MODEL_DATABASES.get(f"{app_label}.{model_name}") if model_name else None
         if db == CATALOG:

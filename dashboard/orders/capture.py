@@ -1,6 +1,9 @@
 """Change data capture (ORDERS_SOURCE=cdc): the shop writes its orders into its own
-PostgreSQL (alias "default"), and every insert, update and delete reaches the OLAP side by
-itself, as RisingWave is meant to be fed.
+PostgreSQL (alias "shop": SHOP_DATABASE_URL, by default the dashboard's own database), and
+every insert, update and delete reaches the OLAP side by itself, as RisingWave is meant to be
+fed. What is captured depends on SHOP_SCHEMA: the sample `orders` table, whose rows are the
+dashboard's lines, or a mapped shop's tables, from which the lines are derived
+(dashboard/orders/derivation.py).
 
 - On RisingWave: a postgres-cdc source on the shop's database and the `orders` table created
   FROM it; the rollups are materialized views on top, kept current by the engine.
@@ -23,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import dj_database_url
 from django.conf import settings
@@ -30,12 +34,48 @@ from django.db import DatabaseError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
 
+from dashboard.orders import derivation
 from dashboard.orders.engine import RISINGWAVE, server_engine
 from dashboard.orders.schema import CHANGE_LOG, DROP_CDC_SOURCE, FOLD_CHANGES, ROLLUPS_VERSION
+from dashboard.shop.mapping import ShopSchema
 
 PUBLICATION = "dashboard_orders"
+# The sample schema's captured tables (the dashboard's own, migrated into the shop's database).
 CAPTURED_TABLES = ("orders", "cdc_heartbeat")
 HEARTBEAT_ID = 1
+
+
+@dataclass(frozen=True)
+class Captured:
+    """What the capture reads from the shop's database: (schema, table, columns) in the
+    publication (columns None: all of them), and the heartbeat's (schema, table)."""
+
+    tables: tuple[tuple[str, str, tuple[str, ...] | None], ...]
+    heartbeat: tuple[str, str]
+
+    @property
+    def heartbeat_name(self) -> str:
+        return ".".join(self.heartbeat)
+
+
+SAMPLE_CAPTURE = Captured(
+    tuple(("public", table, None) for table in CAPTURED_TABLES), ("public", "cdc_heartbeat")
+)
+
+
+def captured(schema: ShopSchema | None, *, column_lists: bool = True) -> Captured:
+    """What the capture of `schema` (None: the sample table) reads. Column lists publish only
+    the columns the mapping reads (PostgreSQL 15 and newer, for the stand-in's subscription;
+    RisingWave's connector reads whole rows)."""
+    if schema is None:
+        return SAMPLE_CAPTURE
+    heartbeat = (derivation.HEARTBEAT_SCHEMA, derivation.HEARTBEAT_TABLE)
+    tables = tuple(
+        (table.schema, table.name, tuple(table.columns) if column_lists else None) for table in schema.tables
+    )
+    return Captured((*tables, (*heartbeat, None)), heartbeat)
+
+
 # One folder at a time: two folds at once could count an order's entry into a day twice.
 FOLD_LOCK = 7_160_341_105
 
@@ -83,30 +123,103 @@ class Source:
 # --- The shop's side -----------------------------------------------------------------------
 
 
-def ensure_publication(shop: BaseDatabaseWrapper) -> bool:
-    """Publish the captured tables (once) and give the heartbeat its row; True if created."""
+class CaptureNotReady(DatabaseError):
+    """The shop's database is not ready for the capture (a missing grant, a publication of
+    other tables); the message says what to run."""
+
+
+HEARTBEAT_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS dashboard_capture",
+    "CREATE TABLE IF NOT EXISTS dashboard_capture.cdc_heartbeat "
+    "(id INT PRIMARY KEY, beat TIMESTAMPTZ NOT NULL)",
+)
+
+
+def ensure_heartbeat(shop: BaseDatabaseWrapper, wanted: Captured) -> None:
+    """The heartbeat table (a mapped shop's is the dashboard's own, in a schema of its own)
+    and its one row."""
     with shop.cursor() as cursor:
+        if wanted is not SAMPLE_CAPTURE:
+            cursor.execute("SELECT to_regclass('dashboard_capture.cdc_heartbeat') IS NOT NULL")
+            if not cursor.fetchone()[0]:
+                try:
+                    with transaction.atomic(using=shop.alias):
+                        for statement in HEARTBEAT_DDL:
+                            cursor.execute(statement)
+                except DatabaseError as error:
+                    raise CaptureNotReady(
+                        f"cannot create the capture's heartbeat in the shop's database ({error}".strip()
+                        + "): have its owner run `manage.py grant_cdc_access` (or apply what "
+                        "`manage.py grant_cdc_access --print` prints)"
+                    ) from error
         cursor.execute(
-            "INSERT INTO cdc_heartbeat (id, beat) VALUES (%s, now()) ON CONFLICT (id) DO NOTHING",
+            sql.SQL("INSERT INTO {} (id, beat) VALUES (%s, now()) ON CONFLICT (id) DO NOTHING").format(
+                sql.Identifier(*wanted.heartbeat)
+            ),
             [HEARTBEAT_ID],
         )
+
+
+def published(shop: BaseDatabaseWrapper) -> set[tuple[str, str, tuple[str, ...]]] | None:
+    """{(schema, table, columns)} the publication holds now, or None if there is none."""
+    with shop.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_publication WHERE pubname = %s", [PUBLICATION])
-        if cursor.fetchone():
-            return False
-        tables = sql.SQL(", ").join(sql.Identifier(table) for table in CAPTURED_TABLES)
+        if not cursor.fetchone():
+            return None
         cursor.execute(
-            sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(sql.Identifier(PUBLICATION), tables)
+            "SELECT schemaname, tablename, attnames FROM pg_publication_tables WHERE pubname = %s",
+            [PUBLICATION],
         )
+        return {(schema, table, tuple(columns or ())) for schema, table, columns in cursor.fetchall()}
+
+
+def publication_statement(wanted: Captured) -> sql.Composed:
+    """CREATE PUBLICATION for the captured tables (what grant_cdc_access prints, too)."""
+
+    def published_table(schema: str, table: str, columns: tuple[str, ...] | None) -> sql.Composable:
+        if not columns:
+            return sql.Identifier(schema, table)
+        listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+        return sql.SQL("{} ({})").format(sql.Identifier(schema, table), listed)
+
+    tables = sql.SQL(", ").join(published_table(*table) for table in wanted.tables)
+    return sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(sql.Identifier(PUBLICATION), tables)
+
+
+def ensure_publication(shop: BaseDatabaseWrapper, wanted: Captured = SAMPLE_CAPTURE) -> bool:
+    """Publish the captured tables (once) and give the heartbeat its row; True if created."""
+    ensure_heartbeat(shop, wanted)
+    existing = published(shop)
+    if existing is not None:
+        names = {(schema, table) for schema, table, _ in existing}
+        if names != {(schema, table) for schema, table, _ in wanted.tables}:
+            raise CaptureNotReady(
+                f"the shop's publication {PUBLICATION} holds other tables "
+                f"({', '.join(sorted('.'.join(name) for name in names))}): it was set up for another "
+                "SHOP_SCHEMA; run `manage.py teardown_cdc` first, then this again"
+            )
+        return False
+    try:
+        with transaction.atomic(using=shop.alias), shop.cursor() as cursor:
+            cursor.execute(publication_statement(wanted))
+    except DatabaseError as error:
+        raise CaptureNotReady(
+            f"cannot publish the shop's tables ({error}".strip()
+            + "): have the tables' owner run `manage.py grant_cdc_access` (or apply what "
+            "`manage.py grant_cdc_access --print` prints)"
+        ) from error
     return True
 
 
-def beat(shop: BaseDatabaseWrapper) -> datetime:
+def beat(shop: BaseDatabaseWrapper, heartbeat: tuple[str, str] = SAMPLE_CAPTURE.heartbeat) -> datetime:
     """Stamp the heartbeat with the shop's clock; once the stamp has been captured, so has
     everything the shop committed before it."""
     with shop.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO cdc_heartbeat (id, beat) VALUES (%s, now()) "
-            "ON CONFLICT (id) DO UPDATE SET beat = EXCLUDED.beat RETURNING beat",
+            sql.SQL(
+                "INSERT INTO {} (id, beat) VALUES (%s, now()) "
+                "ON CONFLICT (id) DO UPDATE SET beat = EXCLUDED.beat RETURNING beat"
+            ).format(sql.Identifier(*heartbeat)),
             [HEARTBEAT_ID],
         )
         (stamp,) = cursor.fetchone()
@@ -143,8 +256,12 @@ def subscription_enabled(olap: BaseDatabaseWrapper, name: str) -> bool | None:
     return None if row is None else bool(row[0])
 
 
-def ensure_subscription(olap: BaseDatabaseWrapper, source: Source) -> list[str]:
-    """Subscribe the OLAP database to the shop's publication (once); what was done."""
+def ensure_subscription(
+    olap: BaseDatabaseWrapper, source: Source, copies: tuple[str, ...] = ("orders",)
+) -> list[str]:
+    """Subscribe the OLAP database to the shop's publication (once); what was done. The
+    tables the subscription fills, `copies`, are emptied first: its initial copy brings
+    their rows."""
     name = slot_name(olap.settings_dict["NAME"])
     enabled = subscription_enabled(olap, name)
     if enabled:
@@ -157,9 +274,12 @@ def ensure_subscription(olap: BaseDatabaseWrapper, source: Source) -> list[str]:
         cursor.execute("SELECT count(*) FROM orders")
         (present,) = cursor.fetchone()
         if present:
-            # The shop's table is the truth from now on; its rows arrive with the initial copy.
+            # The shop's tables are the truth from now on; their rows arrive with the initial copy.
             cursor.execute("TRUNCATE orders")
-            done.append(f"replaced the {present:,} order lines loaded directly with the shop's")
+            done.append(f"replaced the {present:,} order lines held before with the shop's")
+        for table in copies:
+            if table != "orders":
+                cursor.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(*table.split("."))))
         # binary: values travel in PostgreSQL's binary format (no text parsing of numerics and
         # dates); streaming: a big transaction is sent while it runs, not held by the sender.
         cursor.execute(
@@ -199,21 +319,34 @@ class Fold:
     source_time: datetime | None  # every change the shop committed before this is folded
 
 
-def fold(olap: BaseDatabaseWrapper) -> Fold | None:
-    """Fold the logged changes into the rollups, in one transaction; None when another
-    folder holds the lock. Changes that arrive meanwhile wait for the next fold."""
+def fold(olap: BaseDatabaseWrapper, recompute: list[str] | None = None) -> Fold | None:
+    """Fold what was captured into the rollups, in one transaction; None when another folder
+    holds the lock. Changes that arrive meanwhile wait for the next fold.
+
+    The sample table: the logged changes. A mapped shop: the orders its changes touched,
+    recomputed (`recompute`: derivation.recompute_statements), `changes` counting orders."""
+    heartbeat = (
+        SAMPLE_CAPTURE.heartbeat
+        if recompute is None
+        else (derivation.HEARTBEAT_SCHEMA, derivation.HEARTBEAT_TABLE)
+    )
     with transaction.atomic(using=olap.alias), olap.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
         if not cursor.fetchone()[0]:
             return None
         # Read before the fold's own snapshot: every change committed at the shop before this
         # stamp was applied before the stamp, so the fold below sees it.
-        cursor.execute("SELECT beat FROM cdc_heartbeat WHERE id = %s", [HEARTBEAT_ID])
+        cursor.execute(
+            sql.SQL("SELECT beat FROM {} WHERE id = %s").format(sql.Identifier(*heartbeat)), [HEARTBEAT_ID]
+        )
         row = cursor.fetchone()
         source_time = row[0] if row else None
         cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(FOLD_CHANGES)
-        (changes,) = cursor.fetchone()
+        if recompute is None:
+            cursor.execute(FOLD_CHANGES)
+            (changes,) = cursor.fetchone()
+        else:
+            changes = _recompute(cursor, recompute)
         if changes:
             cursor.execute("SELECT nextval(%s)", [ROLLUPS_VERSION])
         cursor.execute(
@@ -222,6 +355,30 @@ def fold(olap: BaseDatabaseWrapper) -> Fold | None:
             [source_time],
         )
     return Fold(changes, source_time)
+
+
+# Past this many touched orders the temporary tables get statistics, so the planner joins
+# a bulk import's hundreds of thousands of orders by hashing, not by a loop of probes.
+ANALYZE_FROM = 5_000
+
+
+def _recompute(cursor: Any, statements: list[str]) -> int:
+    """Run the recomputation of a mapped shop's touched orders; how many orders it took."""
+    cursor.execute(derivation.CREATE_TOUCHED_NOW)
+    cursor.execute(derivation.CREATE_LINES_NOW)
+    take, compute, remove, add = statements
+    cursor.execute(take)
+    touched = cursor.rowcount
+    if touched <= 0:
+        return 0
+    if touched >= ANALYZE_FROM:
+        cursor.execute("ANALYZE pg_temp.shop_touched_now")
+    cursor.execute(compute)
+    if touched >= ANALYZE_FROM:
+        cursor.execute("ANALYZE pg_temp.shop_lines_now")
+    cursor.execute(remove)
+    cursor.execute(add)
+    return int(touched)
 
 
 def pending_changes(olap: BaseDatabaseWrapper) -> int:
@@ -233,14 +390,16 @@ def pending_changes(olap: BaseDatabaseWrapper) -> int:
 # --- Freshness, on either engine --------------------------------------------------------------
 
 
-def folded_source_time(olap: BaseDatabaseWrapper, engine: str) -> datetime | None:
+def folded_source_time(
+    olap: BaseDatabaseWrapper, engine: str, heartbeat: tuple[str, str] = SAMPLE_CAPTURE.heartbeat
+) -> datetime | None:
     """The shop's time up to which the OLAP figures are complete, or None if unknown: on
     RisingWave the captured heartbeat (its views move with the table), on the stand-in what
     the last fold recorded."""
     query = (
-        "SELECT max(beat) FROM cdc_heartbeat"
+        sql.SQL("SELECT max(beat) FROM {}").format(sql.Identifier(*heartbeat))
         if engine == RISINGWAVE
-        else "SELECT max(source_time) FROM cdc_progress"
+        else sql.SQL("SELECT max(source_time) FROM cdc_progress")
     )
     with olap.cursor() as cursor:
         cursor.execute(query)
@@ -254,6 +413,7 @@ def wait_until_caught_up(
     stamp: datetime,
     *,
     timeout: float,
+    heartbeat: tuple[str, str] = SAMPLE_CAPTURE.heartbeat,
     poll: float = 0.02,
     clock: Callable[[], float] = time.monotonic,
 ) -> float | None:
@@ -261,7 +421,7 @@ def wait_until_caught_up(
     or None if that did not happen within `timeout` seconds."""
     started = clock()
     while True:
-        reached = folded_source_time(olap, engine)
+        reached = folded_source_time(olap, engine, heartbeat)
         if reached is not None and reached >= stamp:
             return clock() - started
         if clock() - started > timeout:

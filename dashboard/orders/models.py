@@ -33,7 +33,15 @@ class OrderLine(models.Model):
 
 
 class Order(ReadOnlyModel, OrderLine):
-    """One order line in the OLAP database. The table is created by `manage.py setup_olap`."""
+    """One order line in the OLAP database. The table is created by `manage.py setup_olap`.
+
+    With a mapped shop schema (SHOP_SCHEMA=oscar or a mapping file) it holds one line per
+    (order, item) derived from the shop's tables: `amount` is the line's money and `price`
+    is NULL, and a line whose product was deleted has no item (itemid NULL)."""
+
+    # The line's money where the source states it (a shop's line total); NULL where the unit
+    # price says it (turnover = qty * price). schema.LINE_TURNOVER is the one rule.
+    amount = models.DecimalField(max_digits=30, decimal_places=3, null=True)
 
     class Meta:
         managed = False

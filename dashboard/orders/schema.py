@@ -26,6 +26,11 @@ from textwrap import dedent, indent
 
 ORDER_COLUMNS = ("orderid", "itemid", "qty", "price", "dt", "state")
 
+# A line's money. The sample orders give a unit price (turnover is qty * price); a shop's
+# lines give their amount (django-oscar's line_price_excl_tax), which is not always a
+# multiple of the quantity, so it is kept as it is: `amount`, NULL where the price says it.
+LINE_TURNOVER = "COALESCE(amount, qty * price)"
+
 CREATE_ORDERS = dedent("""\
     CREATE TABLE IF NOT EXISTS orders (
         orderid BIGINT,
@@ -34,8 +39,29 @@ CREATE_ORDERS = dedent("""\
         price NUMERIC,
         dt DATE,
         state VARCHAR,
+        amount NUMERIC,
         PRIMARY KEY (orderid, itemid)
     )""")
+# A table set up before lines had an amount gains the column (NULL: price says it).
+ADD_AMOUNT = "ALTER TABLE orders ADD COLUMN IF NOT EXISTS amount NUMERIC"
+
+# On PostgreSQL with a mapped shop schema, `orders` holds the lines derived from the shop's
+# tables (dashboard/orders/derivation.py): one per (order, item), where a line whose product
+# was deleted has no item (NULL), so the key is a unique index that treats NULLs as equal.
+CREATE_SHOP_LINES = dedent("""\
+    CREATE TABLE IF NOT EXISTS orders (
+        orderid BIGINT NOT NULL,
+        itemid INT,
+        qty INT,
+        price NUMERIC,
+        dt DATE,
+        state VARCHAR,
+        amount NUMERIC
+    )""")
+SHOP_LINES_KEY = "orders_line"
+CREATE_SHOP_LINES_KEY = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS orders_line ON orders (orderid, itemid) NULLS NOT DISTINCT"
+)
 
 KEY_TYPES = {"state": "VARCHAR", "itemid": "INT", "dt": "DATE"}
 MEASURES = ("lines", "qty_sum", "qty_lines", "turnover", "turnover_lines")
@@ -121,7 +147,7 @@ def _block(sql: str, level: int = 1) -> str:
 
 LINE_MEASURES = (
     "COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,\n"
-    "SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines"
+    f"SUM({LINE_TURNOVER}) AS turnover, COUNT({LINE_TURNOVER}) AS turnover_lines"
 )
 SUMMED_MEASURES = (
     "SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,\n"
@@ -218,7 +244,12 @@ CREATE_CDC_SOURCE = dedent("""\
         publication.name = %(publication)s,
         publication.create.enable = 'false'
     )""")
-CREATE_CAPTURED_ORDERS = CREATE_ORDERS + " FROM shop_orders_cdc TABLE 'public.orders'"
+# The shop's sample table has no amount: here it is a generated column, which RisingWave allows
+# on a CDC table after the captured ones (create_table.rs, generated_columns_check_for_cdc_table).
+CREATE_CAPTURED_ORDERS = (
+    CREATE_ORDERS.replace("    amount NUMERIC,\n", "    amount NUMERIC AS qty * price,\n")
+    + " FROM shop_orders_cdc TABLE 'public.orders'"
+)
 CREATE_CAPTURED_HEARTBEAT = dedent("""\
     CREATE TABLE IF NOT EXISTS cdc_heartbeat (
         id INT,
@@ -358,9 +389,9 @@ def compact_delta_log(rollup: Rollup) -> str:
 
 # The rows a statement changed, signed +1 (added) or -1 (removed), with each line's qty and
 # turnover computed once here: NUMERIC arithmetic is what a big statement's trigger spends on.
-ADDED_ROWS = "SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows"
+ADDED_ROWS = f"SELECT orderid, state, itemid, dt, 1 AS sign, qty, {LINE_TURNOVER} AS turnover FROM new_rows"
 REMOVED_ROWS = (
-    "SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -(qty * price) AS turnover FROM old_rows"
+    f"SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -{LINE_TURNOVER} AS turnover FROM old_rows"
 )
 CHANGED_ROWS = {
     "insert": ADDED_ROWS,
@@ -599,7 +630,7 @@ def postgresql_statements() -> list[str]:
     """The DDL a new PostgreSQL database gets, in order: the table, the rollup tables filled
     from `orders`, and the triggers that keep them current (dashboard.orders.setup runs them
     inside one transaction, with the table locked against writers)."""
-    statements = [CREATE_ORDERS, *BOOKKEEPING]
+    statements = [CREATE_ORDERS, ADD_AMOUNT, *BOOKKEEPING]
     for rollup in ROLLUPS:
         statements += create_rollup_statements(rollup)
     # (A TRUNCATE of the change log comes here: not DDL, so not in the golden file.)

@@ -37,7 +37,8 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import NullIf, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
+from psycopg2 import sql
 
 from dashboard.dbrouter import OLAP
 from dashboard.orders.engine import known_engine
@@ -53,6 +54,7 @@ from dashboard.orders.models import (
     StateTotal,
 )
 from dashboard.orders.schema import FRESHNESS
+from dashboard.shop.configured import shop_schema
 
 __all__ = [
     "ALL_ORDERS",
@@ -75,6 +77,8 @@ __all__ = [
     "headline",
     "positions",
     "previous_period",
+    "shop_item_titles",
+    "shop_names_items",
     "state_in_orders",
     "state_place",
     "top_keys",
@@ -156,7 +160,9 @@ class Metric:
 
 
 def raw_metrics() -> dict[str, Metric]:
-    line_turnover = F("qty") * F("price")
+    # A line's turnover: its amount, or qty * price where the source gives a unit price
+    # (schema.LINE_TURNOVER).
+    line_turnover = Coalesce(F("amount"), F("qty") * F("price"), output_field=DecimalField())
     return {
         "turnover": Metric(Sum(line_turnover, output_field=DecimalField()), Count(line_turnover)),
         "avg_qty": Metric(Avg("qty"), Count("qty")),
@@ -431,6 +437,32 @@ def headline(filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS) -> 
         orders=int(totals["orders"] or 0),
         lines=int(totals["lines"] or 0),
     )
+
+
+def shop_names_items() -> bool:
+    """Whether items are labelled with the shop's own product titles (a mapped shop schema
+    with a [product] table) rather than from the dashboard's item catalog."""
+    schema = shop_schema()
+    return schema is not None and schema.product is not None
+
+
+@olap_errors()
+def shop_item_titles(itemids: Iterable[int]) -> dict[int, str]:
+    """{itemid: the product's current title} from the captured copy of the shop's product
+    table, for the ids it holds (a renamed product shows its new title; a deleted one none)."""
+    schema = shop_schema()
+    wanted = sorted(set(itemids))
+    if schema is None or schema.product is None or not wanted:
+        return {}
+    product = schema.product
+    query = sql.SQL("SELECT {key}, {title} FROM {table} WHERE {key} = ANY(%s)").format(
+        key=sql.Identifier(product.key),
+        title=sql.Identifier(product.title),
+        table=sql.Identifier(product.schema, product.name),
+    )
+    with connections[OLAP].cursor() as cursor:
+        cursor.execute(query, [wanted])
+        return {int(key): str(title) for key, title in cursor.fetchall() if title}
 
 
 @olap_errors()

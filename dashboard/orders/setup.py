@@ -8,45 +8,84 @@ from django.db import DatabaseError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
-from dashboard.orders import capture
+from dashboard.orders import capture, derivation
 from dashboard.orders.engine import RISINGWAVE, server_engine
 from dashboard.orders.schema import (
+    ADD_AMOUNT,
     BOOKKEEPING,
     CHANGE_LOG,
     CREATE_CDC_SOURCE,
     CREATE_ORDERS,
+    CREATE_SHOP_LINES,
+    CREATE_SHOP_LINES_KEY,
     ORDERS_IS_CAPTURED,
     ROLLUPS,
+    SHOP_LINES_KEY,
     Rollup,
     create_rollup_statements,
     fill_rollup,
     postgresql_trigger_statements,
     risingwave_capture_statements,
     risingwave_statements,
+    risingwave_view_statements,
 )
 from dashboard.orders.session import without_statement_timeout
+from dashboard.shop.mapping import ShopSchema
 
 
 def prepare(
-    connection: BaseDatabaseWrapper, *, rebuild: bool = False, shop: BaseDatabaseWrapper | None = None
+    connection: BaseDatabaseWrapper,
+    *,
+    rebuild: bool = False,
+    shop: BaseDatabaseWrapper | None = None,
+    schema: ShopSchema | None = None,
 ) -> tuple[str, list[str]]:
     """Create whatever is missing; safe to repeat. Returns (engine, what was done). Given the
-    shop's database, `shop`, the orders are captured from it (ORDERS_SOURCE=cdc)."""
+    shop's database, `shop`, the orders are captured from it (ORDERS_SOURCE=cdc): its sample
+    table, or with a mapped `schema` the lines derived from its own tables."""
     with without_statement_timeout(connection):
-        engine, done = _prepare(connection, rebuild=rebuild, captured=shop is not None)
+        engine = server_engine(connection)
+        columns = None
+        if shop is not None and schema is not None:
+            # Checked against the shop's database before anything changes on either side.
+            columns = derivation.read_columns(shop, schema)
+        done = _prepare(connection, engine, rebuild=rebuild, captured=shop is not None, mapped=schema)
         if shop is not None:
-            done += _prepare_capture(connection, shop, engine)
+            done += _prepare_capture(connection, shop, engine, schema, columns)
     return engine, done
 
 
-def _prepare_capture(olap: BaseDatabaseWrapper, shop: BaseDatabaseWrapper, engine: str) -> list[str]:
+def _prepare_capture(
+    olap: BaseDatabaseWrapper,
+    shop: BaseDatabaseWrapper,
+    engine: str,
+    schema: ShopSchema | None,
+    columns: derivation.Columns | None,
+) -> list[str]:
     done = []
-    if capture.ensure_publication(shop):
-        done.append(f"published {', '.join(capture.CAPTURED_TABLES)} in the shop's database")
+    wanted = capture.captured(schema, column_lists=engine != RISINGWAVE)
+    if capture.ensure_publication(shop, wanted):
+        names = ", ".join(f"{table_schema}.{table}" for table_schema, table, _ in wanted.tables)
+        done.append(f"published {names} in the shop's database")
     source = capture.Source.from_settings()
     if engine == RISINGWAVE:
-        return done + _prepare_risingwave_capture(olap, source)
-    return done + capture.ensure_subscription(olap, source)
+        return done + _prepare_risingwave_capture(olap, source, schema, columns)
+    if schema is None:
+        return done + capture.ensure_subscription(olap, source)
+    assert columns is not None
+    olap.ensure_connection()
+    with transaction.atomic(using=olap.alias), olap.cursor() as cursor:
+        for statement in derivation.postgresql_statements(schema, columns, olap):
+            cursor.execute(statement)
+        cursor.executemany(derivation.FILL_STATE_NAMES, derivation.state_name_rows())
+    done.append(f"copies of {schema.name}'s tables and their triggers are in place")
+    copies = (
+        "orders",
+        f"{derivation.HEARTBEAT_SCHEMA}.{derivation.HEARTBEAT_TABLE}",
+        derivation.TOUCHED,
+        *(table.qualified for table in schema.tables),
+    )
+    return done + capture.ensure_subscription(olap, source, copies)
 
 
 # CREATE SOURCE fails when the shop's PostgreSQL does not answer at that moment (at start-up
@@ -56,7 +95,12 @@ SOURCE_RETRY_SECONDS = 2.0
 
 
 def _prepare_risingwave_capture(
-    olap: BaseDatabaseWrapper, source: capture.Source, *, say: Callable[[str], None] = print
+    olap: BaseDatabaseWrapper,
+    source: capture.Source,
+    schema: ShopSchema | None = None,
+    columns: derivation.Columns | None = None,
+    *,
+    say: Callable[[str], None] = print,
 ) -> list[str]:
     done = []
     params = {
@@ -91,13 +135,22 @@ def _prepare_risingwave_capture(
                     f"capture (attempt {attempt} of {SOURCE_ATTEMPTS}): {reason}"
                 )
                 time.sleep(SOURCE_RETRY_SECONDS)
-        for statement in risingwave_capture_statements()[1:]:
+        if schema is None:
+            statements = risingwave_capture_statements()[1:]
+        else:
+            assert columns is not None
+            statements = [
+                *derivation.risingwave_statements(schema, columns, olap),
+                *risingwave_view_statements(),
+            ]
+        for statement in statements:
             cursor.execute(statement)
     return [*done, f"capturing orders from {source.database} on {source.host}:{source.port}; views in place"]
 
 
-def _prepare(connection: BaseDatabaseWrapper, *, rebuild: bool, captured: bool) -> tuple[str, list[str]]:
-    engine = server_engine(connection)
+def _prepare(
+    connection: BaseDatabaseWrapper, engine: str, *, rebuild: bool, captured: bool, mapped: ShopSchema | None
+) -> list[str]:
     if engine == RISINGWAVE:
         # Materialized views backfill themselves and never drift: nothing to rebuild, only
         # views from an older version of this schema to replace.
@@ -108,11 +161,36 @@ def _prepare(connection: BaseDatabaseWrapper, *, rebuild: bool, captured: bool) 
                     cursor.execute(f"DROP MATERIALIZED VIEW {rollup.name}")
                     done.append(f"dropped {rollup.name}: its columns changed")
             if captured:  # the capture creates the table, from its source, then the views
-                return engine, done
+                return done
             for statement in risingwave_statements():
                 cursor.execute(statement)
-        return engine, [*done, "orders table and rollup materialized views are in place"]
-    return engine, _prepare_postgresql(connection, rebuild=rebuild)
+            if "amount" not in existing_columns(cursor, "orders"):
+                cursor.execute("ALTER TABLE orders ADD COLUMN amount NUMERIC")
+        return [*done, "orders table and rollup materialized views are in place"]
+    return _prepare_postgresql(connection, rebuild=rebuild, mapped=mapped is not None)
+
+
+def _key_orders(cursor: CursorWrapper, *, mapped: bool) -> list[str]:
+    """Give `orders` the key its source needs: the sample table's primary key, or for lines
+    derived from a mapped shop a unique index that lets a line have no item. Switching
+    empties it (and the rollups, by the truncate trigger): the new source fills it again."""
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'p')"
+    )
+    (has_primary_key,) = cursor.fetchone()
+    if mapped and has_primary_key:
+        cursor.execute("TRUNCATE orders")
+        cursor.execute("ALTER TABLE orders DROP CONSTRAINT orders_pkey, ALTER COLUMN itemid DROP NOT NULL")
+        cursor.execute(CREATE_SHOP_LINES_KEY)
+        return ["orders: keyed for lines derived from the shop's tables (emptied; they are derived again)"]
+    if mapped:
+        cursor.execute(CREATE_SHOP_LINES_KEY)
+    elif not has_primary_key:
+        cursor.execute("TRUNCATE orders")
+        cursor.execute(f"DROP INDEX IF EXISTS {SHOP_LINES_KEY}")
+        cursor.execute("ALTER TABLE orders ADD PRIMARY KEY (orderid, itemid)")
+        return ["orders: keyed for the sample table again (emptied)"]
+    return []
 
 
 def existing_columns(cursor: CursorWrapper, name: str) -> set[str]:
@@ -131,10 +209,12 @@ def _outdated(cursor: CursorWrapper, rollup: Rollup) -> bool:
     return bool(columns) and columns != set(rollup.columns)
 
 
-def _prepare_postgresql(connection: BaseDatabaseWrapper, *, rebuild: bool) -> list[str]:
+def _prepare_postgresql(connection: BaseDatabaseWrapper, *, rebuild: bool, mapped: bool) -> list[str]:
     done: list[str] = []
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(CREATE_ORDERS)
+        cursor.execute(CREATE_SHOP_LINES if mapped else CREATE_ORDERS)
+        cursor.execute(ADD_AMOUNT)
+        done += _key_orders(cursor, mapped=mapped)
         for statement in BOOKKEEPING:
             cursor.execute(statement)
         # Writers (and the apply worker) wait until the rollups and their triggers are in

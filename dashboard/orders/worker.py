@@ -1,7 +1,8 @@
 """The capture worker (`manage.py cdc_worker`), for ORDERS_SOURCE=cdc: every 100 ms it folds
 the changes logical replication applied into the rollups (PostgreSQL stand-in only:
-RisingWave keeps its views itself), and every second it stamps the heartbeat in the shop's
-database, which tells how far behind the figures are.
+RisingWave keeps its views itself): the sample table's logged changes, or a mapped shop's
+touched orders, whose lines it recomputes (dashboard/orders/derivation.py). Every second it
+stamps the heartbeat in the shop's database, which tells how far behind the figures are.
 
 It runs until stopped (SIGTERM or SIGINT, which it handles itself even where a shell started
 it with SIGINT ignored) and outlives either database going away: it says so in one line,
@@ -20,15 +21,16 @@ from typing import TextIO
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from dashboard.dbrouter import DEFAULT, OLAP
-from dashboard.orders import capture
+from dashboard.dbrouter import DEFAULT, OLAP, SHOP, shop_alias
+from dashboard.orders import capture, derivation
 from dashboard.orders.engine import RISINGWAVE, server_engine
 from dashboard.orders.session import set_statement_timeout
+from dashboard.shop.configured import shop_schema
 
 FOLD_SECONDS = 0.1
 BEAT_SECONDS = 1.0
 RETRY_SECONDS = 1.0
-NAMES = {DEFAULT: "the shop's database", OLAP: "the OLAP database"}
+NAMES = {DEFAULT: "the shop's database", SHOP: "the shop's database", OLAP: "the OLAP database"}
 
 
 @dataclass
@@ -64,16 +66,18 @@ class Worker:
     folded: int = 0  # change rows folded since the start
     _engine: str | None = None
     _olap_connection: object = None
+    _recompute: list[str] | None = None  # a mapped shop's recomputation, for this connection
 
     def run(self) -> None:
-        shop, olap = Link(DEFAULT, self.say), Link(OLAP, self.say)
+        shop, olap = Link(shop_alias(), self.say), Link(OLAP, self.say)
+        heartbeat = capture.captured(shop_schema()).heartbeat
         next_beat = 0.0
         try:
             while not self.stop.is_set():
                 now = time.monotonic()
                 if now >= next_beat and shop.ready(now):
                     next_beat = now + BEAT_SECONDS
-                    self._attempt(shop, lambda: capture.beat(connections[DEFAULT]))
+                    self._attempt(shop, lambda: capture.beat(connections[shop_alias()], heartbeat))
                 if olap.ready(now):
                     self._attempt(olap, self._fold)
                 self.stop.wait(FOLD_SECONDS)
@@ -92,7 +96,7 @@ class Worker:
         olap = self._olap()
         if self._engine == RISINGWAVE:
             return  # its views follow the captured table by themselves
-        done = capture.fold(olap)
+        done = capture.fold(olap, self._recompute)
         if done:
             self.folded += done.changes
 
@@ -105,6 +109,15 @@ class Worker:
         if olap.connection is not self._olap_connection:
             set_statement_timeout(olap, 0)
             self._engine = server_engine(olap)
+            schema = shop_schema()
+            if schema is not None and self._engine != RISINGWAVE:
+                # The copies on the OLAP side have the shop's column types: read them there,
+                # so the worker folds while the shop's database is down.
+                try:
+                    columns = derivation.read_columns(olap, schema)
+                except derivation.ShopSchemaMismatch as error:
+                    raise DatabaseError(f"{error} (run manage.py setup_olap)") from error
+                self._recompute = derivation.recompute_statements(schema, columns, olap)
             self._olap_connection = olap.connection
         return olap
 

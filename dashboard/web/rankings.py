@@ -18,6 +18,8 @@ from dashboard.orders.selectors import (
     Value,
     positions,
     previous_period,
+    shop_item_titles,
+    shop_names_items,
     top_keys,
 )
 from dashboard.us_states import state_name
@@ -77,12 +79,16 @@ def rankings(
     before = previous_period(filters)
     places = positions(names, before, source) if before else {}
     # The catalog lives in another database: one lookup labels every item ranking. With the
-    # catalog down the figures still show, their items by id.
+    # catalog down the figures still show, their items by id. A mapped shop names its items
+    # itself: the current titles of its products, captured with its orders.
     items = [int(key) for name, rows in ranked.items() if RANKINGS[name].key == "itemid" for key, _ in rows]
-    try:
-        names_of_items, unnamed = item_names(items), False
-    except CatalogUnavailable:
-        names_of_items, unnamed = {}, bool(items)
+    if shop_names_items():
+        names_of_items, unnamed = shop_item_titles(items), False
+    else:
+        try:
+            names_of_items, unnamed = item_names(items), False
+        except CatalogUnavailable:
+            names_of_items, unnamed = {}, bool(items)
 
     def label(name: str, key: str | int) -> str:
         return state_name(str(key)) if RANKINGS[name].key == "state" else item_label(int(key), names_of_items)

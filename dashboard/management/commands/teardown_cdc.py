@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
-from dashboard.dbrouter import DEFAULT, OLAP
+from dashboard.dbrouter import OLAP, shop_alias
 from dashboard.orders.capture import teardown
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            done = teardown(connections[OLAP], connections[DEFAULT])
+            done = teardown(connections[OLAP], connections[shop_alias()])
         except DatabaseError as error:
             raise CommandError(f"Could not turn capture off: {error}".strip()) from error
         for step in done or ["no capture was set up"]:

@@ -8,8 +8,11 @@ CREATE TABLE IF NOT EXISTS orders (
     price NUMERIC,
     dt DATE,
     state VARCHAR,
+    amount NUMERIC,
     PRIMARY KEY (orderid, itemid)
 );
+
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS amount NUMERIC;
 
 CREATE SEQUENCE IF NOT EXISTS orders_rollups_version;
 
@@ -112,7 +115,7 @@ FROM (
     FROM (
         SELECT dt, state, orderid,
             COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-            SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+            SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
         FROM orders
         WHERE dt IS NOT NULL AND state IS NOT NULL
         GROUP BY dt, state, orderid
@@ -126,7 +129,7 @@ SELECT dt, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0)
 FROM (
     SELECT dt, itemid,
         COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+        SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
     FROM orders
     WHERE dt IS NOT NULL AND itemid IS NOT NULL
     GROUP BY dt, itemid
@@ -138,7 +141,7 @@ SELECT state, dt, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turno
 FROM (
     SELECT state, dt, itemid,
         COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+        SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
     FROM orders
     WHERE state IS NOT NULL AND dt IS NOT NULL AND itemid IS NOT NULL
     GROUP BY state, dt, itemid
@@ -155,7 +158,7 @@ FROM (
     FROM (
         SELECT state, dt, orderid,
             COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-            SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+            SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
         FROM orders
         WHERE state IS NOT NULL
         GROUP BY state, dt, orderid
@@ -169,7 +172,7 @@ SELECT itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), tu
 FROM (
     SELECT itemid,
         COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+        SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
     FROM orders
     WHERE itemid IS NOT NULL
     GROUP BY itemid
@@ -181,7 +184,7 @@ SELECT state, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover,
 FROM (
     SELECT state, itemid,
         COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+        SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
     FROM orders
     WHERE state IS NOT NULL AND itemid IS NOT NULL
     GROUP BY state, itemid
@@ -194,7 +197,7 @@ BEGIN
 PERFORM nextval('orders_rollups_version');
 IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
 WITH delta AS (
-    SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows
+    SELECT orderid, state, itemid, dt, 1 AS sign, qty, COALESCE(amount, qty * price) AS turnover FROM new_rows
 ),
 fine AS (
     SELECT state, itemid, dt,
@@ -351,7 +354,7 @@ BEGIN
 PERFORM nextval('orders_rollups_version');
 IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
 WITH delta AS (
-    SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -(qty * price) AS turnover FROM old_rows
+    SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -COALESCE(amount, qty * price) AS turnover FROM old_rows
 ),
 fine AS (
     SELECT state, itemid, dt,
@@ -508,9 +511,9 @@ BEGIN
 PERFORM nextval('orders_rollups_version');
 IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
 WITH delta AS (
-    SELECT orderid, state, itemid, dt, 1 AS sign, qty, qty * price AS turnover FROM new_rows
+    SELECT orderid, state, itemid, dt, 1 AS sign, qty, COALESCE(amount, qty * price) AS turnover FROM new_rows
     UNION ALL
-    SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -(qty * price) AS turnover FROM old_rows
+    SELECT orderid, state, itemid, dt, -1 AS sign, -qty AS qty, -COALESCE(amount, qty * price) AS turnover FROM old_rows
 ),
 fine AS (
     SELECT state, itemid, dt,

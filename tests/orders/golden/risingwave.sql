@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS orders (
     price NUMERIC,
     dt DATE,
     state VARCHAR,
+    amount NUMERIC,
     PRIMARY KEY (orderid, itemid)
 );
 
@@ -21,7 +22,7 @@ SELECT dt, state,
 FROM (
     SELECT dt, state, orderid,
         COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+        SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
     FROM orders
     WHERE dt IS NOT NULL AND state IS NOT NULL
     GROUP BY dt, state, orderid
@@ -33,7 +34,7 @@ CREATE INDEX IF NOT EXISTS orders_state_day_range ON orders_state_day (dt);
 CREATE MATERIALIZED VIEW IF NOT EXISTS orders_item_day AS
 SELECT dt, itemid,
     COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-    SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
 FROM orders
 WHERE dt IS NOT NULL AND itemid IS NOT NULL
 GROUP BY dt, itemid;
@@ -43,7 +44,7 @@ CREATE INDEX IF NOT EXISTS orders_item_day_range ON orders_item_day (dt);
 CREATE MATERIALIZED VIEW IF NOT EXISTS orders_state_item_day AS
 SELECT state, dt, itemid,
     COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-    SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
 FROM orders
 WHERE state IS NOT NULL AND dt IS NOT NULL AND itemid IS NOT NULL
 GROUP BY state, dt, itemid;
@@ -58,7 +59,7 @@ SELECT state,
 FROM (
     SELECT state, dt, orderid,
         COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-        SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+        SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
     FROM orders
     WHERE state IS NOT NULL
     GROUP BY state, dt, orderid
@@ -68,7 +69,7 @@ GROUP BY state;
 CREATE MATERIALIZED VIEW IF NOT EXISTS orders_item_total AS
 SELECT itemid,
     COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-    SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
 FROM orders
 WHERE itemid IS NOT NULL
 GROUP BY itemid;
@@ -76,7 +77,7 @@ GROUP BY itemid;
 CREATE MATERIALIZED VIEW IF NOT EXISTS orders_state_item_total AS
 SELECT state, itemid,
     COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
-    SUM(qty * price) AS turnover, COUNT(qty * price) AS turnover_lines
+    SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
 FROM orders
 WHERE state IS NOT NULL AND itemid IS NOT NULL
 GROUP BY state, itemid;

@@ -1,0 +1,542 @@
+"""Order lines derived from a shop's own tables (a mapped SHOP_SCHEMA: `oscar`, or a mapping
+file): the SQL that turns the captured copies of its orders, lines, shipping addresses and
+products into the dashboard's lines, for either engine.
+
+A dashboard line is one (order, item) pair of an order that is not cancelled: its lines'
+quantities and amounts summed (two shop lines of one product in one order are one line), its
+day the order's `placed` in TIME_ZONE, its state the shipping address's, normalised
+(dashboard.shop.places): a US address's state written as a code or a name in any case and
+spacing, or a territory stored as the country; anything else has no state. Lines of a deleted
+product have no item: still sales (headline, trend, states), in no item ranking.
+
+- RisingWave: each captured table is a CDC table from the one postgres-cdc source, under the
+  shop's own schema and name; `orders` is a materialized view joining them (a streaming join,
+  grouped per (order, item)), and the rollups are views over it, as on the sample table.
+- PostgreSQL (the stand-in): logical replication keeps a copy of each table under the same
+  name (the subscriber matches tables by schema and name). Row triggers, which the apply
+  worker fires (ENABLE REPLICA), note which orders a change touches in `shop_touched`; the
+  capture worker then recomputes those orders' lines and writes only the difference into
+  `orders`, whose statement triggers keep the rollups (dashboard/orders/schema.py). The shop's
+  tables keep their default replica identity: the triggers read old values from the copy,
+  never from the shop, and an order's lines are always recomputed whole, so nothing depends
+  on what a change carried.
+
+Only names from the mapping (checked identifiers, quoted by psycopg2.sql) and values bound as
+literals by psycopg2.sql reach the statements' text.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg2 import sql
+
+from dashboard.shop.mapping import AddressTable, ShopSchema, Table
+from dashboard.shop.places import SQL_NOT_A_LETTER, state_keys, territory_keys, united_states_keys
+
+# The dashboard's own corner of the shop's database: the heartbeat the capture worker stamps,
+# captured with the shop's tables, which says how far behind the figures are. A schema of its
+# own, created by `manage.py grant_cdc_access`: the shop's own tables are never altered.
+HEARTBEAT_SCHEMA = "dashboard_capture"
+HEARTBEAT_TABLE = "cdc_heartbeat"
+
+TOUCHED = "shop_touched"
+STATE_NAMES = "shop_state_names"
+
+
+class ShopSchemaMismatch(Exception):
+    """The shop's database lacks a table or column the mapping names, or its type cannot
+    serve; the message names the mapping's key."""
+
+
+# --- What the shop's tables are: their columns' types, read from the shop ---------------
+
+INTEGER_TYPES = {"smallint", "integer", "bigint"}
+MONEY_TYPES = {"numeric", "smallint", "integer", "bigint"}
+TIME_TYPES = {"timestamp with time zone", "timestamp without time zone", "date"}
+
+
+@dataclass(frozen=True)
+class Columns:
+    """{table's qualified name: {column: its type as the shop declares it}}, for the columns
+    the mapping reads."""
+
+    types: dict[str, dict[str, str]]
+
+    def of(self, table: Table, column: str) -> str:
+        return self.types[table.qualified][column]
+
+    def base(self, table: Table, column: str) -> str:
+        """The type without its modifier: numeric(12,2) -> numeric."""
+        return self.of(table, column).split("(")[0]
+
+
+def read_columns(shop: BaseDatabaseWrapper, schema: ShopSchema) -> Columns:
+    """The types of every column the mapping reads, checked: each table exists with the
+    mapped key as its primary key, and each role's column has a type that can serve it."""
+    types: dict[str, dict[str, str]] = {}
+    with shop.cursor() as cursor:
+        for table in schema.tables:
+            cursor.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute AS a "
+                "JOIN pg_class AS c ON c.oid = a.attrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped",
+                [table.schema, table.name],
+            )
+            found = dict(cursor.fetchall())
+            role = _role(schema, table)
+            if not found:
+                raise ShopSchemaMismatch(
+                    f"{schema.name}: [{role}] table: {table.qualified} does not exist in the shop's database"
+                    " (or the capture's user may not see it)"
+                )
+            for column in table.columns:
+                if column not in found:
+                    raise ShopSchemaMismatch(
+                        f"{schema.name}: [{role}]: {table.qualified} has no column {column!r}"
+                    )
+            cursor.execute(
+                "SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_index AS i "
+                "JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                "WHERE i.indrelid = to_regclass(%s) AND i.indisprimary",
+                [sql.Identifier(table.schema, table.name).as_string(cursor.cursor)],
+            )
+            (primary,) = cursor.fetchone()
+            if primary != [table.key]:
+                raise ShopSchemaMismatch(
+                    f"{schema.name}: [{role}] key: {table.qualified}'s primary key is "
+                    f"{', '.join(primary) if primary else 'missing'}, not {table.key!r} (change data "
+                    "capture finds rows by their primary key)"
+                )
+            types[table.qualified] = {column: found[column] for column in table.columns}
+    columns = Columns(types)
+    _check_types(schema, columns)
+    return columns
+
+
+def _role(schema: ShopSchema, table: Table) -> str:
+    return {
+        id(schema.order): "order",
+        id(schema.line): "line",
+        id(schema.shipping_address): "shipping_address",
+        id(schema.product): "product",
+    }[id(table)]
+
+
+def _check_types(schema: ShopSchema, columns: Columns) -> None:
+    wanted = [
+        (schema.order, "number", schema.order.number, INTEGER_TYPES, "an integer (the dashboard's order id)"),
+        (schema.order, "placed", schema.order.placed, TIME_TYPES, "a timestamp or a date"),
+        (schema.line, "item", schema.line.item, INTEGER_TYPES, "an integer (the item id)"),
+        (schema.line, "quantity", schema.line.quantity, INTEGER_TYPES, "an integer"),
+        (schema.line, "amount", schema.line.amount, MONEY_TYPES, "an exact number (numeric)"),
+    ]
+    for table, key, column, types, what in wanted:
+        found = columns.base(table, column)
+        if found not in types:
+            raise ShopSchemaMismatch(
+                f"{schema.name}: [{_role(schema, table)}] {key}: {table.qualified}.{column} is {found}, "
+                f"not {what}"
+            )
+    references: list[tuple[Table, str, str, Table]] = [
+        (schema.line, "order", schema.line.order, schema.order)
+    ]
+    if schema.shipping_address and schema.order.shipping_address:
+        references.append(
+            (schema.order, "shipping_address", schema.order.shipping_address, schema.shipping_address)
+        )
+    for table, key, column, target in references:
+        if columns.base(table, column) != columns.base(target, target.key):
+            raise ShopSchemaMismatch(
+                f"{schema.name}: [{_role(schema, table)}] {key}: {table.qualified}.{column} is "
+                f"{columns.base(table, column)}, but the key it points at, {target.qualified}.{target.key}, "
+                f"is {columns.base(target, target.key)}"
+            )
+
+
+# --- The lines, as one query over the captured tables -----------------------------------
+
+
+def _ident(*names: str) -> sql.Identifier:
+    return sql.Identifier(*names)
+
+
+def _key_of(column: sql.Composable) -> sql.Composed:
+    """A place's lookup key in SQL: its letters, upper case (places.place_key)."""
+    return sql.SQL("upper(regexp_replace({}, {}, '', 'g'))").format(column, sql.Literal(SQL_NOT_A_LETTER))
+
+
+def _state(address: AddressTable | None) -> sql.Composable:
+    if address is None:
+        return sql.SQL("NULL::VARCHAR")
+    if address.country is None:
+        return sql.SQL("s.code")
+    united_states = sql.SQL(", ").join(sql.Literal(key) for key in united_states_keys())
+    return sql.SQL("CASE WHEN {country} IN ({us}) THEN s.code ELSE t.code END").format(
+        country=_key_of(sql.SQL("a.{}").format(_ident(address.country))), us=united_states
+    )
+
+
+def _day(schema: ShopSchema, columns: Columns) -> sql.Composable:
+    placed = sql.SQL("o.{}").format(_ident(schema.order.placed))
+    kind = columns.base(schema.order, schema.order.placed)
+    if kind == "timestamp with time zone":
+        return sql.SQL("({} AT TIME ZONE {})::DATE").format(placed, sql.Literal(settings.TIME_ZONE))
+    if kind == "timestamp without time zone":
+        return sql.SQL("{}::DATE").format(placed)
+    return placed
+
+
+def _not_cancelled(alias: str, column: str | None, cancelled: tuple[str, ...]) -> sql.Composable | None:
+    if column is None or not cancelled:
+        return None
+    statuses = sql.SQL(", ").join(sql.Literal(status) for status in cancelled)
+    return sql.SQL("({alias}.{column} IS NULL OR {alias}.{column} NOT IN ({statuses}))").format(
+        alias=sql.SQL(alias), column=_ident(column), statuses=statuses
+    )
+
+
+LINES = """\
+SELECT o.{number}::BIGINT AS orderid, l.{item}::INT AS itemid, SUM(l.{quantity})::INT AS qty,
+    NULL::NUMERIC AS price, {day} AS dt, {state} AS state, SUM(l.{amount}) AS amount
+FROM {order} AS o{touched}
+JOIN {line} AS l ON l.{line_order} = o.{order_key}{address}
+WHERE {kept}
+GROUP BY 1, 2, 5, 6"""
+
+ADDRESS = """
+LEFT JOIN {address} AS a ON a.{address_key} = o.{order_address}
+LEFT JOIN {names} AS s ON s.name = {state_key}"""
+TERRITORY = """
+LEFT JOIN {names} AS t ON t.territory AND t.name = {country_key}"""
+
+
+def lines_query(
+    schema: ShopSchema, columns: Columns, *, touched: sql.Composable | None = None
+) -> sql.Composed:
+    """The dashboard's lines (orderid, itemid, qty, price, dt, state, amount) over the captured
+    tables; only the orders listed in `touched` (a table of orderid) when given."""
+    order, line, address = schema.order, schema.line, schema.shipping_address
+    joins: sql.Composable = sql.SQL("")
+    if address is not None and order.shipping_address is not None:
+        joins = sql.SQL(ADDRESS).format(
+            address=_ident(address.schema, address.name),
+            address_key=_ident(address.key),
+            order_address=_ident(order.shipping_address),
+            names=_ident(STATE_NAMES),
+            state_key=_key_of(sql.SQL("a.{}").format(_ident(address.state))),
+        )
+        if address.country is not None:
+            country_key = _key_of(sql.SQL("a.{}").format(_ident(address.country)))
+            territory = sql.SQL(TERRITORY).format(names=_ident(STATE_NAMES), country_key=country_key)
+            joins = sql.Composed([joins, territory])
+    kept = [
+        condition
+        for condition in (
+            _not_cancelled("o", order.status, schema.cancelled),
+            _not_cancelled("l", line.status, schema.cancelled),
+        )
+        if condition is not None
+    ]
+    touched_join = (
+        sql.SQL("\nJOIN {} AS touched ON touched.orderid = o.{}").format(touched, _ident(order.number))
+        if touched is not None
+        else sql.SQL("")
+    )
+    return sql.SQL(LINES).format(
+        number=_ident(order.number),
+        item=_ident(line.item),
+        quantity=_ident(line.quantity),
+        amount=_ident(line.amount),
+        day=_day(schema, columns),
+        state=_state(address),
+        order=_ident(order.schema, order.name),
+        touched=touched_join,
+        line=_ident(line.schema, line.name),
+        line_order=_ident(line.order),
+        order_key=_ident(order.key),
+        address=joins,
+        kept=sql.SQL(" AND ").join(kept) if kept else sql.SQL("TRUE"),
+    )
+
+
+def state_name_rows() -> list[tuple[str, str, bool]]:
+    """(name, code, territory) for every way a state or territory may be written."""
+    territories = territory_keys()
+    return [(key, code, key in territories) for key, code in sorted(state_keys().items())]
+
+
+# --- PostgreSQL (the stand-in): the copies, the triggers, the recomputation -----------------
+
+# The captured tables' column types on PostgreSQL are the shop's own.
+CREATE_COPY = "CREATE TABLE IF NOT EXISTS {table} (\n    {columns},\n    PRIMARY KEY ({key})\n)"
+CREATE_STATE_NAMES = """\
+CREATE TABLE IF NOT EXISTS shop_state_names (
+    name VARCHAR,
+    code VARCHAR NOT NULL,
+    territory BOOLEAN NOT NULL,
+    PRIMARY KEY (name)
+)"""
+CREATE_HEARTBEAT_COPY = (
+    "CREATE TABLE IF NOT EXISTS dashboard_capture.cdc_heartbeat (\n"
+    "    id INT PRIMARY KEY,\n    beat TIMESTAMPTZ NOT NULL\n)"
+)
+
+# Orders a change touched, by the shop's order key or directly by the dashboard's order id;
+# duplicates are fine (an order is recomputed once however often it is listed). No key: it is
+# appended to by the apply worker and emptied by the capture worker.
+CREATE_TOUCHED = "CREATE TABLE IF NOT EXISTS shop_touched (\n    order_key {key_type},\n    orderid BIGINT\n)"
+
+TRIGGER_FUNCTION = """\
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+{body}
+RETURN NULL;
+END $$"""
+CREATE_ROW_TRIGGER = (
+    "CREATE OR REPLACE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE ON {table}\n"
+    "FOR EACH ROW EXECUTE FUNCTION {function}()"
+)
+# The apply worker (and the initial copy) run in replica mode: these fire there, and only there.
+ENABLE_REPLICA = "ALTER TABLE {table} ENABLE REPLICA TRIGGER {trigger}"
+
+
+# What a change to a row notes, per role ({row} is NEW, or OLD for the row it replaced).
+TOUCH_ORDER = "INSERT INTO shop_touched (orderid) VALUES ({row}.{number})"
+TOUCH_LINE = "INSERT INTO shop_touched (order_key) VALUES ({row}.{order})"
+TOUCH_ADDRESS = (
+    "INSERT INTO shop_touched (orderid) SELECT {number} FROM {order_table} WHERE {address} = {row}.{key}"
+)
+ROW_CHANGES = """\
+IF TG_OP <> 'DELETE' THEN {new}; END IF;
+IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.{moved} IS DISTINCT FROM NEW.{moved}) THEN {old}; END IF;"""
+# A product: only its title, which labels items; the figures' version moves, so the
+# dashboard shows a rename at once.
+TOUCH_PRODUCT = "PERFORM nextval('orders_rollups_version');"
+
+
+def _row_changes(statement: str, moved: str, **names: sql.Composable) -> sql.Composed:
+    """A trigger body: `statement` for the new row and, when `moved` changed (or on delete),
+    for the old one too."""
+    return sql.SQL(ROW_CHANGES).format(
+        new=sql.SQL(statement).format(row=sql.SQL("NEW"), **names),
+        old=sql.SQL(statement).format(row=sql.SQL("OLD"), **names),
+        moved=_ident(moved),
+    )
+
+
+def _trigger_body(schema: ShopSchema, table: Table) -> sql.Composable:
+    """What a change to a row of `table` notes."""
+    order, line = schema.order, schema.line
+    if table is order:
+        return _row_changes(TOUCH_ORDER, order.number, number=_ident(order.number))
+    if table is line:
+        return _row_changes(TOUCH_LINE, line.order, order=_ident(line.order))
+    if table is schema.shipping_address and order.shipping_address is not None:
+        return _row_changes(
+            TOUCH_ADDRESS,
+            table.key,
+            number=_ident(order.number),
+            order_table=_ident(order.schema, order.name),
+            address=_ident(order.shipping_address),
+            key=_ident(table.key),
+        )
+    return sql.SQL(TOUCH_PRODUCT)
+
+
+def trigger_name(table: Table) -> str:
+    return f"shop_touch_{table.name}"[:63]
+
+
+def postgresql_statements(schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper) -> list[str]:
+    """The DDL the stand-in gets for a mapped shop: the copies of the captured tables (and of
+    the heartbeat), their indexes and triggers, the touched-orders list and the state names
+    (filled separately), as SQL text."""
+
+    def text(composed: sql.Composable) -> str:
+        return composed.as_string(connection.connection)
+
+    statements = []
+    schemas = dict.fromkeys([table.schema for table in schema.tables] + [HEARTBEAT_SCHEMA])
+    statements += [text(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(name))) for name in schemas]
+    statements.append(CREATE_HEARTBEAT_COPY)
+    for table in schema.tables:
+        declared = sql.SQL(",\n    ").join(
+            sql.SQL("{} {}").format(_ident(column), sql.SQL(columns.of(table, column)))
+            for column in table.columns
+        )
+        statements.append(
+            text(
+                sql.SQL(CREATE_COPY).format(
+                    table=_ident(table.schema, table.name), columns=declared, key=_ident(table.key)
+                )
+            )
+        )
+    # What the recomputation and the triggers look rows up by.
+    indexes = [(schema.order, schema.order.number), (schema.line, schema.line.order)]
+    if schema.order.shipping_address:
+        indexes.append((schema.order, schema.order.shipping_address))
+    for table, column in indexes:
+        if column != table.key:
+            statements.append(
+                text(
+                    sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                        _ident(f"{table.name}_{column}_shop"[:63]),
+                        _ident(table.schema, table.name),
+                        _ident(column),
+                    )
+                )
+            )
+    statements.append(CREATE_TOUCHED.format(key_type=columns.of(schema.order, schema.order.key)))
+    statements.append(CREATE_STATE_NAMES)
+    for table in schema.tables:
+        function = _ident(trigger_name(table))
+        qualified = _ident(table.schema, table.name)
+        statements.append(
+            text(sql.SQL(TRIGGER_FUNCTION).format(function=function, body=_trigger_body(schema, table)))
+        )
+        statements.append(
+            text(sql.SQL(CREATE_ROW_TRIGGER).format(trigger=function, table=qualified, function=function))
+        )
+        statements.append(text(sql.SQL(ENABLE_REPLICA).format(table=qualified, trigger=function)))
+    return statements
+
+
+FILL_STATE_NAMES = (
+    "INSERT INTO shop_state_names (name, code, territory) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+)
+
+# The orders touched since the last recomputation, and their lines now: per session,
+# emptied when the transaction ends.
+CREATE_TOUCHED_NOW = "CREATE TEMP TABLE IF NOT EXISTS shop_touched_now (orderid BIGINT) ON COMMIT DELETE ROWS"
+CREATE_LINES_NOW = (
+    "CREATE TEMP TABLE IF NOT EXISTS shop_lines_now (orderid BIGINT, itemid INT, qty INT, price NUMERIC, "
+    "dt DATE, state VARCHAR, amount NUMERIC) ON COMMIT DELETE ROWS"
+)
+TAKE_TOUCHED = """\
+WITH taken AS (DELETE FROM shop_touched RETURNING order_key, orderid)
+INSERT INTO pg_temp.shop_touched_now (orderid)
+SELECT orderid FROM taken WHERE orderid IS NOT NULL
+UNION
+SELECT o.{number} FROM {order} AS o
+WHERE o.{key} IN (SELECT order_key FROM taken WHERE order_key IS NOT NULL)"""
+COMPUTE_LINES = "INSERT INTO pg_temp.shop_lines_now\n{lines}"
+HELD = (
+    "SELECT orderid, itemid, qty, price, dt, state, amount FROM orders "
+    "WHERE orderid IN (SELECT orderid FROM pg_temp.shop_touched_now)"
+)
+# Two statements, so the rollup triggers see each on its own (they count an order entering or
+# leaving a day from the lines before and after one statement): first the lines that are no
+# longer so, then the ones that are new.
+REMOVE_CHANGED = f"""\
+DELETE FROM orders AS held
+USING ({HELD}
+    EXCEPT SELECT * FROM pg_temp.shop_lines_now) AS gone
+WHERE held.orderid = gone.orderid AND held.itemid IS NOT DISTINCT FROM gone.itemid"""
+ADD_CHANGED = f"""\
+INSERT INTO orders (orderid, itemid, qty, price, dt, state, amount)
+SELECT * FROM pg_temp.shop_lines_now
+EXCEPT {HELD}"""
+
+
+def recompute_statements(schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper) -> list[str]:
+    """The recomputation, in order: take the touched orders, compute their lines, remove
+    the lines that changed or went, add the new ones. Run in one transaction."""
+    take = sql.SQL(TAKE_TOUCHED).format(
+        number=_ident(schema.order.number),
+        order=_ident(schema.order.schema, schema.order.name),
+        key=_ident(schema.order.key),
+    )
+    compute = sql.SQL(COMPUTE_LINES).format(
+        lines=lines_query(schema, columns, touched=sql.SQL("pg_temp.shop_touched_now"))
+    )
+    return [
+        take.as_string(connection.connection),
+        compute.as_string(connection.connection),
+        REMOVE_CHANGED,
+        ADD_CHANGED,
+    ]
+
+
+# --- RisingWave: CDC tables, the lines as a materialized view ------------------------------
+
+# The shop's column types as RisingWave declares them: no NUMERIC(p, s) or VARCHAR(n), and no
+# UUID type (its postgres-cdc connector reads a uuid as text).
+RISINGWAVE_TYPES = {
+    "smallint": "SMALLINT",
+    "integer": "INT",
+    "bigint": "BIGINT",
+    "numeric": "NUMERIC",
+    "character varying": "VARCHAR",
+    "character": "VARCHAR",
+    "text": "VARCHAR",
+    "uuid": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "timestamp without time zone": "TIMESTAMP",
+    "double precision": "DOUBLE PRECISION",
+    "real": "REAL",
+}
+
+CREATE_CDC_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {table} (\n    {columns},\n    PRIMARY KEY ({key})\n"
+    ") FROM shop_orders_cdc TABLE {upstream}"
+)
+CREATE_HEARTBEAT_CDC_TABLE = (
+    "CREATE TABLE IF NOT EXISTS dashboard_capture.cdc_heartbeat (\n    id INT,\n    beat TIMESTAMPTZ,\n"
+    "    PRIMARY KEY (id)\n) FROM shop_orders_cdc TABLE 'dashboard_capture.cdc_heartbeat'"
+)
+CREATE_LINES_VIEW = "CREATE MATERIALIZED VIEW IF NOT EXISTS orders AS\n{lines}"
+
+
+def risingwave_type(schema: ShopSchema, table: Table, column: str, columns: Columns) -> str:
+    found = columns.base(table, column)
+    if found not in RISINGWAVE_TYPES:
+        raise ShopSchemaMismatch(
+            f"{schema.name}: [{_role(schema, table)}]: {table.qualified}.{column} is {found}, which the "
+            "RisingWave capture does not read"
+        )
+    return RISINGWAVE_TYPES[found]
+
+
+def risingwave_statements(schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper) -> list[str]:
+    """The DDL RisingWave gets for a mapped shop after its source (schema.CREATE_CDC_SOURCE):
+    the CDC tables, the state names (filled by an INSERT and a FLUSH), the lines view; the
+    rollup views over it follow (schema.risingwave_view_statements)."""
+
+    def text(composed: sql.Composable) -> str:
+        return composed.as_string(connection.connection)
+
+    schemas = dict.fromkeys(
+        [table.schema for table in schema.tables if table.schema != "public"] + [HEARTBEAT_SCHEMA]
+    )
+    statements = [text(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(name))) for name in schemas]
+    statements.append(CREATE_HEARTBEAT_CDC_TABLE)
+    for table in schema.tables:
+        declared = sql.SQL(",\n    ").join(
+            sql.SQL("{} {}").format(_ident(column), sql.SQL(risingwave_type(schema, table, column, columns)))
+            for column in table.columns
+        )
+        statements.append(
+            text(
+                sql.SQL(CREATE_CDC_TABLE).format(
+                    table=_ident(table.schema, table.name),
+                    columns=declared,
+                    key=_ident(table.key),
+                    upstream=sql.Literal(table.qualified),
+                )
+            )
+        )
+    statements.append(CREATE_STATE_NAMES)
+    rows = sql.SQL(",\n    ").join(
+        sql.SQL("({}, {}, {})").format(sql.Literal(name), sql.Literal(code), sql.Literal(territory))
+        for name, code, territory in state_name_rows()
+    )
+    statements.append(
+        text(sql.SQL("INSERT INTO shop_state_names (name, code, territory) VALUES\n    {}").format(rows))
+    )
+    statements.append("FLUSH")
+    statements.append(text(sql.SQL(CREATE_LINES_VIEW).format(lines=lines_query(schema, columns))))
+    return statements
