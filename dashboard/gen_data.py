@@ -429,6 +429,12 @@ def destination_for(olap: "BaseDatabaseWrapper") -> Destination:
     from dashboard.dbrouter import DEFAULT
     from dashboard.orders.engine import POSTGRESQL, server_engine
 
+    if settings.SHOP_SCHEMA != "sample":
+        raise LoadError(
+            f"SHOP_SCHEMA={settings.SHOP_SCHEMA}: the shop's own software writes its orders, and change "
+            "data capture brings them; gen_data writes sample orders into the sample schema's table "
+            "only (unset SHOP_SCHEMA to use it)"
+        )
     olap_engine = server_engine(olap)
     if settings.ORDERS_SOURCE == "cdc":
         return Destination(connections[DEFAULT], POSTGRESQL, olap, olap_engine, captured=True)

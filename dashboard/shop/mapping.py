@@ -36,9 +36,10 @@ columns exist, with usable types, is checked against the shop's database when th
 is set up (dashboard.orders.derivation).
 """
 
+import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -143,18 +144,16 @@ class ShopSchema:
 
 @dataclass
 class _Section:
-    """One [section] of the file being read, consumed key by key, so leftovers are errors."""
+    """One [section] of the file being read."""
 
     source: str
     name: str
     values: dict[str, Any]
-    used: set[str] = field(default_factory=set)
 
     def where(self, key: str) -> str:
         return f"{self.source}: [{self.name}] {key}"
 
     def text(self, key: str, *, required: bool = True, identifier: bool = True) -> str | None:
-        self.used.add(key)
         if key not in self.values:
             if required:
                 raise MappingError(f"{self.where(key)}: missing (the section needs it)")
@@ -187,15 +186,28 @@ class _Section:
         schema, name = parts if len(parts) == 2 else ("public", parts[0])
         return schema, name, self.column("key")
 
-    def done(self) -> None:
-        unknown = sorted(set(self.values) - self.used)
-        if unknown:
-            raise MappingError(
-                f"{self.where(unknown[0])}: unknown key (this section takes: {', '.join(sorted(self.used))})"
-            )
+    def check_keys(self) -> None:
+        """Refuse a key the section does not take, before anything is read (a misspelt
+        key should be named as such, not reported as the right one missing)."""
+        allowed = KEYS[self.name]
+        for key in sorted(self.values):
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise MappingError(
+                    f"{self.where(key)}: unknown key (this section takes: {', '.join(allowed)}){hint}"
+                )
 
 
-SECTIONS = ("order", "line", "shipping_address", "product", "statuses")
+# The keys each section takes.
+KEYS = {
+    "order": ("table", "key", "number", "placed", "status", "shipping_address"),
+    "line": ("table", "key", "order", "item", "quantity", "amount", "status"),
+    "shipping_address": ("table", "key", "state", "country"),
+    "product": ("table", "key", "title"),
+    "statuses": ("cancelled",),
+}
+SECTIONS = tuple(KEYS)
 
 
 def parse(text: str, source: str) -> ShopSchema:
@@ -212,6 +224,7 @@ def parse(text: str, source: str) -> ShopSchema:
         if name in document and not isinstance(document[name], dict):
             raise MappingError(f"{source}: {name}: must be a [{name}] section")
         sections[name] = _Section(source, name, document.get(name, {}))
+        sections[name].check_keys()
     for required in ("order", "line"):
         if required not in document:
             raise MappingError(f"{source}: [{required}]: missing section")
@@ -262,8 +275,6 @@ def parse(text: str, source: str) -> ShopSchema:
         product_table = ProductTable(schema, name, key, title=product.column("title"))
     statuses = sections["statuses"]
     cancelled = _statuses(statuses)
-    for section in sections.values():
-        section.done()
 
     tables = [table for table in (order_table, line_table, address_table, product_table) if table]
     seen: dict[str, str] = {}
@@ -278,7 +289,6 @@ def parse(text: str, source: str) -> ShopSchema:
 
 
 def _statuses(section: _Section) -> tuple[str, ...]:
-    section.used.add("cancelled")
     value = section.values.get("cancelled", list(DEFAULT_CANCELLED))
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         raise MappingError(f"{section.where('cancelled')}: must be a list of status names, not {value!r}")
