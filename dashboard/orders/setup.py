@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.db import DatabaseError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
+from psycopg2 import sql
 
 from dashboard.orders import capture, derivation
 from dashboard.orders.engine import RISINGWAVE, server_engine
@@ -75,6 +76,16 @@ def _prepare_capture(
     assert columns is not None
     olap.ensure_connection()
     with transaction.atomic(using=olap.alias), olap.cursor() as cursor:
+        if capture.subscription_enabled(olap, capture.slot_name(olap.settings_dict["NAME"])) is None:
+            # Not capturing yet: copies and the touched-orders list left from an earlier
+            # capture (of another schema, say) go; the new subscription's initial copy fills
+            # the copies again, and the list takes the order key's type.
+            for table in schema.tables:
+                cursor.execute(
+                    sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(
+                        sql.Identifier(table.schema, table.name)
+                    )
+                )
         for statement in derivation.postgresql_statements(schema, columns, olap):
             cursor.execute(statement)
         cursor.executemany(derivation.FILL_STATE_NAMES, derivation.state_name_rows())

@@ -55,15 +55,16 @@ def empty_shop(captured):
 class WorkerProcess:
     """`manage.py cdc_worker` in a process of its own, its output in a file."""
 
-    def __init__(self, log_path):
+    def __init__(self, log_path, env=None):
         self.log_path = log_path
+        self.env = env
         self.process = None
 
     def start(self):
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it until stopped
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "cdc_worker"],
-            env=capture_env(),
+            env=self.env or capture_env(),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

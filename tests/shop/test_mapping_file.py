@@ -58,6 +58,12 @@ STATES = {
     ("Texas", "us"): "TX",
     ("NY", "US"): "NY",
     ("washington", "US"): "WA",
+    ("tx", "US"): "TX",
+    (" New York ", "US"): "NY",
+    ("Texas", "US"): "TX",
+    ("ca", "US"): "CA",
+    ("Texas", "PR"): "PR",  # Puerto Rico as the country counts as Puerto Rico, whatever the state says
+    ("Texas", "GB"): None,
     ("TX", "US"): "TX",
 }
 

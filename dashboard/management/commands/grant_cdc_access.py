@@ -68,7 +68,7 @@ class Command(BaseCommand):
             with transaction.atomic(using=database), connection.cursor() as cursor:
                 name = self._check(cursor, user, wanted)
                 verb, role = self._role(connection, cursor, user, password)
-                statements = [role, *self._grants(user, name, wanted)]
+                statements: list[sql.Composable] = [role, *self._grants(user, name, wanted)]
                 if schema is not None:
                     statements += self._heartbeat(user)
                     if published(connection) is None:
@@ -147,7 +147,7 @@ class Command(BaseCommand):
             sql.SQL("GRANT SELECT ON TABLE {} TO {}").format(tables, role),
         ]
 
-    def _heartbeat(self, user: str) -> list[sql.Composed]:
+    def _heartbeat(self, user: str) -> list[sql.Composable]:
         """A mapped shop: the dashboard's own schema and heartbeat, which the user stamps."""
         role = sql.Identifier(user)
         return [
