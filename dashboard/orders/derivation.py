@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
 
+from dashboard.orders.schema import CREATE_NEWEST_FIRST_INDEX
 from dashboard.shop.mapping import AddressTable, ShopSchema, Table
 from dashboard.shop.places import SQL_NOT_A_LETTER, state_keys, territory_keys, united_states_keys
 
@@ -171,7 +172,7 @@ def _state(address: AddressTable | None) -> sql.Composable:
         return sql.SQL("NULL::VARCHAR")
     if address.country is None:
         return sql.SQL("s.code")
-    united_states = sql.SQL(", ").join(sql.Literal(key) for key in united_states_keys())
+    united_states = sql.SQL(", ").join(sql.Literal(key) for key in dict.fromkeys(united_states_keys()))
     return sql.SQL("CASE WHEN {country} IN ({us}) THEN s.code ELSE t.code END").format(
         country=_key_of(sql.SQL("a.{}").format(_ident(address.country))), us=united_states
     )
@@ -198,7 +199,9 @@ def _not_cancelled(alias: str, column: str | None, cancelled: tuple[str, ...]) -
 
 LINES = """\
 SELECT o.{number}::BIGINT AS orderid, l.{item}::INT AS itemid, SUM(l.{quantity})::INT AS qty,
-    NULL::NUMERIC AS price, {day} AS dt, {state} AS state, SUM(l.{amount}) AS amount
+    NULL::NUMERIC AS price, {day} AS dt,
+    {state} AS state,
+    SUM(l.{amount}) AS amount
 FROM {order} AS o{touched}
 JOIN {line} AS l ON l.{line_order} = o.{order_key}{address}
 WHERE {kept}
@@ -539,4 +542,6 @@ def risingwave_statements(schema: ShopSchema, columns: Columns, connection: Base
     )
     statements.append("FLUSH")
     statements.append(text(sql.SQL(CREATE_LINES_VIEW).format(lines=lines_query(schema, columns))))
+    # The order browser's newest-first pages, as on the sample table (dashboard/orders/browser.py).
+    statements.append(CREATE_NEWEST_FIRST_INDEX)
     return statements
