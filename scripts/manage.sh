@@ -11,9 +11,10 @@ if [ ! -x "$VENV/bin/python" ] || [ ! -f "$DEV_DIR/env" ]; then
 fi
 ensure_postgres
 trap stop_postgres_if_started_here EXIT
-set -a
-# shellcheck disable=SC1091
-source "$DEV_DIR/env"
-set +a
+# The local settings, under what the caller's environment already says (so
+# `SHOP_SCHEMA=oscar scripts/manage.sh ...` means it).
+while IFS='=' read -r name value; do
+    if [ -n "$name" ] && [ -z "${!name+set}" ]; then export "$name=$value"; fi
+done <"$DEV_DIR/env"
 cd "$ROOT"
 "$VENV/bin/python" manage.py "$@"

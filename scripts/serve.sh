@@ -22,6 +22,14 @@ mkdir -p "$DEV_DIR"
 DEMO_PASSWORD_FILE="$DEV_DIR/demo_password"
 [ -s "$DEMO_PASSWORD_FILE" ] || (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(12))' >"$DEMO_PASSWORD_FILE")
 
+# Your shop's settings (README, "Connect your shop") are kept from the last run unless given.
+for name in SHOP_SCHEMA SHOP_DATABASE_URL CDC_SOURCE_URL SHOP_CANCELLED_STATUSES; do
+    if [ -z "${!name:-}" ] && [ -f "$DEV_DIR/env" ]; then
+        kept="$(sed -n "s/^$name=//p" "$DEV_DIR/env")"
+        if [ -n "$kept" ]; then export "$name=$kept"; fi
+    fi
+done
+
 # The local defaults, also kept in .dev/env so you can `set -a; . .dev/env; set +a` and run
 # manage.py or scripts/gen_data.py yourself.
 cat >"$DEV_DIR/env" <<ENV
@@ -33,7 +41,12 @@ OLAP_DATABASE_URL=${OLAP_DATABASE_URL:-$(pg_url olap analytics_olap)}
 CATALOG_DATABASE_URL=${CATALOG_DATABASE_URL:-sqlite:///$DEV_DIR/catalog.db}
 CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
 ORDERS_SOURCE=${ORDERS_SOURCE:-cdc}
+SHOP_SCHEMA=${SHOP_SCHEMA:-sample}
 ENV
+# Your own shop instead of the sample one (README, "Connect your shop"): its database and schema.
+for name in SHOP_DATABASE_URL CDC_SOURCE_URL SHOP_CANCELLED_STATUSES; do
+    if [ -n "${!name:-}" ]; then echo "$name=${!name}" >>"$DEV_DIR/env"; fi
+done
 set -a
 # shellcheck disable=SC1091
 source "$DEV_DIR/env"
@@ -61,7 +74,9 @@ if [ "$ORDERS_SOURCE" = cdc ]; then
     python manage.py cdc_worker &
     WORKER_PID=$!
 fi
-python scripts/gen_data.py --orders "${SAMPLE_ORDERS:-40000}" --seed 1 --skip-if-loaded
+if [ "$SHOP_SCHEMA" = sample ]; then
+    python scripts/gen_data.py --orders "${SAMPLE_ORDERS:-40000}" --seed 1 --skip-if-loaded
+fi
 
 cat <<MSG
 
@@ -69,7 +84,7 @@ cat <<MSG
   Log in as:  demo / $(cat "$DEMO_PASSWORD_FILE")
   Admin:      http://127.0.0.1:${PORT:-8000}/admin/ (an admin login: scripts/manage.sh createsuperuser)
   OLAP side:  ${OLAP_DATABASE_URL} (PostgreSQL standing in for RisingWave; see README.md)
-  Orders:     ${ORDERS_SOURCE}; live ones: scripts/manage.sh gen_data --follow --rate 20 (another terminal)
+  Orders:     ${ORDERS_SOURCE}, shop schema ${SHOP_SCHEMA}; sample ones live: scripts/manage.sh gen_data --follow --rate 20
 
 MSG
 # gunicorn, as in production, with a fixed pool of threads: each keeps one connection per
