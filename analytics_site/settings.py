@@ -186,7 +186,8 @@ CACHES = {
 }
 
 # /metrics (Prometheus' text format): with a token, only requests that send
-# `Authorization: Bearer <token>`; without one (the default), only loopback clients.
+# `Authorization: Bearer <token>`; without one (the default) closed, but for loopback clients
+# of a DEBUG server (manage.py check --deploy warns).
 METRICS_TOKEN = env.string("METRICS_TOKEN", "")
 
 # Failed logins allowed per username, and per client address, before logins from them are
