@@ -430,6 +430,7 @@
     if (!trendCard) return;
     trendCard.querySelector(".trend-box").hidden = state !== "chart";
     trendCard.querySelector(".trend-table").hidden = state !== "chart";
+    if (state !== "chart") trendCard.querySelector(".trend-note").hidden = true;
     for (const element of trendCard.querySelectorAll(".trend-state")) element.hidden = element.dataset.trendState !== state;
     trendCard.setAttribute("aria-busy", String(state === "loading"));
   }
@@ -467,11 +468,24 @@
   }
 
   function trendColours() {
-    return { line: cssVar("--trend-line"), bars: cssVar("--trend-bars") };
+    return {
+      line: cssVar("--trend-line"),
+      bars: cssVar("--trend-bars"),
+      partialBars: cssVar("--trend-bars-partial"),
+      card: cssVar("--card"),
+    };
+  }
+
+  // A week or month the range covers only in part ("partial": true) is drawn as such: a
+  // hollow point, a dashed line to it and a lighter bar, so it does not read as a dip.
+  function isPartial(index) {
+    return Boolean(shownTrend && shownTrend.points[index] && shownTrend.points[index].partial);
   }
 
   function drawTrend(data) {
     const colours = trendColours();
+    const partial = data.points.map((point) => Boolean(point.partial));
+    const radius = data.points.length > 60 ? 0 : 3;
     const chartData = {
       labels: data.points.map((point) => point.start),
       datasets: [
@@ -483,7 +497,12 @@
           exact: data.points.map((point) => point.turnover),
           borderColor: colours.line,
           backgroundColor: colours.line,
-          pointRadius: data.points.length > 60 ? 0 : 3,
+          pointRadius: partial.map((part) => (part ? 4 : radius)),
+          pointBackgroundColor: partial.map((part) => (part ? colours.card : colours.line)),
+          partial,
+          segment: {
+            borderDash: (context) => (isPartial(context.p0DataIndex) || isPartial(context.p1DataIndex) ? [6, 4] : undefined),
+          },
           pointHitRadius: 8,
           borderWidth: 2,
           tension: 0,
@@ -494,7 +513,8 @@
           type: "bar",
           label: "Orders",
           data: data.points.map((point) => point.orders),
-          backgroundColor: colours.bars,
+          backgroundColor: partial.map((part) => (part ? colours.partialBars : colours.bars)),
+          partial,
           yAxisID: "y1",
           order: 1,
         },
@@ -520,6 +540,10 @@
           tooltip: {
             callbacks: {
               title: (items) => bucketTitle(shownTrend, items[0].dataIndex),
+              footer: (items) =>
+                items.length && isPartial(items[0].dataIndex)
+                  ? `Partial ${shownTrend.bucket}: only these days are in the range`
+                  : "",
               label: (item) =>
                 item.dataset.type === "line"
                   ? `Turnover: ${FORMATS.money.format(item.dataset.exact[item.dataIndex])}`
@@ -569,6 +593,12 @@
         time.dateTime = point.start;
         time.textContent = point.start;
         start.append(time);
+        if (point.partial) {
+          const mark = document.createElement("span");
+          mark.className = "partial-mark";
+          mark.textContent = " (partial)";
+          start.append(mark);
+        }
         const turnover = document.createElement("td");
         turnover.className = "num";
         turnover.textContent = FORMATS.money.format(point.turnover);
@@ -598,6 +628,7 @@
       return;
     }
     showTrendState("chart");
+    trendCard.querySelector(".trend-note").hidden = !data.points.some((point) => point.partial);
     drawTrend(data);
     fillTrendTable(data);
   }
