@@ -9,6 +9,10 @@
 "use strict";
 
 (function () {
+  // The server rendered the page for bad filters: the message, the presets and the form,
+  // plain links and a plain form that work as they are; no figures, so nothing to draw.
+  if (!document.getElementById("rankings-data")) return;
+
   const MAX_BACKOFF_MS = 5 * 60 * 1000;
   const FILTER_NAMES = ["start", "end", "state"];
   const STATES_RANKING = "states_by_turnover";
@@ -818,8 +822,6 @@
     schedule();
   }
 
-  // The server rendered an error page for bad filters: nothing to draw.
-  if (!document.getElementById("rankings-data")) return;
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
