@@ -18,19 +18,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template import loader
 from django.views import defaults
 
 from dashboard.orders.selectors import OlapUnavailable
 from dashboard.tokens.services import user_for_token
 from dashboard.web.filters import InvalidFilters
 from dashboard.web.metrics import count_olap_error
-
-# Seconds a client should wait before asking again after a 503 or 504: about what a
-# restarting database needs, and the page's own backoff starts there too.
-RETRY_AFTER_SECONDS = 5
+from dashboard.web.unavailable import DATABASE_ERRORS, RETRY_AFTER_SECONDS, answer_unavailable
 
 View = Callable[..., HttpResponse]
 _Request = TypeVar("_Request", bound=HttpRequest)
@@ -105,24 +100,13 @@ def api_view(view: View) -> View:
     return wrapper
 
 
-UNAVAILABLE = "A database the site needs is unavailable; try again in a moment."
-
-
 def server_error(request: HttpRequest) -> HttpResponse:
     """The site's handler500. A lost or refused connection to any database (users and
-    sessions, the catalog, the OLAP side), wherever it surfaced (a middleware reading the
-    session, say), answers 503 with Retry-After like an OLAP outage: the site recovers by
-    itself once the database is back. Anything else is a real 500."""
+    sessions, the catalog, the OLAP side), wherever it surfaced, answers 503 with Retry-After
+    like an OLAP outage (dashboard.web.unavailable, which also keeps the log to a line per
+    kind of failure and interval): the site recovers by itself once the database is back.
+    Anything else is a real 500."""
     error = sys.exc_info()[1]
-    if isinstance(error, OperationalError | InterfaceError):
-        for connection in connections.all(initialized_only=True):
-            connection.close_if_unusable_or_obsolete()
-        if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-            response: HttpResponse = JsonResponse({"error": UNAVAILABLE}, status=503)
-        else:
-            # Rendered without the request: its context processors would read the session.
-            page = loader.get_template("503.html").render({"message": UNAVAILABLE})
-            response = HttpResponse(page, status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+    if isinstance(error, DATABASE_ERRORS):
+        return answer_unavailable(request, error)
     return defaults.server_error(request)
