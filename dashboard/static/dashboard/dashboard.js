@@ -388,6 +388,8 @@
     if (!line) return;
     line.hidden = !place;
     card.querySelector(".chart-box").hidden = Boolean(place);
+    // A sentence and one row: the card takes a strip across the grid, not a chart's height.
+    card.classList.toggle("drilled", Boolean(place));
     if (!place) return;
     const range = filters.start || filters.end ? "in this range" : "over all time";
     const states = place.of === 1 ? "state" : "states";
@@ -767,6 +769,8 @@
   }
 
   function init() {
+    // The chart spaces show only with this script (dashboard.css): without it, the tables.
+    document.documentElement.classList.add("js");
     Chart.defaults.color = cssVar("--muted");
     Chart.defaults.borderColor = cssVar("--border");
     // null when the server could not get the figures: the cards already show their error
