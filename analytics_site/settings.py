@@ -33,6 +33,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The users' database down: 503 (JSON for the API) rather than a 500 per request.
+    "dashboard.web.unavailable.DatabaseOutageMiddleware",
     # After sessions and auth: checks out the session's catalog branch, commits what changed.
     "dashboard.catalog.middleware.CatalogBranchMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -203,7 +205,8 @@ CACHES = {
 }
 
 # /metrics (Prometheus' text format): with a token, only requests that send
-# `Authorization: Bearer <token>`; without one (the default), only loopback clients.
+# `Authorization: Bearer <token>`; without one (the default) closed, but for loopback clients
+# of a DEBUG server (manage.py check --deploy warns).
 METRICS_TOKEN = env.string("METRICS_TOKEN", "")
 
 # Failed logins allowed per username, and per client address, before logins from them are
@@ -211,3 +214,15 @@ METRICS_TOKEN = env.string("METRICS_TOKEN", "")
 LOGIN_FAILURES_PER_USERNAME = env.integer("LOGIN_FAILURES_PER_USERNAME", 5)
 LOGIN_FAILURES_PER_ADDRESS = env.integer("LOGIN_FAILURES_PER_ADDRESS", 20)
 LOGIN_LOCKOUT_SECONDS = env.integer("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
+# Django's own logging, plus the one line per kind of failure and interval that
+# dashboard.web.unavailable writes when a database refuses connections (on stderr, in
+# production too).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "dashboard.web.unavailable": {"handlers": ["stderr"], "level": "WARNING", "propagate": False}
+    },
+}

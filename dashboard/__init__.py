@@ -8,7 +8,8 @@ little shared plumbing. Layers import downward only
     catalog     the item catalog in a Dolt database, versioned: branches, commits, merges
     orders      the order side in the OLAP database (RisingWave): orders, rollups, DDL,
                 loading, compaction, the order browser, the sample-order generator
-      |         catalog and orders never import each other
+    tokens      API tokens for machine clients (stored as digests, checked by the API views)
+      |         catalog, orders and tokens never import each other
     dbrouter    OlapOltpRouter, the one map of models to databases; readonly, the guard
     readonly    that keeps OLAP and Dolt system tables read-only through the ORM;
     us_states   the US states and their populations; outages, riding out a database that

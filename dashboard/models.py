@@ -14,8 +14,10 @@ from dashboard.orders.models import (
     StateItemTotal,
     StateTotal,
 )
+from dashboard.tokens.models import ApiToken
 
 __all__ = [
+    "ApiToken",
     "Branch",
     "CaptureHeartbeat",
     "Commit",

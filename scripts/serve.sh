@@ -13,8 +13,39 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/devenv.sh"
 
 ensure_venv requirements.txt
 ensure_js_assets
+# SIGTERM (a process manager, `docker stop`, `kill PID`) or SIGINT (Ctrl-C, `kill -INT PID`)
+# stops what this script started, within seconds: the server, the capture worker, the
+# sample loader, then the clusters. Long steps run in the background and are waited for, so
+# a signal is handled at once rather than when the step ends.
+CHILD_PID=""
+WORKER_PID=""
+stop_child() {
+    local pid="$1"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+}
+stop_everything() {
+    trap '' INT TERM  # once is enough; a second Ctrl-C does not cut the clean-up short
+    stop_child "$CHILD_PID"
+    stop_child "$WORKER_PID"
+    stop_postgres_if_started_here
+}
+trap stop_everything EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+# run_waited COMMAND...: run a long step in the background and wait for it (its status).
+run_waited() {
+    "$@" &
+    CHILD_PID=$!
+    local status=0
+    wait "$CHILD_PID" || status=$?
+    CHILD_PID=""
+    return "$status"
+}
+
 ensure_postgres
-trap stop_postgres_if_started_here EXIT
 ensure_database oltp analytics
 ensure_database olap analytics_olap
 
@@ -62,20 +93,12 @@ DEMO_PASSWORD="$(cat "$DEMO_PASSWORD_FILE")" python manage.py ensure_user demo
 # With ORDERS_SOURCE=cdc (the default here) orders are written into the oltp cluster, the
 # shop's database, and logical replication carries them to the olap one; the worker folds
 # them into the rollups. It stops with this script, before the clusters do.
-WORKER_PID=""
-stop_worker() {
-    if [ -n "$WORKER_PID" ] && kill -0 "$WORKER_PID" 2>/dev/null; then
-        kill -TERM "$WORKER_PID" 2>/dev/null || true
-        wait "$WORKER_PID" 2>/dev/null || true
-    fi
-}
-trap 'stop_worker; stop_postgres_if_started_here' EXIT
 if [ "$ORDERS_SOURCE" = cdc ]; then
     python manage.py cdc_worker &
     WORKER_PID=$!
 fi
 if [ "$SHOP_SCHEMA" = sample ]; then
-    python scripts/gen_data.py --orders "${SAMPLE_ORDERS:-40000}" --seed 1 --skip-if-loaded
+    run_waited python scripts/gen_data.py --orders "${SAMPLE_ORDERS:-40000}" --seed 1 --skip-if-loaded
 fi
 
 cat <<MSG
@@ -91,5 +114,6 @@ MSG
 # database, so a crowd of clients opening connections of their own cannot exhaust
 # PostgreSQL's (runserver starts a thread per connection, and each would keep its own).
 # --reload restarts the workers when the code changes.
-gunicorn analytics_site.wsgi --bind "127.0.0.1:${PORT:-8000}" --worker-class gthread \
+# In the background and waited for: a signal to this script reaches the trap above at once.
+run_waited gunicorn analytics_site.wsgi --bind "127.0.0.1:${PORT:-8000}" --worker-class gthread \
     --workers 2 --threads 8 --reload --graceful-timeout 5 --log-level warning

@@ -299,6 +299,9 @@ class TrendPoint:
     start: date  # the bucket's first day (a Monday for weeks, the 1st for months)
     turnover: Decimal
     orders: int
+    # The range covers only part of the bucket (it starts or ends inside the week or month):
+    # its figures are for those days only, so it would read as a dip beside full buckets.
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -348,8 +351,9 @@ _TRUNC = {DAY: TruncDay, WEEK: TruncWeek, MONTH: TruncMonth}
 @olap_errors()
 def trend(filters: OrderFilters, today: date) -> Trend:
     """Turnover and orders per bucket over the filters' range, from the (state, day) rollup,
-    the headline's own source (lines with a known state). Without a start the range begins at
-    the first order; without an end it ends `today`. A bucket with no orders is a zero."""
+        the headline's own source (lines with a known state). Without a start the range begins at
+        the first order; without an end it ends `today`. A bucket with no orders is a zero; a week or
+    month the range covers only in part is marked `partial`."""
     by_state = StateDay.objects.filter(**({"state": filters.state} if filters.state else {}))
     span = by_state.aggregate(first=Min("dt"), last=Max("dt"))
     end = filters.end or today
@@ -375,7 +379,8 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     for first in bucket_starts(start, end, bucket):
         row = found.get(first)
         turnover = as_money(row["turnover"] or Decimal(0)) if row else as_money(Decimal(0))
-        points.append(TrendPoint(first, turnover, int(row["orders"] or 0) if row else 0))
+        partial = first < start or _next_bucket(first, bucket) - timedelta(days=1) > end
+        points.append(TrendPoint(first, turnover, int(row["orders"] or 0) if row else 0, partial))
     return Trend(bucket, start, end, points)
 
 

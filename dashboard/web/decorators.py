@@ -5,6 +5,7 @@ the page for HTML), instead of a try/except in each view.
 | what went wrong | status |
 |---|---|
 | not logged in (API) | 401 `{"error": ...}`; the page redirects to the login |
+| a wrong or revoked API token (API) | 401 `{"error": ...}`, whatever the session |
 | invalid filters | 400, naming the field and what it must be |
 | OLAP unreachable / query past the statement timeout | 503 / 504, with Retry-After |
 | any database refusing or losing a connection elsewhere | 503, with Retry-After (`server_error`) |
@@ -17,18 +18,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template import loader
 from django.views import defaults
 
 from dashboard.orders.selectors import OlapUnavailable
+from dashboard.tokens.services import user_for_token
 from dashboard.web.filters import InvalidFilters
 from dashboard.web.metrics import count_olap_error
-
-# Seconds a client should wait before asking again after a 503 or 504: about what a
-# restarting database needs, and the page's own backoff starts there too.
-RETRY_AFTER_SECONDS = 5
+from dashboard.web.unavailable import DATABASE_ERRORS, RETRY_AFTER_SECONDS, answer_unavailable
 
 View = Callable[..., HttpResponse]
 _Request = TypeVar("_Request", bound=HttpRequest)
@@ -59,41 +56,57 @@ def answers_errors(respond: Responder[_Request]) -> Callable[[View], View]:
 
 
 def json_error(request: HttpRequest, message: str, status: int) -> JsonResponse:
+    return json_error_response(message, status)
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None without one."""
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def unauthorized(message: str) -> JsonResponse:
+    response = json_error_response(message, 401)
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def json_error_response(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
 def api_view(view: View) -> View:
-    """An API view (JSON or CSV): a JSON 401 instead of a login redirect, and every error
-    as `{"error": "..."}` with its status."""
+    """An API view (JSON or CSV, read-only): a JSON 401 instead of a login redirect, and every
+    error as `{"error": "..."}` with its status. A machine client authenticates with
+    `Authorization: Bearer <API token>` (dashboard.tokens) instead of a session; only API
+    views read that header, so a token never opens the pages or the admin."""
     answered = answers_errors(json_error)(view)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return json_error(request, "Authentication required: log in at /accounts/login/.", 401)
+        token = bearer_token(request)
+        if token is not None:
+            user = user_for_token(token)
+            if user is None:
+                return unauthorized("Invalid or revoked API token.")
+            request.user = user
+        elif not request.user.is_authenticated:
+            return unauthorized(
+                "Authentication required: log in at /accounts/login/, "
+                "or send Authorization: Bearer <API token>."
+            )
         return answered(request, *args, **kwargs)
 
     return wrapper
 
 
-UNAVAILABLE = "A database the site needs is unavailable; try again in a moment."
-
-
 def server_error(request: HttpRequest) -> HttpResponse:
     """The site's handler500. A lost or refused connection to any database (users and
-    sessions, the catalog, the OLAP side), wherever it surfaced (a middleware reading the
-    session, say), answers 503 with Retry-After like an OLAP outage: the site recovers by
-    itself once the database is back. Anything else is a real 500."""
+    sessions, the catalog, the OLAP side), wherever it surfaced, answers 503 with Retry-After
+    like an OLAP outage (dashboard.web.unavailable, which also keeps the log to a line per
+    kind of failure and interval): the site recovers by itself once the database is back.
+    Anything else is a real 500."""
     error = sys.exc_info()[1]
-    if isinstance(error, OperationalError | InterfaceError):
-        for connection in connections.all(initialized_only=True):
-            connection.close_if_unusable_or_obsolete()
-        if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-            response: HttpResponse = JsonResponse({"error": UNAVAILABLE}, status=503)
-        else:
-            # Rendered without the request: its context processors would read the session.
-            page = loader.get_template("503.html").render({"message": UNAVAILABLE})
-            response = HttpResponse(page, status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+    if isinstance(error, DATABASE_ERRORS):
+        return answer_unavailable(request, error)
     return defaults.server_error(request)

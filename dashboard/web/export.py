@@ -26,7 +26,7 @@ def ranking_csv(ranking: Ranking) -> str:
     return out.getvalue()
 
 
-TREND_HEADER = ("start", "turnover", "orders")
+TREND_HEADER = ("start", "turnover", "orders", "partial")
 
 
 def trend_csv(trend: Trend) -> str:
@@ -34,5 +34,6 @@ def trend_csv(trend: Trend) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(TREND_HEADER)
     for point in trend.points:
-        writer.writerow((point.start.isoformat(), json_value(point.turnover, MONEY), point.orders))
+        partial = "true" if point.partial else "false"
+        writer.writerow((point.start.isoformat(), json_value(point.turnover, MONEY), point.orders, partial))
     return out.getvalue()

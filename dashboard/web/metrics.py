@@ -13,8 +13,11 @@
 gen_data serves its own figures (lines per second) while it runs: `--metrics-port`.
 
 Who may scrape: with METRICS_TOKEN set, only requests with `Authorization: Bearer <token>`
-(401 without the header, 403 with a wrong one); without it, only clients on the loopback
-address (403 otherwise). Never a login redirect.
+(401 without the header, 403 with a wrong one). Without it /metrics is closed (403), except
+with DEBUG on, where loopback clients may scrape (a local development server): behind a
+reverse proxy on the same host every client is loopback, so the address proves nothing in
+production. `manage.py check --deploy` warns when the token is missing (dashboard.web.checks).
+Never a login redirect.
 
 gunicorn runs several worker processes, each with its own counters: with the environment
 variable PROMETHEUS_MULTIPROC_DIR naming an empty directory (wiped before each start), every
@@ -146,10 +149,11 @@ def refusal(request: HttpRequest) -> HttpResponse | None:
     """Why this request may not scrape (401 or 403), or None."""
     token = settings.METRICS_TOKEN
     if not token:
-        if client_is_loopback(request):
-            return None
+        if settings.DEBUG and client_is_loopback(request):
+            return None  # a local development server
         return HttpResponse(
-            "Forbidden: without METRICS_TOKEN, /metrics answers loopback clients only.\n",
+            "Forbidden: /metrics is closed until METRICS_TOKEN is set "
+            "(then send Authorization: Bearer <METRICS_TOKEN>).\n",
             status=403,
             content_type="text/plain; charset=utf-8",
         )

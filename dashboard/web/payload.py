@@ -86,6 +86,7 @@ def trend_payload(trend: Trend, *, generated_at: datetime, filters: dict[str, st
                 "start": point.start.isoformat(),
                 "turnover": json_value(point.turnover, MONEY),
                 "orders": point.orders,
+                "partial": point.partial,
             }
             for point in trend.points
         ],

@@ -1,6 +1,7 @@
 """The dashboard's views: each parses the request, asks the selectors, and renders HTML, JSON
 or CSV. Errors are answered in one place, dashboard.web.decorators."""
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -127,7 +128,10 @@ def page_error(request: CatalogRequest, message: str, status: int) -> HttpRespon
     every chart in its error state, which the page's live refresh recovers from by itself.
     Logins, the admin and this page stay up either way."""
     if status == 400:
-        return render(request, INDEX, {**page_context(request), "error": message}, status=status)
+        # The form and the presets (none of them current) stay, to get back to valid filters.
+        context = page_context(request, OrderFilters())
+        context["presets"] = [replace(preset, current=False) for preset in context["presets"]]
+        return render(request, INDEX, {**context, "error": message}, status=status)
     context = page_context(request, parse_filters(request.GET))
     context.update(olap_error=message, rankings=empty_rankings(), payload=None, trend_payload=None)
     return render(request, INDEX, context, status=status)

@@ -77,7 +77,8 @@ def test_live_olap_connection_carries_the_options():
 
 
 def test_production_settings_pass_the_deploy_checks():
-    env = production_env(ALLOWED_HOSTS="analytics.example.com")
+    # With a metrics token: without one /metrics is closed and check --deploy warns (test_metrics).
+    env = production_env(ALLOWED_HOSTS="analytics.example.com", METRICS_TOKEN="m" * 40)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

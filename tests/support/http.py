@@ -23,10 +23,10 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(workers=2, threads=8, **environment):
+def gunicorn(workers=2, threads=8, log=None, **environment):
     """The site under gunicorn on a free loopback port, on the test databases (and any other
     `environment` variables); yields the port, and stops the server (killing it if need be)
-    afterwards."""
+    afterwards. `log`: a path that receives the server's log (stderr), else it is dropped."""
     port = free_port()
     env = {
         **os.environ,
@@ -42,7 +42,8 @@ def gunicorn(workers=2, threads=8, **environment):
     }
     command = [sys.executable, "-m", "gunicorn", "analytics_site.wsgi", "--bind", f"127.0.0.1:{port}"]
     command += ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log_file = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stderr=log_file)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -60,6 +61,8 @@ def gunicorn(workers=2, threads=8, **environment):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(10)
+        if log:
+            log_file.close()
 
 
 def session_cookie(user):

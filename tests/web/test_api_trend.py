@@ -133,8 +133,9 @@ def test_the_csv_has_the_same_points(user_client):
     response = user_client.get(reverse("dashboard:api-trend-csv"), query)
     assert response["Content-Disposition"] == 'attachment; filename="trend-2026-01-27-2026-02-04.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["start", "turnover", "orders"]
-    assert [(start, turnover, int(orders)) for start, turnover, orders in rows[1:]] == as_points(body)
+    assert rows[0] == ["start", "turnover", "orders", "partial"]
+    assert [(start, turnover, int(orders)) for start, turnover, orders, _ in rows[1:]] == as_points(body)
+    assert [partial for *_, partial in rows[1:]] == ["false"] * len(body["points"])  # days
 
 
 def test_ranges_of_centuries_keep_to_the_months_with_orders(user_client):

@@ -43,8 +43,14 @@ def parse(text):
     }
 
 
+@pytest.fixture(autouse=True)
+def metrics_token(settings):
+    """/metrics is closed without a token (DEBUG off): the scrapes below send this one."""
+    settings.METRICS_TOKEN = TOKEN
+
+
 def scrape(client, **extra):
-    response = client.get(METRICS, **extra)
+    response = client.get(METRICS, HTTP_AUTHORIZATION=f"Bearer {TOKEN}", **extra)
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     return parse(response.content.decode())
@@ -57,20 +63,69 @@ def value(samples, name, **labels):
 # --- who may scrape ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"])
-def test_without_a_token_loopback_clients_may_scrape(client, address):
+LOOPBACK = ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"]
+
+
+@pytest.mark.parametrize("address", LOOPBACK)
+def test_without_a_token_a_debug_server_lets_loopback_clients_scrape(client, settings, address):
+    settings.METRICS_TOKEN, settings.DEBUG = "", True
     response = client.get(METRICS, REMOTE_ADDR=address)
     assert response.status_code == 200
     assert "no-cache" in response["Cache-Control"]
 
 
-@pytest.mark.parametrize(
-    "address", ["10.0.0.5", "192.168.1.20", "172.18.0.1", "2001:db8::1", "::ffff:10.0.0.5"]
-)
-def test_without_a_token_other_addresses_are_refused(client, address):
+@pytest.mark.parametrize("address", LOOPBACK)
+def test_without_a_token_in_production_metrics_is_closed_even_to_loopback(client, settings, address):
+    """Behind a reverse proxy on the same host every client is loopback: no way in by address."""
+    settings.METRICS_TOKEN = ""
+    assert not settings.DEBUG
     response = client.get(METRICS, REMOTE_ADDR=address)
     assert response.status_code == 403  # never a login redirect
     assert b"dashboard_" not in response.content
+    assert b"METRICS_TOKEN" in response.content
+    forwarded = client.get(METRICS, REMOTE_ADDR=address, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert forwarded.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "address", ["10.0.0.5", "192.168.1.20", "172.18.0.1", "2001:db8::1", "::ffff:10.0.0.5"]
+)
+@pytest.mark.parametrize("debug", [False, True])
+def test_without_a_token_other_addresses_are_refused(client, settings, address, debug):
+    settings.METRICS_TOKEN, settings.DEBUG = "", debug
+    response = client.get(METRICS, REMOTE_ADDR=address)
+    assert response.status_code == 403  # never a login redirect
+    assert b"dashboard_" not in response.content
+
+
+def deploy_warnings():
+    from django.core.checks import run_checks
+
+    return [message.id for message in run_checks(include_deployment_checks=True)]
+
+
+def test_check_deploy_warns_without_a_token(settings):
+    settings.METRICS_TOKEN = ""
+    assert "dashboard.W001" in deploy_warnings()
+    settings.METRICS_TOKEN = TOKEN
+    assert "dashboard.W001" not in deploy_warnings()
+
+
+@pytest.mark.slow
+def test_manage_py_check_deploy_says_so():
+    environment = {**os.environ, **database_env(), "DJANGO_SETTINGS_MODULE": "analytics_site.settings"}
+    environment.pop("METRICS_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "dashboard.W001" in result.stderr + result.stdout
+    assert "METRICS_TOKEN is not set" in result.stderr + result.stdout
 
 
 @override_settings(METRICS_TOKEN=TOKEN)
@@ -86,8 +141,11 @@ def test_with_a_token_only_requests_bearing_it_may_scrape(client):
         parse(response.content.decode())
 
 
-def test_a_logged_in_user_from_elsewhere_is_refused_too(user_client):
-    assert user_client.get(METRICS, REMOTE_ADDR="10.0.0.5").status_code == 403
+@pytest.mark.parametrize("token", ["", TOKEN])
+def test_a_logged_in_user_is_refused_too(user_client, settings, token):
+    settings.METRICS_TOKEN = token
+    assert user_client.get(METRICS, REMOTE_ADDR="10.0.0.5").status_code in (401, 403)
+    assert user_client.get(METRICS).status_code in (401, 403)
 
 
 # --- what it carries --------------------------------------------------------------------------
@@ -282,8 +340,11 @@ def test_gen_data_says_when_its_metrics_port_is_taken(empty_orders):
 
 
 def get(port, path):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http, ours
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -293,7 +354,7 @@ def get(port, path):
 def test_under_gunicorn_a_scrape_adds_up_every_worker(tmp_path):
     shared = tmp_path / "metrics"
     shared.mkdir()
-    with gunicorn(workers=3, threads=1, PROMETHEUS_MULTIPROC_DIR=str(shared)) as port:
+    with gunicorn(workers=3, threads=1, PROMETHEUS_MULTIPROC_DIR=str(shared), METRICS_TOKEN=TOKEN) as port:
         deadline = time.monotonic() + 60
         # Many requests at once, until a second worker has taken some.
         requests, served = 0, set()

@@ -9,6 +9,10 @@
 "use strict";
 
 (function () {
+  // The server rendered the page for bad filters: the message, the presets and the form,
+  // plain links and a plain form that work as they are; no figures, so nothing to draw.
+  if (!document.getElementById("rankings-data")) return;
+
   const MAX_BACKOFF_MS = 5 * 60 * 1000;
   const FILTER_NAMES = ["start", "end", "state"];
   const STATES_RANKING = "states_by_turnover";
@@ -384,6 +388,8 @@
     if (!line) return;
     line.hidden = !place;
     card.querySelector(".chart-box").hidden = Boolean(place);
+    // A sentence and one row: the card takes a strip across the grid, not a chart's height.
+    card.classList.toggle("drilled", Boolean(place));
     if (!place) return;
     const range = filters.start || filters.end ? "in this range" : "over all time";
     const states = place.of === 1 ? "state" : "states";
@@ -430,6 +436,7 @@
     if (!trendCard) return;
     trendCard.querySelector(".trend-box").hidden = state !== "chart";
     trendCard.querySelector(".trend-table").hidden = state !== "chart";
+    if (state !== "chart") trendCard.querySelector(".trend-note").hidden = true;
     for (const element of trendCard.querySelectorAll(".trend-state")) element.hidden = element.dataset.trendState !== state;
     trendCard.setAttribute("aria-busy", String(state === "loading"));
   }
@@ -467,11 +474,24 @@
   }
 
   function trendColours() {
-    return { line: cssVar("--trend-line"), bars: cssVar("--trend-bars") };
+    return {
+      line: cssVar("--trend-line"),
+      bars: cssVar("--trend-bars"),
+      partialBars: cssVar("--trend-bars-partial"),
+      card: cssVar("--card"),
+    };
+  }
+
+  // A week or month the range covers only in part ("partial": true) is drawn as such: a
+  // hollow point, a dashed line to it and a lighter bar, so it does not read as a dip.
+  function isPartial(index) {
+    return Boolean(shownTrend && shownTrend.points[index] && shownTrend.points[index].partial);
   }
 
   function drawTrend(data) {
     const colours = trendColours();
+    const partial = data.points.map((point) => Boolean(point.partial));
+    const radius = data.points.length > 60 ? 0 : 3;
     const chartData = {
       labels: data.points.map((point) => point.start),
       datasets: [
@@ -483,7 +503,12 @@
           exact: data.points.map((point) => point.turnover),
           borderColor: colours.line,
           backgroundColor: colours.line,
-          pointRadius: data.points.length > 60 ? 0 : 3,
+          pointRadius: partial.map((part) => (part ? 4 : radius)),
+          pointBackgroundColor: partial.map((part) => (part ? colours.card : colours.line)),
+          partial,
+          segment: {
+            borderDash: (context) => (isPartial(context.p0DataIndex) || isPartial(context.p1DataIndex) ? [6, 4] : undefined),
+          },
           pointHitRadius: 8,
           borderWidth: 2,
           tension: 0,
@@ -494,7 +519,8 @@
           type: "bar",
           label: "Orders",
           data: data.points.map((point) => point.orders),
-          backgroundColor: colours.bars,
+          backgroundColor: partial.map((part) => (part ? colours.partialBars : colours.bars)),
+          partial,
           yAxisID: "y1",
           order: 1,
         },
@@ -520,6 +546,10 @@
           tooltip: {
             callbacks: {
               title: (items) => bucketTitle(shownTrend, items[0].dataIndex),
+              footer: (items) =>
+                items.length && isPartial(items[0].dataIndex)
+                  ? `Partial ${shownTrend.bucket}: only these days are in the range`
+                  : "",
               label: (item) =>
                 item.dataset.type === "line"
                   ? `Turnover: ${FORMATS.money.format(item.dataset.exact[item.dataIndex])}`
@@ -569,6 +599,12 @@
         time.dateTime = point.start;
         time.textContent = point.start;
         start.append(time);
+        if (point.partial) {
+          const mark = document.createElement("span");
+          mark.className = "partial-mark";
+          mark.textContent = " (partial)";
+          start.append(mark);
+        }
         const turnover = document.createElement("td");
         turnover.className = "num";
         turnover.textContent = FORMATS.money.format(point.turnover);
@@ -598,6 +634,7 @@
       return;
     }
     showTrendState("chart");
+    trendCard.querySelector(".trend-note").hidden = !data.points.some((point) => point.partial);
     drawTrend(data);
     fillTrendTable(data);
   }
@@ -732,6 +769,8 @@
   }
 
   function init() {
+    // The chart spaces show only with this script (dashboard.css): without it, the tables.
+    document.documentElement.classList.add("js");
     Chart.defaults.color = cssVar("--muted");
     Chart.defaults.borderColor = cssVar("--border");
     // null when the server could not get the figures: the cards already show their error
@@ -787,8 +826,6 @@
     schedule();
   }
 
-  // The server rendered an error page for bad filters: nothing to draw.
-  if (!document.getElementById("rankings-data")) return;
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
