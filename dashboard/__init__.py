@@ -12,8 +12,10 @@ little shared plumbing. Layers import downward only
       |         catalog, orders and tokens never import each other
     dbrouter    OlapOltpRouter, the one map of models to databases; readonly, the guard
     readonly    that keeps OLAP and Dolt system tables read-only through the ORM;
-    us_states   the US states and their populations; outages, riding out a database that
-    outages     goes away and comes back (for batch programs)
+    shop        what a shop's own tables mean (SHOP_SCHEMA: the oscar preset, mapping files);
+    outages     outages, riding out a database that goes away and comes back (batch programs)
+      |
+    us_states   the US states and their populations
 
 Entry points sit on top: apps.py (hooks), models.py and admin.py (where Django looks),
 gen_data.py (the sample-data program: item names into the catalog, orders into the OLAP

@@ -11,6 +11,7 @@ from dashboard.catalog import versions
 from dashboard.catalog.models import Item
 from dashboard.dbrouter import OLAP
 from tests.support.http import free_port
+from tests.support.oscar_shop import MIGRATED_TEMPLATE, drop_shop_database, migrate_template
 
 BOTH_DATABASES = ["default", OLAP]
 
@@ -86,6 +87,16 @@ def catalog():
             versions.delete_branch(name)
     with connections["catalog"].cursor() as cursor:
         cursor.execute("SELECT dolt_reset('--hard', %s)", [start])
+
+
+@pytest.fixture(scope="session")
+def migrated_oscar(tmp_path_factory):
+    """A django-oscar database migrated once per run (tests/oscar_shop): the template each
+    oscar test shop is copied from. Its name; dropped at the end of the run."""
+    try:
+        yield migrate_template(tmp_path_factory.mktemp("oscar_template") / "driver.log")
+    finally:
+        drop_shop_database(MIGRATED_TEMPLATE)
 
 
 def _descendants(pid):

@@ -6,11 +6,12 @@ the DDL for either engine (schema.py) and setting it up (setup.py); bulk loading
 binary_copy.py, loader_rollups.py) and folding the delta log (compaction.py); per-connection
 settings (session.py) and turning failures into answers (errors.py); the admin's order
 browser (browser.py); realistic sample orders (sample.py), which dashboard/gen_data.py loads;
-with ORDERS_SOURCE=cdc, the shop's own order table (ShopOrder, in the "default" database),
-change data capture from it (capture.py) and the worker that folds captured changes into the
-rollups (worker.py).
+with ORDERS_SOURCE=cdc, the sample shop's own order table (ShopOrder, in the "default"
+database), change data capture from the shop (capture.py), the lines derived from a mapped
+shop's own tables (derivation.py, for SHOP_SCHEMA=oscar or a mapping file) and the worker
+that folds captured changes into the rollups (worker.py).
 Others ask it through selectors.py.
 
 May import: Django, psycopg2, numpy, Faker, dashboard.dbrouter, dashboard.readonly,
-dashboard.us_states, dashboard.outages. Never dashboard.catalog or dashboard.web.
+dashboard.shop, dashboard.us_states, dashboard.outages. Never dashboard.catalog or dashboard.web.
 """

@@ -17,8 +17,8 @@ TIMINGS: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OscarShop]:
-    url = create_shop_database()
+def shop(tmp_path_factory: pytest.TempPathFactory, migrated_oscar: str) -> Iterator[OscarShop]:
+    url = create_shop_database(template=migrated_oscar)
     try:
         with OscarShop(url, log_path=tmp_path_factory.mktemp("oscar_shop") / "driver.log") as shop:
             started = time.monotonic()

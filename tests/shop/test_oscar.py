@@ -47,13 +47,12 @@ STATES = {
 
 
 @pytest.fixture(scope="module")
-def oscar(django_db_setup, django_db_blocker, tmp_path_factory):
+def oscar(django_db_setup, django_db_blocker, tmp_path_factory, migrated_oscar):
     """The oscar shop, migrated, with products and a history of orders placed before the
     capture starts (they arrive with its initial copy); then wired with SHOP_SCHEMA=oscar."""
-    url = create_shop_database(NAME)
+    url = create_shop_database(NAME, template=migrated_oscar)
     shop = OscarShop(url, log_path=tmp_path_factory.mktemp("oscar") / "oscar_shop.log")
     try:
-        shop.migrate()
         shop.products = shop.create_products([f"Product {n}" for n in range(1, 9)], price="12.34")
         shop.place_order(
             [[shop.products[0], 2], [shop.products[1], 1]], address={"state": "CA", "country": "US"}
