@@ -319,12 +319,14 @@ class Fold:
     source_time: datetime | None  # every change the shop committed before this is folded
 
 
-def fold(olap: BaseDatabaseWrapper, recompute: list[str] | None = None) -> Fold | None:
+def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = None) -> Fold | None:
     """Fold what was captured into the rollups, in one transaction; None when another folder
     holds the lock. Changes that arrive meanwhile wait for the next fold.
 
     The sample table: the logged changes. A mapped shop: the orders its changes touched,
-    recomputed (`recompute`: derivation.recompute_statements), `changes` counting orders."""
+    recomputed (`recompute`: derivation.recomputation), `changes` counting orders; while the
+    subscription's initial copy is under way nothing is folded, and once it is done its
+    triggers go on and every order is noted, in the same transaction as its first fold."""
     heartbeat = (
         SAMPLE_CAPTURE.heartbeat
         if recompute is None
@@ -345,8 +347,10 @@ def fold(olap: BaseDatabaseWrapper, recompute: list[str] | None = None) -> Fold 
         if recompute is None:
             cursor.execute(FOLD_CHANGES)
             (changes,) = cursor.fetchone()
+        elif _following(cursor, recompute):
+            changes = _recompute(cursor, recompute.statements)
         else:
-            changes = _recompute(cursor, recompute)
+            return Fold(0, None)  # the shop's history is still being copied
         if changes:
             cursor.execute("SELECT nextval(%s)", [ROLLUPS_VERSION])
         cursor.execute(
@@ -360,6 +364,22 @@ def fold(olap: BaseDatabaseWrapper, recompute: list[str] | None = None) -> Fold 
 # Past this many touched orders the temporary tables get statistics, so the planner joins
 # a bulk import's hundreds of thousands of orders by hashing, not by a loop of probes.
 ANALYZE_FROM = 5_000
+
+
+def _following(cursor: Any, recompute: derivation.Recompute) -> bool:
+    """Whether the capture follows the shop's changes; switched on here, once the initial copy
+    of every table is done: its triggers go on (locking the copies against the apply worker
+    until this transaction ends) and every order the copies hold is noted for recomputation.
+    Changes applied before are in the copies; changes after are noted by the triggers."""
+    cursor.execute(derivation.FOLLOWING, [recompute.triggers])
+    if cursor.fetchone()[0]:
+        return True
+    cursor.execute(derivation.COPIES_PENDING)
+    if cursor.fetchone()[0]:
+        return False
+    for statement in recompute.follow:
+        cursor.execute(statement)
+    return True
 
 
 def _recompute(cursor: Any, statements: list[str]) -> int:

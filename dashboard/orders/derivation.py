@@ -301,8 +301,12 @@ CREATE_ROW_TRIGGER = (
     "CREATE OR REPLACE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE ON {table}\n"
     "FOR EACH ROW EXECUTE FUNCTION {function}()"
 )
-# The apply worker (and the initial copy) run in replica mode: these fire there, and only there.
+# The apply worker runs in replica mode: these fire there, and only there (ENABLE REPLICA).
+# A new capture starts with them off (DISABLE): the subscription's initial copy of the shop's
+# history then costs no trigger call per row, and once every table is copied the capture
+# worker switches them on and notes every order at once (FOLLOW_FROM_HERE).
 ENABLE_REPLICA = "ALTER TABLE {table} ENABLE REPLICA TRIGGER {trigger}"
+DISABLE = "ALTER TABLE {table} DISABLE TRIGGER {trigger}"
 
 
 # What a change to a row notes, per role ({row} is NEW, or OLD for the row it replaced).
@@ -352,10 +356,13 @@ def trigger_name(table: Table) -> str:
     return f"shop_touch_{table.name}"[:63]
 
 
-def postgresql_statements(schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper) -> list[str]:
+def postgresql_statements(
+    schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper, *, following: bool = False
+) -> list[str]:
     """The DDL the stand-in gets for a mapped shop: the copies of the captured tables (and of
     the heartbeat), their indexes and triggers, the touched-orders list and the state names
-    (filled separately), as SQL text."""
+    (filled separately), as SQL text. The triggers are on when `following`, off for a
+    capture whose initial copy is still to come."""
 
     def text(composed: sql.Composable) -> str:
         return composed.as_string(connection.connection)
@@ -402,8 +409,33 @@ def postgresql_statements(schema: ShopSchema, columns: Columns, connection: Base
         statements.append(
             text(sql.SQL(CREATE_ROW_TRIGGER).format(trigger=function, table=qualified, function=function))
         )
-        statements.append(text(sql.SQL(ENABLE_REPLICA).format(table=qualified, trigger=function)))
+        switch = ENABLE_REPLICA if following else DISABLE
+        statements.append(text(sql.SQL(switch).format(table=qualified, trigger=function)))
     return statements
+
+
+# Whether the capture is following the shop's changes (its triggers on), and whether the
+# subscription's initial copy of every table is done (then the triggers may go on).
+FOLLOWING = "SELECT bool_and(tgenabled = 'R') FROM pg_trigger WHERE tgname = ANY(%s)"
+COPIES_PENDING = """\
+SELECT count(*) FROM pg_subscription_rel
+WHERE srsubstate <> 'r' AND srsubid IN (
+    SELECT oid FROM pg_subscription
+    WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+)"""
+NOTE_EVERY_ORDER = "INSERT INTO shop_touched (orderid) SELECT {number} FROM {order}"
+
+
+@dataclass(frozen=True)
+class Recompute:
+    """A mapped shop's recomputation on the stand-in, as SQL text: `statements` (take the
+    touched orders, compute their lines, remove the lines that changed or went, add the new
+    ones: one transaction), and `follow` (switch the triggers on and note every order: once,
+    when the initial copy is done), with the `triggers`' names."""
+
+    statements: list[str]
+    follow: list[str]
+    triggers: list[str]
 
 
 FILL_STATE_NAMES = (
@@ -441,6 +473,24 @@ ADD_CHANGED = f"""\
 INSERT INTO orders (orderid, itemid, qty, price, dt, state, amount)
 SELECT * FROM pg_temp.shop_lines_now
 EXCEPT {HELD}"""
+
+
+def recomputation(schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper) -> Recompute:
+    follow = [
+        sql.SQL(ENABLE_REPLICA)
+        .format(table=_ident(table.schema, table.name), trigger=_ident(trigger_name(table)))
+        .as_string(connection.connection)
+        for table in schema.tables
+    ]
+    every_order = sql.SQL(NOTE_EVERY_ORDER).format(
+        number=_ident(schema.order.number), order=_ident(schema.order.schema, schema.order.name)
+    )
+    follow.append(every_order.as_string(connection.connection))
+    return Recompute(
+        recompute_statements(schema, columns, connection),
+        follow,
+        [trigger_name(table) for table in schema.tables],
+    )
 
 
 def recompute_statements(schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper) -> list[str]:

@@ -76,17 +76,24 @@ def _prepare_capture(
     assert columns is not None
     olap.ensure_connection()
     with transaction.atomic(using=olap.alias), olap.cursor() as cursor:
-        if capture.subscription_enabled(olap, capture.slot_name(olap.settings_dict["NAME"])) is None:
+        slot = capture.slot_name(olap.settings_dict["NAME"])
+        subscribed = capture.subscription_enabled(olap, slot) is not None
+        # A capture under way keeps its triggers as they are: on once following the shop,
+        # off while its initial copy is still to be switched over (capture.fold does it).
+        following = False
+        if subscribed:
+            names = [derivation.trigger_name(table) for table in schema.tables]
+            cursor.execute(derivation.FOLLOWING, [names])
+            following = bool(cursor.fetchone()[0])
+        if not subscribed:
             # Not capturing yet: copies and the touched-orders list left from an earlier
             # capture (of another schema, say) go; the new subscription's initial copy fills
             # the copies again, and the list takes the order key's type.
             for table in schema.tables:
-                cursor.execute(
-                    sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(
-                        sql.Identifier(table.schema, table.name)
-                    )
-                )
-        for statement in derivation.postgresql_statements(schema, columns, olap):
+                copy = sql.Identifier(table.schema, table.name)
+                cursor.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(copy))
+            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(derivation.TOUCHED)))
+        for statement in derivation.postgresql_statements(schema, columns, olap, following=following):
             cursor.execute(statement)
         cursor.executemany(derivation.FILL_STATE_NAMES, derivation.state_name_rows())
     done.append(f"copies of {schema.name}'s tables and their triggers are in place")

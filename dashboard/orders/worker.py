@@ -66,7 +66,7 @@ class Worker:
     folded: int = 0  # change rows folded since the start
     _engine: str | None = None
     _olap_connection: object = None
-    _recompute: list[str] | None = None  # a mapped shop's recomputation, for this connection
+    _recompute: derivation.Recompute | None = None  # a mapped shop's, for this connection
 
     def run(self) -> None:
         shop, olap = Link(shop_alias(), self.say), Link(OLAP, self.say)
@@ -117,7 +117,7 @@ class Worker:
                     columns = derivation.read_columns(olap, schema)
                 except derivation.ShopSchemaMismatch as error:
                     raise DatabaseError(f"{error} (run manage.py setup_olap)") from error
-                self._recompute = derivation.recompute_statements(schema, columns, olap)
+                self._recompute = derivation.recomputation(schema, columns, olap)
             self._olap_connection = olap.connection
         return olap
 

@@ -25,6 +25,7 @@ from dashboard.orders.selectors import (
     Trend,
     headline,
     previous_period,
+    shop_names_items,
     state_place,
     trend,
 )
@@ -107,6 +108,8 @@ def page_context(request: CatalogRequest, filters: OrderFilters | None = None) -
         branches = [request.catalog_branch]
     context = {
         "query": request.GET,
+        # A mapped shop names its items itself (its product titles): no catalog branch to pick.
+        "shop_names_items": shop_names_items(),
         "catalog_branch": request.catalog_branch,
         "catalog_branches": branches,
         "chartjs_url": settings.CHARTJS_URL,

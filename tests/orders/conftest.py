@@ -5,9 +5,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.test import override_settings
 
 from tests.support import ROOT
@@ -87,6 +89,30 @@ class WorkerProcess:
 
     def output(self):
         return self.log_path.read_text()
+
+    def kill_while_running(self, query_fragment, attempts=600):
+        """Start the worker, catch its query containing `query_fragment` running on the OLAP
+        server, SIGKILL the worker there, and wait until the server has rolled that back."""
+        self.start()
+        running = None
+        for _ in range(attempts):
+            with connections["olap"].cursor() as cursor:
+                cursor.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s",
+                    [f"%{query_fragment}%"],
+                )
+                running = cursor.fetchone()
+            if running:
+                break
+            time.sleep(0.01)
+        assert running, f"no query with {query_fragment!r} was seen running"
+        self.kill()
+        with connections["olap"].cursor() as cursor:  # the server notices and rolls it back
+            for _ in range(300):
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [running[0]])
+                if cursor.fetchone() == (0,):
+                    return
+                time.sleep(0.1)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import threading
 import time
 
 import pytest
-from django.db import connections
 
 from tests.orders.conftest import capture_env
 from tests.support import ROOT
@@ -132,26 +131,7 @@ def test_the_worker_killed_in_the_middle_of_a_fold(worker):
             "DATE '2026-04-02', 'CA' FROM generate_series(0, 299999) AS g"
         )
     applied()
-    worker.start()
-    folding = None
-    for _ in range(400):  # the fold of 300,000 changes takes seconds: catch it running
-        with connections["olap"].cursor() as cursor:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s",
-                ["%DELETE FROM orders_changes%"],
-            )
-            folding = cursor.fetchone()
-        if folding:
-            break
-        time.sleep(0.01)
-    assert folding, "the fold was not seen running"
-    worker.kill()
-    with connections["olap"].cursor() as cursor:  # the server notices and rolls it back
-        for _ in range(300):
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [folding[0]])
-            if cursor.fetchone() == (0,):
-                break
-            time.sleep(0.1)
+    worker.kill_while_running("DELETE FROM orders_changes")
     worker.start()
     caught_up()
     assert_olap_matches(shop_orders())

@@ -16,31 +16,20 @@ from django.db import connections
 from dashboard.orders import capture
 from tests.orders.conftest import WorkerProcess
 from tests.shop.figures import assert_dashboard_equals
-from tests.shop.test_mapping_file import MAPPING, SCHEMA, expected_from_shop, place
+from tests.shop.saleor import MAPPING, NAME, expected_from_shop, place, saleor_shop
 from tests.support.clusters import cluster
-from tests.support.shop import applied, drop_database, recreate_database, shop_cursor, wired, worker_env
+from tests.support.shop import applied, shop_cursor, worker_env
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True),
 ]
 
-NAME = "test_dashboard_saleor_shop"  # the mapping file's tests' shop, rebuilt for these
-
 
 @pytest.fixture(scope="module")
 def shop(django_db_setup, django_db_blocker):
-    recreate_database(NAME)
-    with shop_cursor(NAME) as cursor:
-        cursor.execute(SCHEMA)
-        cursor.executemany(
-            "INSERT INTO product_productvariant (name) VALUES (%s)", [(f"Variant {n}",) for n in range(1, 30)]
-        )
-    try:
-        with django_db_blocker.unblock(), wired(NAME, MAPPING):
-            yield
-    finally:
-        drop_database(NAME)
+    with django_db_blocker.unblock(), saleor_shop(variants=29):
+        yield
 
 
 @pytest.fixture
@@ -184,26 +173,7 @@ def test_the_worker_killed_while_it_recomputes_a_bulk_import(worker):
             "WHERE o.number >= 500000"
         )
     applied(NAME)
-    worker.start()
-    recomputing = None
-    for _ in range(600):  # catch the recomputation running
-        with connections["olap"].cursor() as cursor:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s",
-                ["%shop_lines_now%"],
-            )
-            recomputing = cursor.fetchone()
-        if recomputing:
-            break
-        time.sleep(0.01)
-    assert recomputing, "the recomputation was not seen running"
-    worker.kill()
-    with connections["olap"].cursor() as cursor:  # the server notices and rolls it back
-        for _ in range(300):
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [recomputing[0]])
-            if cursor.fetchone() == (0,):
-                break
-            time.sleep(0.1)
+    worker.kill_while_running("shop_lines_now")
     worker.start()
     caught_up()
     assert_dashboard_equals(

@@ -200,3 +200,16 @@ def test_a_bulk_import_in_one_transaction(oscar):
     )
     assert imported["lines"] == 3000
     check(oscar)
+
+
+def test_the_page_labels_items_from_the_shop_and_offers_no_catalog_branch(oscar, user_client):
+    oscar.rename_product(oscar.products[1], "Jute Rug from the shop")
+    check(oscar)
+    page = user_client.get("/")
+    assert page.status_code == 200
+    assert "Catalog branch" not in page.text
+    api = user_client.get("/api/rankings/").json()
+    labels = {entry["key"]: entry["label"] for entry in api["rankings"]["items_by_total_qty"]}
+    assert labels and all(not label.startswith("Item ") for label in labels.values())
+    titles = dict(oscar.sql("SELECT id, title FROM catalogue_product"))
+    assert labels == {key: titles[key] for key in labels}

@@ -97,8 +97,8 @@ def wired(name, shop_schema, cancelled=None):
 def worker_env(name, shop_schema):
     from tests.orders.conftest import capture_env
 
-    return {**capture_env(), "SHOP_DATABASE_URL": shop_url(name), "SHOP_SCHEMA": shop_schema,
-            "CDC_SOURCE_URL": shop_url(name)}  # fmt: skip
+    url = shop_url(name)
+    return {**capture_env(), "SHOP_DATABASE_URL": url, "SHOP_SCHEMA": shop_schema, "CDC_SOURCE_URL": url}
 
 
 def tables_synced(timeout=60):
@@ -143,7 +143,8 @@ def synced(name, shop_schema, timeout=60):
     olap.ensure_connection()
     schema = load(shop_schema)
     columns = derivation.read_columns(olap, schema)
-    while capture.fold(olap, derivation.recompute_statements(schema, columns, olap)).changes:
+    recompute = derivation.recomputation(schema, columns, olap)
+    while capture.fold(olap, recompute).changes:
         pass
 
 

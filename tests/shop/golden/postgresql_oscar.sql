@@ -69,7 +69,7 @@ END $$;
 CREATE OR REPLACE TRIGGER "shop_touch_order_order" AFTER INSERT OR UPDATE OR DELETE ON "public"."order_order"
 FOR EACH ROW EXECUTE FUNCTION "shop_touch_order_order"();
 
-ALTER TABLE "public"."order_order" ENABLE REPLICA TRIGGER "shop_touch_order_order";
+ALTER TABLE "public"."order_order" DISABLE TRIGGER "shop_touch_order_order";
 
 CREATE OR REPLACE FUNCTION "shop_touch_order_line"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -82,7 +82,7 @@ END $$;
 CREATE OR REPLACE TRIGGER "shop_touch_order_line" AFTER INSERT OR UPDATE OR DELETE ON "public"."order_line"
 FOR EACH ROW EXECUTE FUNCTION "shop_touch_order_line"();
 
-ALTER TABLE "public"."order_line" ENABLE REPLICA TRIGGER "shop_touch_order_line";
+ALTER TABLE "public"."order_line" DISABLE TRIGGER "shop_touch_order_line";
 
 CREATE OR REPLACE FUNCTION "shop_touch_order_shippingaddress"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -95,7 +95,7 @@ END $$;
 CREATE OR REPLACE TRIGGER "shop_touch_order_shippingaddress" AFTER INSERT OR UPDATE OR DELETE ON "public"."order_shippingaddress"
 FOR EACH ROW EXECUTE FUNCTION "shop_touch_order_shippingaddress"();
 
-ALTER TABLE "public"."order_shippingaddress" ENABLE REPLICA TRIGGER "shop_touch_order_shippingaddress";
+ALTER TABLE "public"."order_shippingaddress" DISABLE TRIGGER "shop_touch_order_shippingaddress";
 
 CREATE OR REPLACE FUNCTION "shop_touch_catalogue_product"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -107,7 +107,7 @@ END $$;
 CREATE OR REPLACE TRIGGER "shop_touch_catalogue_product" AFTER INSERT OR UPDATE OR DELETE ON "public"."catalogue_product"
 FOR EACH ROW EXECUTE FUNCTION "shop_touch_catalogue_product"();
 
-ALTER TABLE "public"."catalogue_product" ENABLE REPLICA TRIGGER "shop_touch_catalogue_product";
+ALTER TABLE "public"."catalogue_product" DISABLE TRIGGER "shop_touch_catalogue_product";
 
 WITH taken AS (DELETE FROM shop_touched RETURNING order_key, orderid)
 INSERT INTO pg_temp.shop_touched_now (orderid)
