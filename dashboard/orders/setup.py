@@ -82,8 +82,8 @@ def _prepare_capture(
         # off while its initial copy is still to be switched over (capture.fold does it).
         following = False
         if subscribed:
-            names = [derivation.trigger_name(table) for table in schema.tables]
-            cursor.execute(derivation.FOLLOWING, [names])
+            triggers = [derivation.trigger_name(table) for table in schema.tables]
+            cursor.execute(derivation.FOLLOWING, [triggers])
             following = bool(cursor.fetchone()[0])
         if not subscribed:
             # Not capturing yet: copies and the touched-orders list left from an earlier
