@@ -89,6 +89,11 @@ FRESHNESS = {
     ("risingwave", False): "SELECT NULL::bigint, NULL::float8",
     ("risingwave", True): f"SELECT NULL::bigint, {_BEHIND_CAPTURED}",
 }
+# A mapped shop's heartbeat is the dashboard's own table in the shop's database, captured
+# under its own schema (dashboard/orders/derivation.py): RisingWave reads it there.
+FRESHNESS_MAPPED_RISINGWAVE = FRESHNESS["risingwave", True].replace(
+    "FROM cdc_heartbeat", "FROM dashboard_capture.cdc_heartbeat"
+)
 
 
 @dataclass(frozen=True)

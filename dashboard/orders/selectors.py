@@ -41,7 +41,7 @@ from django.db.models.functions import Coalesce, NullIf, TruncDay, TruncMonth, T
 from psycopg2 import sql
 
 from dashboard.dbrouter import OLAP
-from dashboard.orders.engine import known_engine
+from dashboard.orders.engine import RISINGWAVE, known_engine
 from dashboard.orders.errors import OlapUnavailable, olap_errors
 from dashboard.orders.models import (
     ItemDay,
@@ -53,7 +53,7 @@ from dashboard.orders.models import (
     StateItemTotal,
     StateTotal,
 )
-from dashboard.orders.schema import FRESHNESS
+from dashboard.orders.schema import FRESHNESS, FRESHNESS_MAPPED_RISINGWAVE
 from dashboard.shop.configured import shop_schema
 
 __all__ = [
@@ -398,7 +398,10 @@ class Freshness:
 def freshness() -> Freshness:
     """One cheap query, cheap enough for every poll of an open dashboard."""
     olap = connections[OLAP]
-    query = FRESHNESS[known_engine(olap), settings.ORDERS_SOURCE == "cdc"]
+    engine, captured = known_engine(olap), settings.ORDERS_SOURCE == "cdc"
+    query = FRESHNESS[engine, captured]
+    if captured and engine == RISINGWAVE and shop_schema() is not None:
+        query = FRESHNESS_MAPPED_RISINGWAVE
     with olap.cursor() as cursor:
         cursor.execute(query)
         version, behind = cursor.fetchone()

@@ -14,7 +14,7 @@ import pytest
 from django.db import connections
 
 from dashboard.orders import derivation
-from dashboard.orders.schema import risingwave_view_statements
+from dashboard.orders.schema import FRESHNESS_MAPPED_RISINGWAVE, risingwave_view_statements
 from dashboard.shop.mapping import load
 from tests.support import ROOT
 
@@ -115,3 +115,17 @@ def test_postgresql_runs_the_lines_view_s_query_as_risingwave_would_get_it():
             "state",
             "amount",
         ]
+
+
+@pytest.mark.django_db(databases=["olap"])
+def test_risingwave_s_freshness_reads_a_mapped_shop_s_captured_heartbeat():
+    """On RisingWave the figures are as fresh as the captured heartbeat, which a mapped shop
+    keeps in the dashboard's own schema; the query runs on PostgreSQL over such a table."""
+    assert "FROM dashboard_capture.cdc_heartbeat" in FRESHNESS_MAPPED_RISINGWAVE
+    with connections["olap"].cursor() as cursor:  # inside the test's transaction: rolled back
+        cursor.execute("CREATE SCHEMA IF NOT EXISTS dashboard_capture")
+        cursor.execute(derivation.CREATE_HEARTBEAT_COPY)
+        cursor.execute("INSERT INTO dashboard_capture.cdc_heartbeat VALUES (1, now() - interval '3 seconds')")
+        cursor.execute(FRESHNESS_MAPPED_RISINGWAVE)
+        version, behind = cursor.fetchone()
+    assert version is None and 3 <= behind < 60
