@@ -401,6 +401,12 @@ def _recompute(cursor: Any, statements: list[str]) -> int:
     return int(touched)
 
 
+def vacuum_touched(olap: BaseDatabaseWrapper) -> None:
+    """VACUUM the touched-orders list (outside any transaction, as VACUUM must run)."""
+    with olap.cursor() as cursor:
+        cursor.execute(sql.SQL("VACUUM {}").format(sql.Identifier(derivation.TOUCHED)))
+
+
 def pending_changes(olap: BaseDatabaseWrapper) -> int:
     with olap.cursor() as cursor:
         cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(CHANGE_LOG)))

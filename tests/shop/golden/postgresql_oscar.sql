@@ -119,14 +119,14 @@ WHERE o."id" IN (SELECT order_key FROM taken WHERE order_key IS NOT NULL);
 INSERT INTO pg_temp.shop_lines_now
 SELECT o."id"::BIGINT AS orderid, l."product_id"::INT AS itemid, SUM(l."quantity")::INT AS qty,
     NULL::NUMERIC AS price, (o."date_placed" AT TIME ZONE 'UTC')::DATE AS dt,
-    CASE WHEN upper(regexp_replace(a."country_id", '[^A-Za-z]', '', 'g')) IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state,
+    CASE WHEN translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state,
     SUM(l."line_price_excl_tax") AS amount
 FROM "public"."order_order" AS o
 JOIN pg_temp.shop_touched_now AS touched ON touched.orderid = o."id"
 JOIN "public"."order_line" AS l ON l."order_id" = o."id"
 LEFT JOIN "public"."order_shippingaddress" AS a ON a."id" = o."shipping_address_id"
-LEFT JOIN "shop_state_names" AS s ON s.name = upper(regexp_replace(a."state", '[^A-Za-z]', '', 'g'))
-LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = upper(regexp_replace(a."country_id", '[^A-Za-z]', '', 'g'))
+LEFT JOIN "shop_state_names" AS s ON s.name = translate(translate(a."state", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
 WHERE (o."status" IS NULL OR o."status" NOT IN ('Cancelled')) AND (l."status" IS NULL OR l."status" NOT IN ('Cancelled'))
 GROUP BY 1, 2, 5, 6;
 
