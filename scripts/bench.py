@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_capture import measure_capture  # noqa: E402 - beside this file, on the path when run
+from bench_shop import measure_shop  # noqa: E402 - likewise
 
 END = date(2026, 6, 30)
 DAYS = 365
@@ -65,6 +66,18 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--cdc-seconds", type=int, default=20, help="length of the freshness run at 20 orders/s"
+    )
+    parser.add_argument(
+        "--shop",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure a real django-oscar shop's capture: snapshot, bulk import, one order (default: on)",
+    )
+    parser.add_argument(
+        "--shop-lines", type=int, default=1_000_000, help="oscar lines in its history and in its bulk import"
+    )
+    parser.add_argument(
+        "--shop-seconds", type=int, default=20, help="length of the oscar one-order run (3 orders/s)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     return parser.parse_args(argv)
@@ -525,6 +538,8 @@ def main(argv=None):
         if args.capture:
             rows += measure_capture(args, client, database_url("default"))
         rows += measure_load_stage(args, password)
+        if args.shop:  # last: it re-keys the OLAP orders table for the shop's lines, then empties it
+            rows += measure_shop(args, client)
     print_table(lines, args.items, server, rows, args)
 
 

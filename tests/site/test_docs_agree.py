@@ -16,7 +16,7 @@ def test_the_readme_lists_the_orders_columns_with_their_types():
     rows = re.findall(r"^\| `(\w+)` \| `([A-Z]+(?:\(\d+\))?)` \| (.+) \|$", README, re.MULTILINE)
     columns = {name: kind for name, kind, _ in rows}
     fields = [field.column for field in Order._meta.concrete_fields]
-    assert fields == ["orderid", "itemid", "qty", "price", "dt", "state"]
+    assert fields == ["orderid", "itemid", "qty", "price", "dt", "state", "amount"]
     assert {name: columns.get(name) for name in fields} == {
         "orderid": "BIGINT",
         "itemid": "INT",
@@ -24,6 +24,7 @@ def test_the_readme_lists_the_orders_columns_with_their_types():
         "price": "NUMERIC",
         "dt": "DATE",
         "state": "VARCHAR(2)",
+        "amount": "NUMERIC",
     }
     assert "The key is `(orderid, itemid)`" in README
     assert "unit price" in README
