@@ -17,9 +17,11 @@ from django.db import connections
 from django.test import override_settings
 
 from dashboard.orders import capture
-from tests.support.database_urls import database_url
+from tests.support.oscar_shop import create_shop_database, drop_shop_database, shop_database_url
 
 SHOP = "shop"
+# The same create and drop for any shop's database, the oscar one's or another's.
+recreate_database, drop_database = create_shop_database, drop_shop_database
 
 
 def server_params(dbname):
@@ -29,28 +31,7 @@ def server_params(dbname):
 
 
 def shop_url(name):
-    return database_url("default").rsplit("/", 1)[0] + f"/{name}"
-
-
-def recreate_database(name):
-    admin = psycopg2.connect(**server_params("postgres"))
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        admin.close()
-
-
-def drop_database(name):
-    admin = psycopg2.connect(**server_params("postgres"))
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    return shop_database_url(name)
 
 
 @contextmanager
