@@ -186,6 +186,10 @@ def publication_statement(wanted: Captured) -> sql.Composed:
     return sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(sql.Identifier(PUBLICATION), tables)
 
 
+# Publications with column lists: PostgreSQL 15 and newer.
+COLUMN_LISTS_FROM = 150000
+
+
 def ensure_publication(shop: BaseDatabaseWrapper, wanted: Captured = SAMPLE_CAPTURE) -> bool:
     """Publish the captured tables (once) and give the heartbeat its row; True if created."""
     ensure_heartbeat(shop, wanted)
@@ -199,6 +203,16 @@ def ensure_publication(shop: BaseDatabaseWrapper, wanted: Captured = SAMPLE_CAPT
                 "SHOP_SCHEMA; run `manage.py teardown_cdc` first, then this again"
             )
         return False
+    if any(columns for _, _, columns in wanted.tables):
+        with shop.cursor() as cursor:
+            cursor.execute("SHOW server_version_num")
+            version = int(cursor.fetchone()[0])
+        if version < COLUMN_LISTS_FROM:
+            raise CaptureNotReady(
+                f"the shop's PostgreSQL is version {version // 10000}: capturing a mapped shop into the "
+                "PostgreSQL stand-in publishes only the columns it reads, which needs PostgreSQL 15 "
+                "or newer on the shop's side (RisingWave's capture takes 10 and newer)"
+            )
     try:
         with transaction.atomic(using=shop.alias), shop.cursor() as cursor:
             cursor.execute(publication_statement(wanted))
