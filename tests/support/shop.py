@@ -46,10 +46,10 @@ def shop_cursor(name):
 
 
 @contextmanager
-def wired(name, shop_schema, cancelled=None):
-    """The OLAP test database capturing the shop database `name` as `shop_schema` (a preset
-    or a mapping file's path), as setup_olap wires it in production; afterwards unwired and
-    the OLAP side back to the sample table."""
+def shop_configured(name, shop_schema, cancelled=None):
+    """The site configured for the shop database `name` as `shop_schema` (a preset or a
+    mapping file's path): SHOP_DATABASE_URL's alias, "shop", and the settings that go with
+    it; afterwards as before."""
     from django.conf import settings
 
     url = shop_url(name)
@@ -61,18 +61,27 @@ def wired(name, shop_schema, cancelled=None):
     )
     try:
         with overrides:
-            call_command("setup_olap", verbosity=0)
-            try:
-                yield url
-            finally:
-                call_command("teardown_cdc", verbosity=0)
-        call_command("setup_olap", verbosity=0)  # the sample table's key back, emptied
+            yield url
     finally:
         if hasattr(connections._connections, SHOP):
             connections[SHOP].close()
             del connections[SHOP]
         connections.settings.pop(SHOP, None)
         settings.DATABASES.pop(SHOP, None)
+
+
+@contextmanager
+def wired(name, shop_schema, cancelled=None):
+    """The OLAP test database capturing the shop database `name` as `shop_schema`, as
+    setup_olap wires it in production; afterwards unwired and the OLAP side back to the sample
+    table."""
+    with shop_configured(name, shop_schema, cancelled) as url:
+        call_command("setup_olap", verbosity=0)
+        try:
+            yield url
+        finally:
+            call_command("teardown_cdc", verbosity=0)
+    call_command("setup_olap", verbosity=0)  # the sample table's key back, emptied
 
 
 def worker_env(name, shop_schema):
