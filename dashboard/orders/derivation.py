@@ -16,10 +16,12 @@ product have no item: still sales (headline, trend, states), in no item ranking.
   name (the subscriber matches tables by schema and name). Row triggers, which the apply
   worker fires (ENABLE REPLICA), note which orders a change touches in `shop_touched`; the
   capture worker then recomputes those orders' lines and writes only the difference into
-  `orders`, whose statement triggers keep the rollups (dashboard/orders/schema.py). The shop's
-  tables keep their default replica identity: the triggers read old values from the copy,
-  never from the shop, and an order's lines are always recomputed whole, so nothing depends
-  on what a change carried.
+  `orders`, whose statement triggers keep the rollups (dashboard/orders/schema.py). A new
+  capture's triggers start off, so the initial copy of the shop's history costs no call per
+  row; once every table is copied, the worker switches them on and recomputes every order.
+  The shop's tables keep their default replica identity: the triggers read old values from
+  the copy, never from the shop, and an order's lines are always recomputed whole, so
+  nothing depends on what a change carried.
 
 Only names from the mapping (checked identifiers, quoted by psycopg2.sql) and values bound as
 literals by psycopg2.sql reach the statements' text.
@@ -307,7 +309,7 @@ CREATE_ROW_TRIGGER = (
 # The apply worker runs in replica mode: these fire there, and only there (ENABLE REPLICA).
 # A new capture starts with them off (DISABLE): the subscription's initial copy of the shop's
 # history then costs no trigger call per row, and once every table is copied the capture
-# worker switches them on and notes every order at once (FOLLOW_FROM_HERE).
+# worker switches them on and notes every order at once (Recompute.follow, capture.fold).
 ENABLE_REPLICA = "ALTER TABLE {table} ENABLE REPLICA TRIGGER {trigger}"
 DISABLE = "ALTER TABLE {table} DISABLE TRIGGER {trigger}"
 
