@@ -39,7 +39,13 @@ def test_freshness_is_one_measured_figure():
 
 
 def test_state_place_of_counts_the_sample_states_as_the_page_does():
-    counts = {int(of) for of in re.findall(r'"state_place": \{"rank": \d+, "of": (\d+)\}', README + API)}
+    counts = {
+        int(of)
+        for of in re.findall(
+            r'"state_place": \{"rank": \d+, "of": (\d+)\}',
+            README + API + (ROOT / "docs" / "usage.md").read_text(),
+        )
+    }
     assert counts == {len(STATES)} == {51}
 
 
