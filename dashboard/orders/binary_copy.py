@@ -1,12 +1,17 @@
-"""PostgreSQL's binary COPY format, built straight from numpy columns (no Python object per row).
+"""PostgreSQL's binary COPY format, built straight from numpy columns (no Python object per row),
+and fed to the driver: from an iterator of byte chunks (ChunkReader), which a thread of its
+own may compute ahead of the COPY taking them (worked_ahead).
 
 Every field has a fixed width, so a whole batch is one numpy structured array: a field count,
 then a byte length and a big-endian value per column. NUMERIC goes as a fixed number of
 base-10000 digits (PostgreSQL strips the leading zeros), from whole cents.
 """
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -48,23 +53,50 @@ def _dtype(kinds: Sequence[Kind]) -> np.dtype[np.void]:
 def encode_rows(kinds: Sequence[Kind], columns: Sequence[np.ndarray[Any, Any]]) -> bytes:
     """The rows in binary COPY tuple format (no header or trailer). `kinds` says how each
     column is sent; money columns hold non-negative whole cents that fit their width."""
-    dtype = _dtype(kinds)
-    out = np.empty(len(columns[0]) if columns else 0, dtype=dtype)
-    out["fields"] = len(kinds)
-    for number, (kind, column) in enumerate(zip(kinds, columns, strict=True)):
-        if isinstance(kind, str):
-            out[f"len{number}"] = np.dtype(_SIMPLE[kind]).itemsize
-            out[f"value{number}"] = (column - PG_EPOCH).astype(np.int32) if kind == DATE else column
-            continue
-        whole_digits = kind[1]
-        out[f"len{number}"] = 8 + 2 * (whole_digits + 1)
-        out[f"numeric{number}"] = (whole_digits + 1, whole_digits - 1, 0, 2)
-        whole, fraction = np.divmod(column, 100)
-        digits = out[f"digits{number}"]
-        for place in range(whole_digits):
-            digits[:, place] = whole // 10 ** (4 * (whole_digits - 1 - place)) % 10**4
-        digits[:, whole_digits] = fraction * 100  # .07 is the base-10000 digit 0700
-    return out.tobytes()
+    return RowEncoder(kinds)(columns)
+
+
+class RowEncoder:
+    """encode_rows for one set of kinds, batch after batch: the rows are built in one buffer
+    kept from batch to batch, whose constant fields (counts, lengths, NUMERIC headers) are
+    written only when it grows. Not for use by two threads at once."""
+
+    def __init__(self, kinds: Sequence[Kind]) -> None:
+        self.kinds = tuple(kinds)
+        self._dtype = _dtype(self.kinds)
+        self._buffer = np.empty(0, dtype=self._dtype)
+
+    def _rows(self, count: int) -> np.ndarray[Any, Any]:
+        if count > len(self._buffer):
+            buffer = np.empty(count, dtype=self._dtype)
+            buffer["fields"] = len(self.kinds)
+            for number, kind in enumerate(self.kinds):
+                if isinstance(kind, str):
+                    buffer[f"len{number}"] = np.dtype(_SIMPLE[kind]).itemsize
+                else:
+                    buffer[f"len{number}"] = 8 + 2 * (kind[1] + 1)
+                    buffer[f"numeric{number}"] = (
+                        kind[1] + 1,
+                        kind[1] - 1,
+                        0,
+                        2,
+                    )  # ndigits, weight, sign, dscale
+            self._buffer = buffer
+        return self._buffer[:count]
+
+    def __call__(self, columns: Sequence[np.ndarray[Any, Any]]) -> bytes:
+        out = self._rows(len(columns[0]) if columns else 0)
+        for number, (kind, column) in enumerate(zip(self.kinds, columns, strict=True)):
+            if isinstance(kind, str):
+                out[f"value{number}"] = (column - PG_EPOCH).astype(np.int32) if kind == DATE else column
+                continue
+            whole_digits = kind[1]
+            whole, fraction = np.divmod(column, 100)
+            digits = out[f"digits{number}"]
+            for place in range(whole_digits):
+                digits[:, place] = whole // 10 ** (4 * (whole_digits - 1 - place)) % 10**4
+            digits[:, whole_digits] = fraction * 100  # .07 is the base-10000 digit 0700
+        return out.tobytes()
 
 
 class ChunkReader:
@@ -84,3 +116,54 @@ class ChunkReader:
             size = len(self._buffer)
         piece, self._buffer = self._buffer[:size], self._buffer[size:]
         return bytes(piece)
+
+
+Item = TypeVar("Item")
+WORK_AHEAD = 2  # batches a load's thread may have ready before COPY takes them (about 11 MB each)
+
+
+@contextmanager
+def worked_ahead(items: Iterator[Item], ahead: int = WORK_AHEAD) -> Iterator[Iterator[Item]]:
+    """`items`, each computed in a thread of its own up to `ahead` items before the caller
+    reads it. An error the thread meets is raised to the reader in its place; leaving the
+    block stops the thread (after the item it is on). Written here rather than taken from
+    concurrent.futures, whose map() submits every item at once: a bounded queue keeps a
+    load's memory to a few batches."""
+    handoff: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def hand(done: bool, value: object) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put((done, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand(False, item):
+                    return
+        except BaseException as error:  # handed on to the reader, who raises it
+            hand(True, error)
+            return
+        hand(True, None)
+
+    def consume() -> Iterator[Item]:
+        while True:
+            done, value = handoff.get()
+            if done:
+                if value is not None:
+                    raise value
+                return
+            yield value
+
+    worker = threading.Thread(target=produce, name="load-batches", daemon=True)
+    worker.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        worker.join()

@@ -5,6 +5,12 @@ than the COPY's own writing. The loader already holds every line as numpy column
 sums them there (exact: money in integer cents) and writes each rollup's delta with one
 COPY and one set-based upsert, while the triggers skip that COPY (LOADER_WRITES_ROLLUPS).
 
+Sums by (state, day, item) are kept in dense arrays over the states, days and items seen
+(DenseSums: a batch is three scatter-adds, no sorting), as long as those cells stay few
+(DENSE_CELLS: a year of sample orders over 200 items is 3.8M cells); a load that spreads
+wider goes on with sorted sparse sums (RunningSums), which need memory only for the keys
+that occur.
+
 Counting orders per (state, day) needs to know which orders are new. The loader only takes
 this path when it replaces a whole range of order ids (deleted first, in the same
 transaction), every line lies inside that range, and batches come in ascending, disjoint
@@ -28,8 +34,9 @@ from dashboard.orders.binary_copy import (
     INT8,
     ChunkReader,
     Kind,
-    encode_rows,
+    RowEncoder,
     money,
+    worked_ahead,
 )
 from dashboard.orders.schema import (
     ITEM_DAY,
@@ -55,6 +62,9 @@ STATE_BITS = np.uint64(0xFFFF << 48)
 DAY_BITS = np.uint64(0xFFFF << 32)
 PENDING_ROWS = 250_000  # partial sums held before they are merged into the running ones
 COPY_ROWS = 200_000  # rows encoded at a time for COPY
+# At most this many (state, day, item) cells are summed densely: three int64 sums each, so
+# 144 MB at most (gen_data's peak RSS goal is 300 MB).
+DENSE_CELLS = 6_000_000
 
 
 class Lines(Protocol):
@@ -132,6 +142,156 @@ class RunningSums:
             self.sums[number] = np.insert(self.sums[number], at[new], theirs[new])
 
 
+class DenseSums:
+    """Lines, qty and turnover by (state, day, item), and orders by (state, day), in dense
+    int64 arrays over the states, days and items seen so far: a state gets the next place
+    when first seen, days and items are ranges that widen as lines need. Adding a batch is a
+    scatter-add per measure (exact integers, no sort)."""
+
+    def __init__(self) -> None:
+        self.codes = np.empty(0, dtype="S2")  # the states, in the order first seen
+        self._place = np.full(1 << 16, -1, dtype=np.int64)  # a state code (as >u2) -> its place
+        self.first_day = self.first_item = 0  # days since DAY_ZERO; item id
+        self.days = self.items = 0
+        self.sums = np.zeros((3, 0, 0, 0), dtype=np.int64)  # lines, qty, turnover by cell
+        self.orders = np.zeros((0, 0), dtype=np.int64)  # by (state, day)
+
+    def add(self, lines: Lines) -> bool:
+        """Add the lines; False (and nothing added) if their cells would be too many."""
+        codes = lines.state.view(">u2")
+        places = self._place[codes]
+        new_codes = np.unique(codes[places < 0])
+        day = (lines.dt - DAY_ZERO).astype(np.int64)
+        item = lines.itemid.astype(np.int64)
+        first_day, last_day, first_item, last_item = (
+            int(day.min()),
+            int(day.max()),
+            int(item.min()),
+            int(item.max()),
+        )
+        if self.days:  # the ranges only widen
+            first_day, last_day = (
+                min(first_day, self.first_day),
+                max(last_day, self.first_day + self.days - 1),
+            )
+            first_item, last_item = (
+                min(first_item, self.first_item),
+                max(last_item, self.first_item + self.items - 1),
+            )
+        states, days, items = (
+            len(self.codes) + len(new_codes),
+            last_day - first_day + 1,
+            last_item - first_item + 1,
+        )
+        if states * days * items > DENSE_CELLS:
+            return False
+        if len(new_codes):
+            self._place[new_codes] = np.arange(len(self.codes), states)
+            self.codes = np.concatenate([self.codes, new_codes.astype(">u2").view("S2")])
+            places = self._place[codes]
+        if (states, days, items, first_day, first_item) != (
+            *self.sums.shape[1:],
+            self.first_day,
+            self.first_item,
+        ):
+            self._widen(states, first_day, days, first_item, items)
+        state_day = places * days + (day - first_day)
+        cell = state_day * items + (item - first_item)
+        qty = lines.qty.astype(np.int64)
+        for measure, values in zip(
+            self.sums.reshape(3, -1), (np.ones_like(qty), qty, qty * lines.price_cents), strict=True
+        ):
+            np.add.at(measure, cell, values)
+        order_cells = _order_cells(lines.orderid, state_day)
+        np.add.at(self.orders.reshape(-1), order_cells, np.ones_like(order_cells))
+        return True
+
+    def _widen(self, states: int, first_day: int, days: int, first_item: int, items: int) -> None:
+        """Room for more states, days or items; the sums so far keep their cells."""
+        old_states, old_days, old_items = self.sums.shape[1:]
+        at_day, at_item = self.first_day - first_day, self.first_item - first_item
+        if not self.days:
+            at_day = at_item = 0
+        sums = np.zeros((3, states, days, items), dtype=np.int64)
+        sums[:, :old_states, at_day : at_day + old_days, at_item : at_item + old_items] = self.sums
+        orders = np.zeros((states, days), dtype=np.int64)
+        orders[:old_states, at_day : at_day + old_days] = self.orders
+        self.sums, self.orders = sums, orders
+        self.first_day, self.days, self.first_item, self.items = first_day, days, first_item, items
+
+    def deltas(self) -> Iterator[tuple[Rollup, Iterable[list[np.ndarray]]]]:
+        """(rollup, chunks of its columns in the rollup's order), as LoadRollups.deltas."""
+        by_code = np.argsort(self.codes, kind="stable")  # states in code order, as in SQL
+        codes = self.codes[by_code]
+        dts = DAY_ZERO + np.arange(self.first_day, self.first_day + self.days).astype("timedelta64[D]")
+        itemids = np.arange(self.first_item, self.first_item + self.items).astype(np.int32)
+        yield STATE_ITEM_DAY, self._fine_chunks(by_code, dts, itemids)
+        state_days = self.sums.sum(axis=3)[:, by_code]
+        state_days = np.concatenate([state_days, self.orders[by_code][np.newaxis]])
+        state, day = np.nonzero(state_days[0])
+        yield STATE_DAY, [delta_columns(STATE_DAY, [dts[day], codes[state]], list(state_days[:, state, day]))]
+        states = state_days.sum(axis=2)
+        (state,) = np.nonzero(states[0])
+        yield STATE_TOTAL, [delta_columns(STATE_TOTAL, [codes[state]], list(states[:, state]))]
+        item_days = self.sums.sum(axis=1)
+        day, item = np.nonzero(item_days[0])
+        yield ITEM_DAY, [delta_columns(ITEM_DAY, [dts[day], itemids[item]], list(item_days[:, day, item]))]
+        items = item_days.sum(axis=1)
+        (item,) = np.nonzero(items[0])
+        yield ITEM_TOTAL, [delta_columns(ITEM_TOTAL, [itemids[item]], list(items[:, item]))]
+        state_items = self.sums.sum(axis=2)[:, by_code]
+        state, item = np.nonzero(state_items[0])
+        yield (
+            STATE_ITEM_TOTAL,
+            [
+                delta_columns(
+                    STATE_ITEM_TOTAL, [codes[state], itemids[item]], list(state_items[:, state, item])
+                )
+            ],
+        )
+
+    def _fine_chunks(
+        self, by_code: np.ndarray, dts: np.ndarray, itemids: np.ndarray
+    ) -> Iterator[list[np.ndarray]]:
+        # One state at a time, in code order, days then items: the delta log gets its rows
+        # sorted by (state, dt) for its BRIN index.
+        for place in by_code:
+            cells = self.sums[:, place]
+            day, item = np.nonzero(cells[0])
+            state = np.full(len(day), self.codes[place])
+            yield delta_columns(STATE_ITEM_DAY, [state, dts[day], itemids[item]], list(cells[:, day, item]))
+
+    def spill(
+        self, fine: RunningSums, item_days: RunningSums, state_items: RunningSums, orders: RunningSums
+    ) -> None:
+        """Add everything summed so far to sparse sums (when the cells grow too many)."""
+        state, day, item = np.nonzero(self.sums[0])
+        keys = (
+            self.codes[state].view(">u2").astype(np.uint64) << np.uint64(48)
+            | (day + self.first_day + DAY_LIMIT).astype(np.uint64) << np.uint64(32)
+            | (item + self.first_item).astype(np.uint32).astype(np.uint64)
+        )
+        sums = list(self.sums[:, state, day, item])
+        fine.add(keys, sums)
+        item_days.add(keys & (DAY_BITS | np.uint64(0xFFFFFFFF)), sums)
+        state_items.add(keys & (STATE_BITS | np.uint64(0xFFFFFFFF)), sums)
+        state, day = np.nonzero(self.orders)
+        cells = self.codes[state].view(">u2").astype(np.uint64) << np.uint64(48) | (
+            day + self.first_day + DAY_LIMIT
+        ).astype(np.uint64) << np.uint64(32)
+        orders.add(cells, [self.orders[state, day]])
+
+
+def _order_cells(orderid: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    """The cell of each distinct (order, cell) pair among the lines. Lines of one order come
+    together, in one cell, in the sample data: then the first line of each order says it."""
+    same_order = orderid[1:] == orderid[:-1]
+    if np.all(orderid[1:] >= orderid[:-1]) and np.array_equal(cell[1:][same_order], cell[:-1][same_order]):
+        return cell[np.flatnonzero(np.concatenate([[True], ~same_order]))]
+    (cells, _), _ = group([cell, orderid], [])
+    return cells
+
+
 def _cell_keys(lines: Lines) -> np.ndarray:
     """(state, day) as the top 32 bits of a uint64, in the order of (state code, day)."""
     if len(lines) and (lines.dt.min() < FIRST_DAY or lines.dt.max() > LAST_DAY):
@@ -156,6 +316,7 @@ class LoadRollups:
         self.low, self.high = replace
         self._after: int | None = None  # the highest order id of the batches so far
         self._turnover_bound = 0
+        self._dense: DenseSums | None = DenseSums()  # until the cells grow too many
         self._fine = RunningSums(3)  # lines, qty, turnover
         self._item_days = RunningSums(3)
         self._state_items = RunningSums(3)
@@ -174,6 +335,13 @@ class LoadRollups:
         self._turnover_bound += int(lines.qty.max()) * int(lines.price_cents.max()) * len(lines)
         if int(lines.qty.min()) < 0 or self._turnover_bound >= INT64_LIMIT:
             raise ValueError("this load's turnover is too large to sum exactly; load it in smaller parts")
+        if len(lines) and (lines.dt.min() < FIRST_DAY or lines.dt.max() > LAST_DAY):
+            raise ValueError(f"order dates must be from {FIRST_DAY} to {LAST_DAY}")
+        if self._dense is not None:
+            if self._dense.add(lines):
+                return
+            self._dense.spill(self._fine, self._item_days, self._state_items, self._orders)
+            self._dense = None
         cells = _cell_keys(lines)
         qty = lines.qty.astype(np.int64)
         sums = [np.ones(len(lines), dtype=np.int64), qty, qty * lines.price_cents]
@@ -186,6 +354,9 @@ class LoadRollups:
 
     def deltas(self) -> Iterator[tuple[Rollup, Iterable[list[np.ndarray]]]]:
         """(rollup, chunks of its columns in the rollup's order), one rollup at a time."""
+        if self._dense is not None:
+            yield from self._dense.deltas()
+            return
         for running in (self._fine, self._item_days, self._state_items, self._orders):
             running.merge()
         # The fine keys are sorted by (state, day) first: each run of one day is summed in
@@ -241,15 +412,18 @@ def write_deltas(connection: BaseDatabaseWrapper, cursor: CursorWrapper, load_ro
             cursor.execute(f"CREATE TEMP TABLE {target} (LIKE {rollup.name}) ON COMMIT DROP")
         # Names of this module's constants only: no input reaches the statements' text.
         copy = f"COPY {target} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"
-        with connection.wrap_database_errors:
-            cursor.copy_expert(copy, ChunkReader(data))
+        # The delta log's millions of rows are encoded in a thread while the server takes
+        # in the ones before (binary_copy.worked_ahead).
+        with connection.wrap_database_errors, worked_ahead(data) as chunks_ahead:
+            cursor.copy_expert(copy, ChunkReader(chunks_ahead), 1 << 20)
         if not rollup.delta_log:
             cursor.execute(upsert(rollup, f"SELECT {', '.join(columns)} FROM {target}"))  # noqa: S608
             cursor.execute(f"DROP TABLE {target}")
 
 
 def _copy_data(kinds: Sequence[Kind], chunks: Iterable[Sequence[np.ndarray]]) -> Iterator[bytes]:
+    encode = RowEncoder(kinds)
     yield COPY_HEADER
     for columns in chunks:
-        yield encode_rows(kinds, columns)
+        yield encode(columns)
     yield COPY_TRAILER
