@@ -406,15 +406,33 @@ def bench_databases(keep):
             teardown_databases(old_config, verbosity=0)
 
 
+def raw_rankings_seconds():
+    """Seconds for the four rankings as raw GROUP BYs over every line, once: what the machine
+    gives right now, to read the load's time against on a shared machine."""
+    from django.db import connections
+
+    from dashboard.orders.selectors import FROM_RAW
+    from dashboard.orders.session import without_statement_timeout
+    from dashboard.web.rankings import all_rankings
+
+    with without_statement_timeout(connections["olap"]):
+        started = time.perf_counter()
+        all_rankings(source=FROM_RAW)
+        return time.perf_counter() - started
+
+
 def measure_loading(args):
     """gen_data end to end and the one-INSERT-per-row baseline: the loading rows."""
     lines, load_seconds, rss_mb = run_loader(args)
+    raw_seconds = raw_rankings_seconds()
     baseline_lines, baseline_rate = run_baseline(args.baseline_lines, args.items)
     load_rate = lines / load_seconds
     speedup = load_rate / baseline_rate
     rows = [
-        ("gen_data end to end", f"{load_rate:,.0f} lines/s ({lines:,} in {load_seconds:.1f} s)",
-         "≥ 250,000 lines/s", load_rate >= 250_000),
+        ("gen_data end to end (rollups included)",
+         f"{load_rate:,.0f} lines/s ({lines:,} in {load_seconds:.1f} s; "
+         f"{load_seconds / raw_seconds:.1f}x the four raw GROUP BYs of the same run, {raw_seconds:.1f} s)",
+         "≥ 1,000,000 lines/s", load_rate >= 1_000_000),
         (f"one INSERT per row through psql ({baseline_lines:,}-line sample)",
          f"{baseline_rate:,.0f} lines/s"),
         ("loader speed-up", f"{speedup:,.0f}x", "≥ 90x", speedup >= 90),

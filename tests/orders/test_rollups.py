@@ -7,12 +7,13 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, IntegrityError, connections, transaction
 
+from dashboard.orders import loader_rollups
 from dashboard.orders.loading import OrderLines, load_postgresql
 from dashboard.orders.sample import generate, make_catalog, seed_id_range
 from dashboard.orders.schema import ROLLUPS, STATE_DAY, STATE_TOTAL
-from tests.support.orders import insert_orders
+from tests.support.orders import all_orders, insert_orders
 from tests.support.rollups import D1, D2, D3, ROWS, assert_rollups_match_orders, stored_rollup
 
 pytestmark = pytest.mark.django_db(databases=["olap"])
@@ -131,3 +132,34 @@ def test_a_load_summing_its_own_deltas_refuses_batches_it_could_miscount(batches
         load_postgresql(
             connections["olap"], batches(sample_batches(seed, 50, 2)), replace=seed_id_range(seed)
         )
+
+
+def test_a_load_into_a_table_holding_only_its_range_builds_the_key_after_the_copy_and_keeps_it():
+    seed = 3
+    load_postgresql(connections["olap"], sample_batches(seed, 300, 4), replace=seed_id_range(seed))
+    assert_rollups_match_orders()
+    with pytest.raises(IntegrityError), transaction.atomic(using="olap"):
+        insert_orders([all_orders()[0]])
+
+
+def _cells(batch):
+    """(state, day, item) cells spanned by a batch's states, day range and item range."""
+    days = int((batch.dt.max() - batch.dt.min()).astype(int)) + 1
+    return len(set(batch.state.tolist())), days, int(batch.itemid.max()) - int(batch.itemid.min()) + 1
+
+
+@pytest.mark.parametrize("spill", [False, True], ids=["sorted sums throughout", "dense sums, then sorted"])
+def test_a_load_too_wide_for_dense_sums_adds_the_same(monkeypatch, spill):
+    seed = 3
+    batches = sample_batches(seed, 600, 6)
+    states, days, items = _cells(batches[0])
+    # Room for the first batch's cells only: a later batch brings states, days or items more.
+    dense_cells = states * days * items if spill else 0
+    assert not spill or any(
+        np.prod([max(a, b) for a, b in zip(_cells(batch), (states, days, items), strict=True)]) > dense_cells
+        for batch in batches[1:]
+    )
+    monkeypatch.setattr(loader_rollups, "DENSE_CELLS", dense_cells)
+    insert_orders(ROWS)  # lines outside the range: the key is kept, these stay summed by the triggers
+    load_postgresql(connections["olap"], batches, replace=seed_id_range(seed))
+    assert_rollups_match_orders()
