@@ -164,10 +164,19 @@ start_cluster() {
     fi
     if ! cluster_running "$1"; then
         say "starting the $1 PostgreSQL cluster on 127.0.0.1:$port (log: $log)"
-        as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-            -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' $(cluster_tuning "$1")" start >/dev/null \
-            || die "PostgreSQL did not start; see $log"
-        return 0
+        # The clusters' ports lie in Linux's ephemeral range (32768-60999), so a client
+        # socket of any program may hold one for a moment (seen after a crash test under
+        # load): then PostgreSQL cannot listen ("Address already in use"); wait and retry.
+        local attempt
+        for attempt in $(seq 30); do
+            if as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+                -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' $(cluster_tuning "$1")" start >/dev/null; then
+                return 0
+            fi
+            tail -n 5 "$log" | grep -q "Address already in use" || break
+            sleep 1
+        done
+        die "PostgreSQL did not start; see $log"
     fi
     return 1
 }
