@@ -643,7 +643,8 @@ def print_table(lines, items, server, rows, args):
     if args.http_requests > 0:
         print(
             f"HTTP rows: {args.http_requests} requests per endpoint, taken in turn on one kept-alive "
-            "connection with a session cookie; gunicorn as scripts/serve.sh runs it "
+            "connection, the API with a session cookie, /healthz without; "
+            "gunicorn as scripts/serve.sh runs it "
             f"({' '.join(SERVE_SH_GUNICORN)}, DEBUG=1), RANKINGS_CACHE_SECONDS=0; client time."
         )
 
