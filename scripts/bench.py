@@ -5,7 +5,10 @@ Builds its own pair of databases (bench_<name>) on the servers DATABASE_URL and
 OLAP_DATABASE_URL point at, loads --lines order lines with gen_data, times the old
 one-INSERT-per-row way through psql on a sample, then times /api/rankings/ (server time,
 in process) on the rollups and on the raw GROUP BY path, unfiltered, over random 90-day
-ranges and with a state filter. The databases are dropped at the end unless --keep.
+ranges and with a state filter, and then over HTTP as a new user meets it: gunicorn started
+as scripts/serve.sh starts it, a logged-in browser-like client on one kept-alive connection,
+each figure next to /healthz's and the raw GROUP BY's of the same run. The databases are
+dropped at the end unless --keep.
 """
 
 import argparse
@@ -17,6 +20,7 @@ import random
 import re
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -48,6 +52,12 @@ def parse_args(argv):
     parser.add_argument("--baseline-lines", type=int, default=20_000, help="sample for one INSERT per row")
     parser.add_argument("--requests", type=int, default=200, help="API requests per rollup measurement")
     parser.add_argument("--raw-requests", type=int, default=5, help="API requests per raw measurement")
+    parser.add_argument(
+        "--http-requests",
+        type=int,
+        default=300,
+        help="requests per endpoint in the HTTP stage, as served (0: skip it; default: %(default)s)",
+    )
     parser.add_argument(
         "--users", type=int, default=50, help="concurrent users in the load stage (0: skip it)"
     )
@@ -471,7 +481,9 @@ def measure_api(args, client):
         before_state, after_state = time_rankings_alone(state_90), time_page_calls(client, state_90)
     ratio_all, ratio_90 = raw_all[1] / rollup_all[1], raw_90[1] / rollup_90[1]
     page_90, page_state = after_90[1] / before_90[1], after_state[1] / before_state[1]
-    return [
+    # The raw GROUP BY's p95, unfiltered and over 90 days: the HTTP stage's second yardstick.
+    raw_p95 = {"unfiltered": raw_all[1], "90 days": raw_90[1]}
+    return raw_p95, [
         ("API unfiltered, rollups: p50 / p95", fast(rollup_all), "p95 ≤ 30 ms", rollup_all[1] <= 30),
         ("API unfiltered, raw GROUP BY: p50 / p95", slow(raw_all)),
         ("unfiltered speed-up (raw p95 / rollups p95)", f"{ratio_all:,.0f}x", "≥ 50x", ratio_all >= 50),
@@ -524,6 +536,119 @@ def measure_load_stage(args, password):
     ]  # fmt: skip
 
 
+# gunicorn exactly as scripts/serve.sh runs it (keep the two in step), with .dev/env's
+# settings (DEBUG=1, the self-hosted Chart.js), the rankings cache off.
+SERVE_SH_GUNICORN = ["--worker-class", "gthread", "--workers", "2", "--threads", "8", "--reload"]
+SERVE_SH_GUNICORN += ["--graceful-timeout", "5", "--log-level", "warning"]
+
+
+@contextmanager
+def served_as_serve_sh(port):
+    """gunicorn serving the bench databases as scripts/serve.sh serves, with the rankings
+    cache off; stopped on the way out, whatever ends the stage (an error, Ctrl-C, SIGTERM)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url("default"),
+        "OLAP_DATABASE_URL": database_url("olap"),
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DEBUG": "1",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CHARTJS_URL": "/static/vendor/chartjs/chart.umd.min.js",
+        "RANKINGS_CACHE_SECONDS": "0",
+    }
+    command = [sys.executable, "-m", "gunicorn", "analytics_site.wsgi", "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen([*command, *SERVE_SH_GUNICORN], cwd=ROOT, env=env)  # noqa: S603
+    # SIGTERM would end this process without unwinding: make it unwind, so the finally runs.
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    sys.exit("bench.py: gunicorn did not start")
+                time.sleep(0.2)
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def time_over_http(connection, cookie, endpoints, rounds, warmup=20):
+    """{name: [milliseconds]} for each (name, [paths]) in `endpoints`, `rounds` times each,
+    asked in turn on one kept-alive connection (so the machine's noise falls on every endpoint
+    alike); a warm-up of `warmup` rounds first, not counted. Each answer must be 200."""
+    timings = {name: [] for name, _ in endpoints}
+    for number in range(-warmup, rounds):
+        for name, paths in endpoints:
+            path = paths[number % len(paths)]
+            started = time.perf_counter()
+            # /healthz as a probe asks it (no session: the framework's floor), the API as a browser.
+            headers = {
+                "Accept": "application/json",
+                **({"Cookie": cookie} if path.startswith("/api/") else {}),
+            }
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status != 200:
+                sys.exit(f"bench.py: {path} answered {response.status}: {body[:200]!r}")
+            if number >= 0:
+                timings[name].append(elapsed)
+    return timings
+
+
+def measure_http(args, password, raw_p95):
+    """The API over HTTP as a new user meets it (the issue's measure): gunicorn as serve.sh runs
+    it, the rankings cache off, a logged-in browser-like client on one kept-alive connection.
+    Each figure with its goal, a multiple of /healthz's p95 (the framework's floor: no
+    database, no session) in the same run, and the raw GROUP BY's p95 over it."""
+    if args.http_requests <= 0:
+        return []
+    count = args.http_requests
+    rng = random.Random(2)  # noqa: S311 - picks date windows, nothing secret
+    ranges = ["/api/rankings/?" + urllib.parse.urlencode(window) for window in random_windows(count, rng)]
+    endpoints = [
+        ("healthz", ["/healthz"]),
+        ("unfiltered", ["/api/rankings/"]),
+        ("90 days", ranges),
+        ("trend", ["/api/trend/"]),
+    ]
+    port = free_port()
+    with served_as_serve_sh(port):
+        connection, cookie = logged_in_session(port, "bench", password)
+        try:
+            timings = time_over_http(connection, cookie, endpoints, count)
+        finally:
+            connection.close()
+    floor = percentile(timings["healthz"], 95)
+    rows = [("HTTP /healthz (no database, no session): p50 / p95", fast(http_figures(timings["healthz"])))]
+    goals = [
+        ("unfiltered", "HTTP /api/rankings/ unfiltered", 2, "unfiltered"),
+        ("90 days", "HTTP /api/rankings/ 90-day range", 3, "90 days"),
+        ("trend", "HTTP /api/trend/", 2, "unfiltered"),
+    ]
+    for name, measure, times, raw_name in goals:
+        p50, p95 = http_figures(timings[name])
+        result = f"{p50:.1f} / {p95:.1f} ms: {p95 / floor:.1f}x /healthz"
+        if raw_p95.get(raw_name):
+            result += f", raw GROUP BY ({raw_name}) {raw_p95[raw_name] / p95:,.0f}x slower"
+        rows.append((f"{measure}: p50 / p95", result, f"p95 ≤ {times}x /healthz", p95 <= times * floor))
+    return rows
+
+
+def http_figures(timings):
+    return statistics.median(timings), percentile(timings, 95)
+
+
 def print_table(lines, items, server, rows, args):
     print(f"Benchmark, {date.today()}: {lines:,} order lines, {items:,} items, {DAYS} days of orders.")
     print(f"Machine: {machine()}; OLAP database: {server}.\n")
@@ -533,6 +658,13 @@ def print_table(lines, items, server, rows, args):
         goal, met = target or ("", None)
         print(f"| {measure} | {result} | {goal} | {'' if met is None else 'yes' if met else '**NO**'} |")
     print(f"\n{args.requests} requests per rollup row, {args.raw_requests} per raw row; server time.")
+    if args.http_requests > 0:
+        print(
+            f"HTTP rows: {args.http_requests} requests per endpoint, taken in turn on one kept-alive "
+            "connection, the API with a session cookie, /healthz without; "
+            "gunicorn as scripts/serve.sh runs it "
+            f"({' '.join(SERVE_SH_GUNICORN)}, DEBUG=1), RANKINGS_CACHE_SECONDS=0; client time."
+        )
 
 
 def logged_in_client():
@@ -552,7 +684,8 @@ def main(argv=None):
     with bench_databases(args.keep) as server:
         lines, rows = measure_loading(args)
         client, password = logged_in_client()
-        rows += measure_api(args, client)
+        raw_p95, api_rows = measure_api(args, client)
+        rows += api_rows + measure_http(args, password, raw_p95)
         if args.capture:
             rows += measure_capture(args, client, database_url("default"))
         rows += measure_load_stage(args, password)

@@ -19,7 +19,7 @@ import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import MAX_PREC, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from django.conf import settings
@@ -65,6 +65,7 @@ __all__ = [
     "MONEY",
     "RANKINGS",
     "RANKING_NAMES",
+    "Figures",
     "Freshness",
     "Headline",
     "OlapUnavailable",
@@ -73,6 +74,7 @@ __all__ = [
     "Trend",
     "TrendPoint",
     "as_money",
+    "figures",
     "freshness",
     "headline",
     "positions",
@@ -99,6 +101,8 @@ FROM_RAW = "raw"
 
 Key = str | int
 Value = Decimal | float | int
+# Groups by key: {"state": [{"state": ..., <its metrics>}], "itemid": [...]}.
+Groups = dict[str, list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -226,7 +230,7 @@ def as_money(value: Decimal) -> Decimal:
 CONVERT: dict[str, Callable[[Any], Value]] = {MONEY: as_money, AVERAGE: float, COUNT: int}
 
 
-def _groups_by_key(names: list[str], filters: OrderFilters, source: str) -> dict[str, list[dict[str, Any]]]:
+def _groups_by_key(names: list[str], filters: OrderFilters, source: str) -> Groups:
     """{key: groups} for the rankings `names`: rankings that group by the same key read their
     source once, with every metric they need."""
     querysets, metrics = _sources(filters, source)
@@ -355,26 +359,41 @@ def trend(filters: OrderFilters, today: date) -> Trend:
         the first order; without an end it ends `today`. A bucket with no orders is a zero; a week or
     month the range covers only in part is marked `partial`."""
     by_state = StateDay.objects.filter(**({"state": filters.state} if filters.state else {}))
-    span = by_state.aggregate(first=Min("dt"), last=Max("dt"))
     end = filters.end or today
+    # The first and last day with orders matter only for an open start or a range of
+    # centuries. With an open start, one read per day gives them and the figures together
+    # (one round trip, and the server groups by a column instead of truncating each date);
+    # a bounded range is bucketed by the server without asking them.
+    per_day: dict[date, dict[str, Any]] | None = None
+    span: dict[str, date | None] = {"first": None, "last": None}
+    if filters.start is None:
+        days = by_state.values("dt").annotate(turnover=Sum("turnover"), orders=Sum("orders"))
+        per_day = {row["dt"]: dict(row) for row in days}
+        span = {"first": min(per_day, default=None), "last": max(per_day, default=None)}
+    elif (end.year - filters.start.year) * 12 > MAX_MONTHS:
+        span = by_state.aggregate(first=Min("dt"), last=Max("dt"))
     start = filters.start or span["first"]
     if start is None or start > end:
         return Trend(DAY, start, end, [])
     if (end.year - start.year) * 12 > MAX_MONTHS:
-        if span["first"] is None:
+        first_day, last_day = span["first"], span["last"]
+        if first_day is None or last_day is None:
             return Trend(MONTH, start, end, [])  # centuries with no order at all
-        start = max(start, span["first"])
-        end = min(end, max(span["last"], today))
+        start = max(start, first_day)
+        end = min(end, max(last_day, today))
         if start > end:
             return Trend(DAY, start, end, [])
     bucket = bucket_for(start, end)
-    rows = (
-        by_state.filter(dt__gte=start, dt__lte=end)
-        .annotate(bucket=_TRUNC[bucket]("dt", output_field=DateField()))
-        .values("bucket")
-        .annotate(turnover=Sum("turnover"), orders=Sum("orders"))
-    )
-    found = {row["bucket"]: row for row in rows}
+    if per_day is not None:
+        found = _bucketed(per_day, start, end, bucket)
+    else:
+        rows = (
+            by_state.filter(dt__gte=start, dt__lte=end)
+            .annotate(bucket=_TRUNC[bucket]("dt", output_field=DateField()))
+            .values("bucket")
+            .annotate(turnover=Sum("turnover"), orders=Sum("orders"))
+        )
+        found = {row["bucket"]: dict(row) for row in rows}
     points = []
     for first in bucket_starts(start, end, bucket):
         row = found.get(first)
@@ -382,6 +401,23 @@ def trend(filters: OrderFilters, today: date) -> Trend:
         partial = first < start or _next_bucket(first, bucket) - timedelta(days=1) > end
         points.append(TrendPoint(first, turnover, int(row["orders"] or 0) if row else 0, partial))
     return Trend(bucket, start, end, points)
+
+
+def _bucketed(
+    per_day: dict[date, dict[str, Any]], start: date, end: date, bucket: str
+) -> dict[date, dict[str, Any]]:
+    """{bucket start: {"turnover", "orders"}} of the days from start to end, summed as the
+    server would (exact: the context is wide enough that no sum of Decimals is rounded)."""
+    found: dict[date, dict[str, Any]] = {}
+    with localcontext(prec=MAX_PREC):
+        for day, row in per_day.items():
+            if start <= day <= end:
+                into = found.setdefault(bucket_start(day, bucket), {"turnover": None, "orders": None})
+                if row["turnover"] is not None:
+                    into["turnover"] = (into["turnover"] or Decimal(0)) + row["turnover"]
+                if row["orders"] is not None:
+                    into["orders"] = (into["orders"] or 0) + row["orders"]
+    return found
 
 
 @dataclass(frozen=True)
@@ -445,6 +481,189 @@ def headline(filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS) -> 
         orders=int(totals["orders"] or 0),
         lines=int(totals["lines"] or 0),
     )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything one view of the dashboard shows for a set of filters, besides the trend:
+    the top keys of the named rankings, each ranking's places in the period just before
+    ({} without one), the headline, the previous period's (None without one), and the
+    filtered state's (place, of) among all states (None without a state)."""
+
+    top: dict[str, list[tuple[Key, Value]]]
+    previous_places: dict[str, dict[Key, int]]
+    headline: Headline
+    previous_headline: Headline | None
+    state_place: tuple[int, int] | None
+
+
+@olap_errors()
+def figures(
+    filters: OrderFilters = ALL_ORDERS, source: str = FROM_ROLLUPS, names: Iterable[str] = RANKING_NAMES
+) -> Figures:
+    """The named rankings, the headline and the comparisons with the period just before, as
+    top_keys, positions, headline and state_place give them. From the rollups, one statement
+    reads them all (one round trip, each rollup row read once for both periods); the raw
+    GROUP BY, a reference only, asks those selectors one by one."""
+    names = list(names)
+    before = previous_period(filters)
+    if source == FROM_RAW:
+        return Figures(
+            top=top_keys(names, filters, source),
+            previous_places=positions(names, before, source) if before else {},
+            headline=headline(filters, source),
+            previous_headline=headline(before, source) if before else None,
+            state_place=state_place(filters, source),
+        )
+    current, previous = _periods_from_rollups(filters, before)
+    top, places = {}, {}
+    for name in names:
+        ranked = RANKINGS[name]
+        convert = CONVERT[ranked.kind]
+        top[name] = [
+            (key, convert(value))
+            for key, value in _top_groups(_ranked(current, ranked, filters), ranked.key, ranked.metric)
+        ]
+        if previous is not None:
+            places[name] = _places(_ranked(previous, ranked, filters), ranked)
+    place = None
+    if filters.state:  # among every state over the same dates
+        states_by_turnover = RANKINGS["states_by_turnover"]
+        everyone = _places(_ranked(current, states_by_turnover, ALL_ORDERS), states_by_turnover)
+        place = (everyone[filters.state], len(everyone)) if filters.state in everyone else None
+    return Figures(
+        top=top,
+        previous_places=places,
+        headline=_headline_of(_covered_states(current, filters)),
+        previous_headline=None if previous is None else _headline_of(_covered_states(previous, filters)),
+        state_place=place,
+    )
+
+
+def _covered_states(period: Groups, filters: OrderFilters) -> list[dict[str, Any]]:
+    """The period's per-state groups the filters cover: the filtered state's, or every one."""
+    if filters.state:
+        return [group for group in period["state"] if group["state"] == filters.state]
+    return period["state"]
+
+
+def _ranked(period: Groups, ranked: RankedBy, filters: OrderFilters) -> list[dict[str, Any]]:
+    """The groups a ranking ranks under the filters: the covered states that have a code (as
+    the per-state query's `state IS NOT NULL`), or the items (read for the filtered state)."""
+    if ranked.key == "state":
+        return [group for group in _covered_states(period, filters) if group["state"] is not None]
+    return period["itemid"]
+
+
+def _places(groups: list[dict[str, Any]], ranked: RankedBy) -> dict[Key, int]:
+    everyone = _top_groups(groups, ranked.key, ranked.metric, limit=len(groups))
+    return {key: place for place, (key, _) in enumerate(everyone, start=1)}
+
+
+def _headline_of(states: list[dict[str, Any]]) -> Headline:
+    """The headline of these per-state groups (the state rollup's rows summed, as headline()
+    sums them): exact, the context wide enough that no sum of Decimals is rounded."""
+    with localcontext(prec=MAX_PREC):
+        turnover = sum((group["turnover"] for group in states if group["turnover"] is not None), Decimal(0))
+    return Headline(
+        turnover=as_money(turnover),
+        orders=sum(int(group["orders"] or 0) for group in states),
+        lines=sum(int(group["lines"] or 0) for group in states),
+    )
+
+
+# The rollup columns summed per group (each part sums those it needs, NULL for the others,
+# so that the parts line up in one UNION ALL); the average follows them.
+_MEASURES = ("turnover", "turnover_lines", "qty_sum", "qty_lines", "lines", "orders")
+
+
+def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) -> tuple[Groups, Groups | None]:
+    """(the groups of the filters' range, the same of the period just before or None), from
+    one statement over the rollups _sources() would pick: both periods from one read of the
+    rows, grouped by key and period (the previous period ends the day before the filters'
+    start). The state groups cover every state (for the state's place), NULL included (the
+    headline sums every row); the item groups the filtered state's items, never a NULL item,
+    as the rankings read them."""
+    state_table = (StateDay if filters.date_range() else StateTotal)._meta.db_table
+    by_item: type[RollupMeasures]
+    if filters.date_range():
+        by_item = StateItemDay if filters.state else ItemDay
+    else:
+        by_item = StateItemTotal if filters.state else ItemTotal
+    # Which period a row is in: true for the filters' range.
+    current = sql.SQL("{} >= %s").format(sql.Identifier("dt")) if before else sql.SQL("TRUE")
+    current_params = [filters.start] if before else []
+    dates = [(("dt", ">="), before.start if before else filters.start), (("dt", "<="), filters.end)]
+    dates = [(condition, value) for condition, value in dates if value is not None]
+
+    def part(
+        key: str, table: str, measures: set[str], where: list[tuple[tuple[str, str], Any]]
+    ) -> tuple[sql.Composed, list[Any]]:
+        """The groups by `key` and period of `table`'s rows that `where` keeps ([((column,
+        operator), value)]): their sums of `measures`, and the average where qty is summed."""
+        sums = {measure: sql.SQL("SUM({})").format(sql.Identifier(measure)) for measure in measures}
+        columns: list[sql.Composable] = [
+            sql.Literal(key),
+            sql.SQL("{}::varchar").format(sql.Identifier(key))
+            if key == "state"
+            else sql.SQL("NULL::varchar"),
+            sql.Identifier(key) if key == "itemid" else sql.SQL("NULL::integer"),
+            current,
+            *(sums.get(measure, sql.SQL("NULL::numeric")) for measure in _MEASURES),
+            # rollup_metrics()'s average: the same numeric division, by the server.
+            sql.SQL("{} / NULLIF({}, 0)").format(sums["qty_sum"], sums["qty_lines"])
+            if "qty_sum" in measures
+            else sql.SQL("NULL::numeric"),
+        ]
+        conditions = [
+            sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator))
+            for (column, operator), _ in where
+        ]
+        if key == "itemid":
+            conditions.append(sql.SQL("{} IS NOT NULL").format(sql.Identifier(key)))
+        statement = sql.SQL("SELECT {columns} FROM {table}{where} GROUP BY 2, 3, 4").format(
+            columns=sql.SQL(", ").join(columns),
+            table=sql.Identifier(table),
+            where=sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
+        )
+        return statement, current_params + [value for _, value in where]
+
+    states = part("state", state_table, {"turnover", "turnover_lines", "lines", "orders"}, dates)
+    items = part(
+        "itemid",
+        by_item._meta.db_table,
+        {"turnover", "turnover_lines", "qty_sum", "qty_lines"},
+        dates + ([(("state", "="), filters.state)] if filters.state else []),
+    )
+    with connections[OLAP].cursor() as cursor:
+        cursor.execute(sql.SQL(" UNION ALL ").join([states[0], items[0]]), states[1] + items[1])
+        rows = cursor.fetchall()
+    periods: dict[bool, Groups] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
+    for kind, state, itemid, in_range, *values in rows:
+        measured = dict(zip((*_MEASURES, "average"), values, strict=True))
+        periods[in_range][kind].append(_group(kind, state if kind == "state" else itemid, measured))
+    return periods[True], (periods[False] if before else None)
+
+
+def _integer(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _group(key: str, value: Key | None, measured: dict[str, Any]) -> dict[str, Any]:
+    """A group as _grouped_metrics() gives it (the ORM's conversions: sums of BIGINT as int,
+    the average as float, money as Decimal), with the headline's sums beside."""
+    return {
+        key: value,
+        "turnover_value": measured["turnover"],
+        "turnover_known": _integer(measured["turnover_lines"]),
+        "avg_qty_value": None if measured["average"] is None else float(measured["average"]),
+        "avg_qty_known": _integer(measured["qty_lines"]),
+        "total_qty_value": _integer(measured["qty_sum"]),
+        "total_qty_known": _integer(measured["qty_lines"]),
+        "turnover": measured["turnover"],
+        "lines": measured["lines"],
+        "orders": measured["orders"],
+    }
 
 
 def shop_names_items() -> bool:

@@ -7,6 +7,7 @@ joined here, in Python, with one catalog lookup for every item ranking.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from dashboard.catalog.selectors import CatalogUnavailable, item_label, item_names
 from dashboard.orders.selectors import (
@@ -14,13 +15,13 @@ from dashboard.orders.selectors import (
     FROM_ROLLUPS,
     RANKING_NAMES,
     RANKINGS,
+    Figures,
+    Key,
     OrderFilters,
     Value,
-    positions,
-    previous_period,
+    figures,
     shop_item_titles,
     shop_names_items,
-    top_keys,
 )
 from dashboard.us_states import state_name
 
@@ -74,23 +75,29 @@ def rankings(
 ) -> list[Ranking]:
     """The named rankings, labelled, in the order given; with a range of both ends, each
     entry with its place in the period just before."""
-    names = list(names)
-    ranked = top_keys(names, filters, source)
-    before = previous_period(filters)
-    places = positions(names, before, source) if before else {}
+    return labelled(figures(filters, source, names))
+
+
+def labelled(found: Figures) -> list[Ranking]:
+    """The rankings of `found`, each key labelled, in its order."""
+    ranked: dict[str, list[tuple[Key, Value]]] = found.top
+    places: dict[str, dict[Key, int]] = found.previous_places
     # The catalog lives in another database: one lookup labels every item ranking. With the
     # catalog down the figures still show, their items by id. A mapped shop names its items
     # itself: the current titles of its products, captured with its orders.
     items = [int(key) for name, rows in ranked.items() if RANKINGS[name].key == "itemid" for key, _ in rows]
-    if shop_names_items():
+    names_of_items: dict[int, str]
+    if not items:
+        names_of_items, unnamed = {}, False  # nothing to label: no lookup
+    elif shop_names_items():
         names_of_items, unnamed = shop_item_titles(items), False
     else:
         try:
             names_of_items, unnamed = item_names(items), False
         except CatalogUnavailable:
-            names_of_items, unnamed = {}, bool(items)
+            names_of_items, unnamed = {}, True
 
-    def label(name: str, key: str | int) -> str:
+    def label(name: str, key: Any) -> str:
         return state_name(str(key)) if RANKINGS[name].key == "state" else item_label(int(key), names_of_items)
 
     return [

@@ -23,10 +23,8 @@ from dashboard.orders.selectors import (
     Headline,
     OrderFilters,
     Trend,
-    headline,
-    previous_period,
+    figures,
     shop_names_items,
-    state_place,
     trend,
 )
 from dashboard.us_states import state_choices
@@ -44,7 +42,7 @@ from dashboard.web.freshness import (
 )
 from dashboard.web.payload import rankings_payload, trend_payload
 from dashboard.web.presets import preset_links
-from dashboard.web.rankings import Ranking, all_rankings, empty_rankings, rankings
+from dashboard.web.rankings import Ranking, empty_rankings, labelled, rankings
 
 INDEX = "dashboard/index.html"
 
@@ -63,13 +61,9 @@ def cached_figures(filters: OrderFilters, branch: str, marker: Marker) -> tuple[
     key = f"rankings:{figures_key(marker, filters, branch)}"
 
     def compute() -> Figures:
-        before = previous_period(filters)
-        return (
-            all_rankings(filters, source=source),
-            headline(filters, source=source),
-            headline(before, source=source) if before else None,
-            state_place(filters, source=source),
-        )
+        # The rankings, both headlines and the places together: from the rollups, one query.
+        found = figures(filters, source)
+        return labelled(found), found.headline, found.previous_headline, found.state_place
 
     return cached(key, compute)
 

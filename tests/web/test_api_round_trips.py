@@ -1,0 +1,69 @@
+"""How many statements one /api/rankings/ answer sends to each database: the rankings, the
+headline, the period just before and the state's place come from one OLAP statement; the
+catalog is asked once for the item names and never sent back to main it never left; the
+users' database twice (the session, its user). A regression guard: each round trip is about
+a millisecond of an answer that should take a few."""
+
+import pytest
+from django.db import connections
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.support.orders import insert_orders
+from tests.support.periods import CURRENT, ROWS
+
+pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
+
+URL = reverse("dashboard:api-rankings")
+
+
+def statements(client, query):
+    """({alias: [sql]} of one answer, its JSON); the change marker asked on each request."""
+    captured = {alias: CaptureQueriesContext(connections[alias]) for alias in ("default", "olap", "catalog")}
+    with override_settings(FRESHNESS_CACHE_MS=0):
+        for capture in captured.values():
+            capture.__enter__()
+        try:
+            response = client.get(URL, query)
+        finally:
+            for capture in captured.values():
+                capture.__exit__(None, None, None)
+    assert response.status_code == 200, response.content
+    return {
+        alias: [query["sql"] for query in capture.captured_queries] for alias, capture in captured.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{}, CURRENT, {**CURRENT, "state": "CA"}, {"state": "TX"}, {"start": CURRENT["start"]}],
+    ids=["unfiltered", "range", "range-and-state", "state", "open-range"],
+)
+def test_one_answer_is_one_olap_statement_after_the_change_marker(user_client, catalog, query):
+    insert_orders(ROWS)
+    user_client.get(URL, query)  # the session's first request may write it; count the next
+    sent = statements(user_client, query)
+    assert len(sent["olap"]) == 2, sent["olap"]
+    assert "orders_rollups_version" in sent["olap"][0]
+    assert len(sent["catalog"]) == 1 and "dashboard_item" in sent["catalog"][0], sent["catalog"]
+    assert len(sent["default"]) == 2, sent["default"]  # the session and its user
+
+
+def test_the_figures_of_that_one_statement_are_the_answer(user_client, catalog):
+    insert_orders(ROWS)
+    body = user_client.get(URL, {**CURRENT, "state": "CA"}).json()
+    # CA, March 1-10: orders 10 (item 1, 3 x 20.00) and 12 (item 2, 1 x 1.00); before it,
+    # February 19-28: order 1 (item 2, 5 x 10.00). Every state over March 1-10: CA 61.00,
+    # WA 30.00, TX 9.00, so CA ranks first of three.
+    assert body["headline"]["turnover"] == "61.00"
+    assert body["headline"]["orders"] == 2
+    assert body["headline"]["previous"]["turnover"] == "50.00"
+    assert body["state_place"] == {"rank": 1, "of": 3}
+    assert [
+        (entry["key"], entry["label"], entry["previous_rank"])
+        for entry in body["rankings"]["items_by_turnover"]
+    ] == [
+        (1, "Teal Oak Mug", None),
+        (2, "Jute Rug", 1),
+    ]
