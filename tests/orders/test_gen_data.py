@@ -129,7 +129,10 @@ def test_command_line_loads_reports_progress_and_rate(empty_orders):
         result.stdout,
     )
     assert summary, result.stdout
-    assert int(summary[1].replace(",", "")) == len(all_orders())
+    with connections["olap"].cursor() as cursor:  # counted by the server: 360k rows need not travel
+        cursor.execute("SELECT count(*) FROM orders")
+        (lines_in_the_table,) = cursor.fetchone()
+    assert int(summary[1].replace(",", "")) == lines_in_the_table
     # The sample names are one commit on the catalog's main branch, nothing left uncommitted.
     assert versions.log(1)[0].message == "gen_data: sample names for items 1 to 200"
     assert Item.objects.count() == 200
