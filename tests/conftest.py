@@ -11,7 +11,7 @@ from dashboard.catalog import versions
 from dashboard.catalog.models import Item
 from dashboard.dbrouter import OLAP
 from tests.support.http import free_port
-from tests.support.oscar_shop import MIGRATED_TEMPLATE, drop_shop_database, migrate_template
+from tests.support.oscar_shop import MIGRATED_TEMPLATE, TemplateMigration, drop_shop_database
 
 BOTH_DATABASES = ["default", OLAP]
 
@@ -89,12 +89,30 @@ def catalog():
         cursor.execute("SELECT dolt_reset('--hard', %s)", [start])
 
 
+# The oscar template's migration, begun in the background after collection when a test of
+# the run needs it (see TemplateMigration); None otherwise.
+oscar_template_migration = None
+
+
+def pytest_collection_finish(session):
+    global oscar_template_migration
+    if session.config.option.collectonly:
+        return
+    if any("migrated_oscar" in item.fixturenames for item in session.items):
+        # What the tmp_path_factory fixture returns; fixtures cannot be requested here.
+        log_dir = session.config._tmp_path_factory.mktemp("oscar_template")
+        oscar_template_migration = TemplateMigration(log_dir / "driver.log")
+
+
 @pytest.fixture(scope="session")
-def migrated_oscar(tmp_path_factory):
+def migrated_oscar():
     """A django-oscar database migrated once per run (tests/oscar_shop): the template each
     oscar test shop is copied from. Its name; dropped at the end of the run."""
+    global oscar_template_migration
+    migration, oscar_template_migration = oscar_template_migration, None
+    assert migration, "pytest_collection_finish starts the migration for every run that needs it"
     try:
-        yield migrate_template(tmp_path_factory.mktemp("oscar_template") / "driver.log")
+        yield migration.result()
     finally:
         drop_shop_database(MIGRATED_TEMPLATE)
 
@@ -126,6 +144,9 @@ def _descendants(pid):
 def pytest_sessionfinish(session, exitstatus):
     """No test may leave a process behind (a loader, a worker, a server): the run fails if
     one is still there a few seconds after the last test."""
+    if oscar_template_migration:  # begun, but no test got to use it (an interrupted run)
+        oscar_template_migration.cancel()
+        drop_shop_database(MIGRATED_TEMPLATE)
     deadline = time.monotonic() + 5
     while (leftovers := _descendants(os.getpid())) and time.monotonic() < deadline:
         time.sleep(0.2)

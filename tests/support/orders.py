@@ -4,7 +4,10 @@ This deliberately does not use the project's loader, so tests of the loader and 
 rankings do not lean on the code they check.
 """
 
+import os
+import signal
 import threading
+import time
 from contextlib import contextmanager
 
 import psycopg2
@@ -74,11 +77,40 @@ def lock_held_by_another_client(table):
         holder.join()
 
 
-def backend_running_copy(dbname):
-    """The process id of a server backend running `COPY orders ...` in `dbname`, if any."""
+def _copy_in_progress(dbname):
+    """The process id of a server backend in the middle of `COPY orders (...)` in `dbname`
+    (the statement active, the server reading the client's rows), if any."""
     with another_client() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND query LIKE 'COPY orders%%'", [dbname]
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
+            "AND query LIKE 'COPY orders (%%'",
+            [dbname],
         )
         row = cursor.fetchone()
     return row and row[0]
+
+
+@contextmanager
+def loader_paused_mid_copy(process, dbname, timeout=60):
+    """Freeze the loader `process` (SIGSTOP) while its COPY of order lines is under way in
+    `dbname`, and yield the server backend's pid; the loader runs on (SIGCONT) when the block
+    ends. A fault injected inside the block is bound to land inside the load's one
+    transaction, with the COPY begun and rows sent, however fast the load and however small:
+    no race against the load's own speed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, "the loader ended before its COPY was caught"
+        assert time.monotonic() < deadline, "the load never reached COPY"
+        if _copy_in_progress(dbname):
+            os.kill(process.pid, signal.SIGSTOP)
+            # Seen before the stop; still under way after it? Then it stays so until SIGCONT:
+            # the server waits for the rows of a client that cannot send them.
+            pid = _copy_in_progress(dbname)
+            if pid:
+                break
+            os.kill(process.pid, signal.SIGCONT)
+        time.sleep(0.01)
+    try:
+        yield pid
+    finally:
+        os.kill(process.pid, signal.SIGCONT)

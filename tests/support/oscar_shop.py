@@ -21,6 +21,7 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -98,6 +99,52 @@ def migrate_template(log_path: Path) -> str:
     with OscarShop(url, log_path=log_path) as shop:
         shop.migrate()
     return MIGRATED_TEMPLATE
+
+
+class TemplateMigration:
+    """migrate_template in a thread of its own, started as soon as the run knows a test will
+    need the template (tests/conftest.py, after collection). Oscar's migrations are a driver
+    process busy on one core for 40 s and more, nearly all of it Django rendering migration
+    states in Python, so the tests that run meanwhile (the run starts with the ones that never
+    stop a cluster) keep the other. result() waits for it; if the background migration failed,
+    it runs again in the foreground, so a test only ever gets a completely migrated template
+    or the migration's own error."""
+
+    def __init__(self, log_path: Path) -> None:
+        self._log_path = log_path
+        self._error: BaseException | None = None
+        self._shop: OscarShop | None = None
+        self._cancelled = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="oscar template migration", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            url = create_shop_database(MIGRATED_TEMPLATE)
+            with OscarShop(url, log_path=self._log_path) as shop:
+                self._shop = shop
+                if not self._cancelled.is_set():
+                    shop.migrate()
+        except BaseException as error:  # kept for result(), which runs the migration again
+            self._error = error
+        finally:
+            self._shop = None
+
+    def result(self) -> str:
+        """The migrated template's name, once it is complete."""
+        self._thread.join()
+        if self._error is not None:
+            return migrate_template(self._log_path)
+        return MIGRATED_TEMPLATE
+
+    def cancel(self) -> None:
+        """The run ends without having needed it: stop the driver if it is still migrating."""
+        self._cancelled.set()
+        shop = self._shop
+        process = shop._process if shop is not None else None
+        if process is not None and process.poll() is None:
+            process.kill()  # the thread's command fails, and its `with` closes the driver
+        self._thread.join(MIGRATE_TIMEOUT)
 
 
 class OscarShopError(AssertionError):
