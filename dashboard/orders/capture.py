@@ -8,9 +8,11 @@ dashboard's lines, or a mapped shop's tables, from which the lines are derived
 - On RisingWave: a postgres-cdc source on the shop's database and the `orders` table created
   FROM it; the rollups are materialized views on top, kept current by the engine.
 - On the PostgreSQL stand-in: PostgreSQL's own logical replication, a publication on the
-  shop's side and a subscription on the OLAP side. The apply worker appends each change to a
-  narrow log (a row trigger, dashboard/orders/schema.py) and `manage.py cdc_worker` folds the
-  log into the rollups every 100 ms with one set-based statement (`fold`).
+  shop's side and a subscription on the OLAP side. The apply worker stamps each row it
+  inserts with its transaction and logs what an update or delete replaces (a row trigger,
+  dashboard/orders/schema.py), and `manage.py cdc_worker` folds both into the rollups every
+  100 ms with one set-based statement (`fold`): the rows applied since the last fold's
+  snapshot, and the logged ones that fold had added.
 
 Either way the publication is created here, on the shop's side, so the capture's user needs
 only LOGIN, REPLICATION and SELECT on the captured tables. A heartbeat row, stamped in the
@@ -36,7 +38,12 @@ from psycopg2 import sql
 
 from dashboard.orders import derivation
 from dashboard.orders.engine import RISINGWAVE, server_engine
-from dashboard.orders.schema import CHANGE_LOG, DROP_CDC_SOURCE, FOLD_CHANGES, ROLLUPS_VERSION
+from dashboard.orders.schema import (
+    DROP_CDC_SOURCE,
+    FOLD_CHANGES,
+    FOLDED_SNAPSHOT_NOTHING,
+    ROLLUPS_VERSION,
+)
 from dashboard.shop.mapping import ShopSchema
 
 PUBLICATION = "dashboard_orders"
@@ -358,9 +365,13 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
         row = cursor.fetchone()
         source_time = row[0] if row else None
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        snapshot = None
         if recompute is None:
-            cursor.execute(FOLD_CHANGES)
-            (changes,) = cursor.fetchone()
+            cursor.execute("SELECT folded_snapshot::TEXT FROM cdc_progress WHERE id = 1")
+            row = cursor.fetchone()
+            previous = row[0] if row and row[0] else FOLDED_SNAPSHOT_NOTHING
+            cursor.execute(FOLD_CHANGES, {"previous": previous})
+            changes, snapshot = cursor.fetchone()
         elif _following(cursor, recompute):
             changes = _recompute(cursor, recompute.statements)
         else:
@@ -368,9 +379,11 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
         if changes:
             cursor.execute("SELECT nextval(%s)", [ROLLUPS_VERSION])
         cursor.execute(
-            "INSERT INTO cdc_progress (id, source_time, folded_at) VALUES (1, %s, now()) "
-            "ON CONFLICT (id) DO UPDATE SET source_time = EXCLUDED.source_time, folded_at = now()",
-            [source_time],
+            "INSERT INTO cdc_progress (id, source_time, folded_at, folded_snapshot) "
+            "VALUES (1, %s, now(), %s::pg_snapshot) "
+            "ON CONFLICT (id) DO UPDATE SET source_time = EXCLUDED.source_time, folded_at = now(), "
+            "folded_snapshot = COALESCE(EXCLUDED.folded_snapshot, cdc_progress.folded_snapshot)",
+            [source_time, snapshot],
         )
     return Fold(changes, source_time)
 
@@ -421,9 +434,19 @@ def vacuum_touched(olap: BaseDatabaseWrapper) -> None:
         cursor.execute(sql.SQL("VACUUM {}").format(sql.Identifier(derivation.TOUCHED)))
 
 
+PENDING = """\
+SELECT (SELECT count(*) FROM orders_changes) + (
+    SELECT count(*) FROM orders, (
+        SELECT COALESCE((SELECT folded_snapshot FROM cdc_progress WHERE id = 1), %s::pg_snapshot) AS folded
+    ) AS progress
+    WHERE captured_xid >= pg_snapshot_xmin(folded) AND NOT pg_visible_in_snapshot(captured_xid, folded)
+)"""
+
+
 def pending_changes(olap: BaseDatabaseWrapper) -> int:
+    """Changes applied on the stand-in and not folded yet: logged rows and applied ones."""
     with olap.cursor() as cursor:
-        cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(CHANGE_LOG)))
+        cursor.execute(PENDING, [FOLDED_SNAPSHOT_NOTHING])
         return int(cursor.fetchone()[0])
 
 

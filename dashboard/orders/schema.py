@@ -420,7 +420,7 @@ TRANSITION_TABLES = {
 # added minus what it removed, so before the statement it had lines - change. Set-based, so
 # the planner may probe the primary key for a few orders or scan once for millions.
 ADD_CHANGES_TO_ROLLUPS = dedent("""\
-    WITH delta AS (
+    WITH {prelude}delta AS (
         {changed_rows}
     ),
     fine AS (
@@ -514,12 +514,19 @@ ENABLE_TRUNCATE_TRIGGER_ALWAYS = "ALTER TABLE orders ENABLE ALWAYS TRIGGER order
 # --- PostgreSQL: changes that logical replication applies (ORDERS_SOURCE=cdc) ------------
 #
 # The apply worker fires no statement triggers, only row triggers set ENABLE REPLICA (or
-# ALWAYS), one call per row. Doing the rollups' work there would hold the apply back (about
-# 16k lines/s, and a big transaction stalls until the sender times out), so the row trigger
-# only appends the change, signed, to a narrow log, and `manage.py cdc_worker` folds the log
-# into the rollups every 100 ms with one set-based statement (FOLD_CHANGES). ENABLE REPLICA:
-# it fires for replicated changes (and the initial copy) only; the statement triggers keep
-# serving direct writes, so nothing is counted twice.
+# ALWAYS), one call per row, which halves its speed (about 100k rows/s with a trigger that
+# logs each row, 180-200k without, on the benchmark's machine). So an inserted row costs
+# no trigger: under the capture, `captured_xid` defaults to the id of the transaction that
+# applies it (only in replica mode: a direct write keeps NULL), and each fold takes the rows
+# that became visible since the last fold's snapshot (`cdc_progress.folded_snapshot`; an
+# index on the column finds them). An UPDATE or DELETE, which a bulk import does not send,
+# goes through a row trigger (before the row changes): it logs the old row, signed -1 and
+# with the transaction that had written it (`born`), to a narrow log, and an UPDATE stamps
+# the new row as an insert. A logged row is taken off the rollups only if the last fold's
+# snapshot saw it, i.e. a fold added it; a row written and replaced between two folds was
+# never added and is not removed (see FOLD_CHANGES). `manage.py cdc_worker` folds every
+# 100 ms with one set-based statement. ENABLE REPLICA: the statement triggers keep serving
+# direct writes, so nothing is counted twice.
 CHANGE_LOG = "orders_changes"
 CREATE_CHANGE_LOG = dedent("""\
     CREATE TABLE IF NOT EXISTS orders_changes (
@@ -531,22 +538,35 @@ CREATE_CHANGE_LOG = dedent("""\
         state VARCHAR,
         sign SMALLINT NOT NULL
     )""")
+# A log from before (whose rows all count, as `born` is NULL) gains the column.
+ADD_CHANGE_BORN = "ALTER TABLE orders_changes ADD COLUMN IF NOT EXISTS born XID8"
+CAPTURED_XID = "captured_xid"
+ADD_CAPTURED_XID = "ALTER TABLE orders ADD COLUMN IF NOT EXISTS captured_xid XID8"
+CREATE_CAPTURED_INDEX = (
+    "CREATE INDEX IF NOT EXISTS orders_captured ON orders (captured_xid) WHERE captured_xid IS NOT NULL"
+)
+# Set by setup_olap for a captured sample table only: the default costs a bulk COPY about a
+# tenth of its time, which direct loads need not pay.
+STAMP_APPLIED_ROWS = (
+    "ALTER TABLE orders ALTER COLUMN captured_xid SET DEFAULT "
+    "(CASE current_setting('session_replication_role') WHEN 'replica' THEN pg_current_xact_id() END)"
+)
+UNSTAMPED_ROWS = "ALTER TABLE orders ALTER COLUMN captured_xid DROP DEFAULT"
 LOG_CHANGE = dedent("""\
     CREATE OR REPLACE FUNCTION orders_log_change() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
     BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        INSERT INTO orders_changes
-        VALUES (OLD.orderid, OLD.itemid, OLD.qty, OLD.price, OLD.dt, OLD.state, -1);
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        INSERT INTO orders_changes
-        VALUES (NEW.orderid, NEW.itemid, NEW.qty, NEW.price, NEW.dt, NEW.state, 1);
-    END IF;
-    RETURN NULL;
+    INSERT INTO orders_changes (orderid, itemid, qty, price, dt, state, sign, born)
+    VALUES (OLD.orderid, OLD.itemid, OLD.qty, OLD.price, OLD.dt, OLD.state, -1, OLD.captured_xid);
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    NEW.captured_xid := pg_current_xact_id();
+    RETURN NEW;
     END $$""")
+# Earlier versions logged inserts too, after the row: replaced, not altered (a trigger's
+# timing cannot change in place).
+DROP_LOG_CHANGE_TRIGGER = "DROP TRIGGER IF EXISTS orders_log_change ON orders"
 CREATE_LOG_CHANGE_TRIGGER = (
-    "CREATE OR REPLACE TRIGGER orders_log_change AFTER INSERT OR UPDATE OR DELETE ON orders\n"
+    "CREATE TRIGGER orders_log_change BEFORE UPDATE OR DELETE ON orders\n"
     "FOR EACH ROW EXECUTE FUNCTION orders_log_change()"
 )
 ENABLE_LOG_CHANGE_FOR_REPLICATION = "ALTER TABLE orders ENABLE REPLICA TRIGGER orders_log_change"
@@ -564,9 +584,18 @@ CREATE_PROGRESS = dedent("""\
         source_time TIMESTAMPTZ,
         folded_at TIMESTAMPTZ NOT NULL
     )""")
+# The snapshot of the last fold: every applied row it saw is in the rollups.
+ADD_FOLDED_SNAPSHOT = "ALTER TABLE cdc_progress ADD COLUMN IF NOT EXISTS folded_snapshot PG_SNAPSHOT"
 # Besides `orders` and the rollups: the version, the change log, the replicated heartbeat and
 # the folding progress (the last three used with ORDERS_SOURCE=cdc only; cheap to keep).
-BOOKKEEPING = [CREATE_ROLLUPS_VERSION, CREATE_CHANGE_LOG, CREATE_HEARTBEAT, CREATE_PROGRESS]
+BOOKKEEPING = [
+    CREATE_ROLLUPS_VERSION,
+    CREATE_CHANGE_LOG,
+    ADD_CHANGE_BORN,
+    CREATE_HEARTBEAT,
+    CREATE_PROGRESS,
+    ADD_FOLDED_SNAPSHOT,
+]
 
 
 def _rollup_delta(rollup: Rollup) -> str:
@@ -579,16 +608,18 @@ def _rollup_delta(rollup: Rollup) -> str:
     )
 
 
-def add_changes_to_rollups(changed_rows: str, *, final: str | None = None) -> str:
+def add_changes_to_rollups(changed_rows: str, *, final: str | None = None, prelude: str = "") -> str:
     """One statement that adds the signed rows of the query `changed_rows` (orderid, state,
     itemid, dt, sign, qty, turnover: qty and turnover already signed) to every rollup. It
     ends with the last write, or, given `final`, with every write a data-modifying CTE
-    (w0, w1, ...) and `final` as the statement's own query."""
+    (w0, w1, ...) and `final` as the statement's own query. `prelude`: CTEs (each ending
+    with a comma) that `changed_rows` reads."""
     writes = [append(STATE_ITEM_DAY, _rollup_delta(STATE_ITEM_DAY))]
     writes += [upsert(rollup, _rollup_delta(rollup)) for rollup in ROLLUPS if rollup is not STATE_ITEM_DAY]
     as_ctes = writes if final else writes[:-1]
     ctes = [f"w{number} AS (\n    {_block(write)}\n)" for number, write in enumerate(as_ctes)]
     return ADD_CHANGES_TO_ROLLUPS.format(
+        prelude=prelude,
         changed_rows=_block(changed_rows),
         summed_measures=_block(SUMMED_MEASURES, 3),
         writes=",\n".join(ctes) + "\n" + (final or writes[-1]),
@@ -616,18 +647,38 @@ def postgresql_trigger_statements() -> list[str]:
     emptied = _names([rollup.name for rollup in ROLLUPS] + [CHANGE_LOG])
     statements.append(EMPTY_ROLLUPS_ON_TRUNCATE.format(tables=emptied, version=ROLLUPS_VERSION))
     statements += [CREATE_TRUNCATE_TRIGGER, ENABLE_TRUNCATE_TRIGGER_ALWAYS]
-    statements += [LOG_CHANGE, CREATE_LOG_CHANGE_TRIGGER, ENABLE_LOG_CHANGE_FOR_REPLICATION]
+    statements += [
+        ADD_CAPTURED_XID,
+        CREATE_CAPTURED_INDEX,
+        UNSTAMPED_ROWS,
+        LOG_CHANGE,
+        DROP_LOG_CHANGE_TRIGGER,
+        CREATE_LOG_CHANGE_TRIGGER,
+        ENABLE_LOG_CHANGE_FOR_REPLICATION,
+    ]
     return statements
 
 
-# The changes in the log, taken out and added to the rollups in one statement, which answers
-# how many it took. Rows the apply worker appends meanwhile are not in the statement's
-# snapshot: they stay for the next fold (the orders rows they describe are not visible to it
-# either, so the order counts agree with what is folded).
+# What the capture applied since the last fold, added to the rollups in one statement (one
+# snapshot), which answers how many signed rows it took and its own snapshot, to be kept as
+# the next fold's `previous` (both bound as parameters; the snapshot "1:1:" sees nothing).
+# Added: every applied row this snapshot sees and the previous one did not (its transaction
+# committed in between). Taken off: every logged row whose writer the previous snapshot saw
+# (a fold added it), or with no writer known (logged by an earlier version, which folded
+# every insert). Rows applied or logged meanwhile are not in the snapshot: the next fold
+# takes them; the order counts read `orders` in the same snapshot, so they agree.
+FOLDED_SNAPSHOT_NOTHING = "1:1:"
 FOLD_CHANGES = add_changes_to_rollups(
-    "DELETE FROM orders_changes\n"
-    "RETURNING orderid, state, itemid, dt, sign, sign * qty AS qty, sign * (qty * price) AS turnover",
-    final="SELECT count(*) FROM delta",
+    "SELECT orderid, state, itemid, dt, 1 AS sign, qty, COALESCE(amount, qty * price) AS turnover\n"
+    "FROM orders\n"
+    "WHERE captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot)\n"
+    "    AND NOT pg_visible_in_snapshot(captured_xid, %(previous)s::pg_snapshot)\n"
+    "UNION ALL\n"
+    "SELECT orderid, state, itemid, dt, sign, sign * qty, sign * (qty * price)\n"
+    "FROM taken\n"
+    "WHERE born IS NULL OR pg_visible_in_snapshot(born, %(previous)s::pg_snapshot)",
+    prelude="taken AS (\n    DELETE FROM orders_changes RETURNING *\n),\n",
+    final="SELECT count(*), pg_current_snapshot()::TEXT FROM delta",
 )
 
 

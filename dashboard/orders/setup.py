@@ -22,6 +22,7 @@ from dashboard.orders.schema import (
     ORDERS_IS_CAPTURED,
     ROLLUPS,
     SHOP_LINES_KEY,
+    STAMP_APPLIED_ROWS,
     Rollup,
     create_rollup_statements,
     fill_rollup,
@@ -185,7 +186,7 @@ def _prepare(
             if "amount" not in existing_columns(cursor, "orders"):
                 cursor.execute("ALTER TABLE orders ADD COLUMN amount NUMERIC")
         return [*done, "orders table and rollup materialized views are in place"]
-    return _prepare_postgresql(connection, rebuild=rebuild, mapped=mapped is not None)
+    return _prepare_postgresql(connection, rebuild=rebuild, mapped=mapped is not None, captured=captured)
 
 
 def _key_orders(cursor: CursorWrapper, *, mapped: bool) -> list[str]:
@@ -227,7 +228,9 @@ def _outdated(cursor: CursorWrapper, rollup: Rollup) -> bool:
     return bool(columns) and columns != set(rollup.columns)
 
 
-def _prepare_postgresql(connection: BaseDatabaseWrapper, *, rebuild: bool, mapped: bool) -> list[str]:
+def _prepare_postgresql(
+    connection: BaseDatabaseWrapper, *, rebuild: bool, mapped: bool, captured: bool
+) -> list[str]:
     done: list[str] = []
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(CREATE_SHOP_LINES if mapped else CREATE_ORDERS)
@@ -256,13 +259,23 @@ def _prepare_postgresql(connection: BaseDatabaseWrapper, *, rebuild: bool, mappe
                 else:
                     done.append(f"created {rollup.name}, filled from orders")
         if filled:
-            # A rollup filled from `orders` already holds the replicated changes waiting in
-            # the log: folding them later would count them twice.
+            # A rollup filled from `orders` already holds the replicated changes waiting to be
+            # folded: folding them later would count them twice. With writers locked out,
+            # this snapshot sees what the fill reads; the next fold starts from it.
             cursor.execute(f"TRUNCATE {CHANGE_LOG}")
+            cursor.execute(
+                "INSERT INTO cdc_progress (id, folded_at, folded_snapshot) "
+                "VALUES (1, now(), pg_current_snapshot()) "
+                "ON CONFLICT (id) DO UPDATE SET folded_snapshot = EXCLUDED.folded_snapshot"
+            )
         for rollup in filled:
             cursor.execute(f"TRUNCATE {rollup.name}")
             cursor.execute(fill_rollup(rollup))
         for statement in postgresql_trigger_statements():
             cursor.execute(statement)
+        if captured and not mapped:
+            # Rows the subscription applies are stamped for the fold (the statements above
+            # leave the column without a default, as other writers want it).
+            cursor.execute(STAMP_APPLIED_ROWS)
     done.append("rollup triggers are in place")
     return done

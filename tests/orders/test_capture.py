@@ -86,3 +86,34 @@ def test_running_setup_again_changes_nothing():
             "(SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         assert cursor.fetchone() == (1,)
+
+
+def test_rows_written_and_rewritten_between_two_folds_count_once():
+    """The fold adds the rows applied since its last snapshot and takes off the logged old
+    rows only where a fold had added them: rows inserted and changed (or gone) before the
+    next fold, and folded rows changed several times, each in a transaction of its own."""
+    day = datetime.date(2026, 4, 1)
+    shop_insert([(1, 1, 1, Decimal("2.00"), day, "CA"), (2, 1, 2, Decimal("3.00"), day, "TX")])
+    synced()
+    steps = [
+        "INSERT INTO orders VALUES (10, 1, 1, 1.00, '2026-04-01', 'CA')",  # new, changed, gone
+        "UPDATE orders SET qty = 5 WHERE orderid = 10",
+        "DELETE FROM orders WHERE orderid = 10",
+        "INSERT INTO orders VALUES (11, 1, 1, 1.00, '2026-04-02', 'NY')",  # new, changed twice
+        "UPDATE orders SET qty = 4 WHERE orderid = 11",
+        "UPDATE orders SET state = 'WA' WHERE orderid = 11",
+        "UPDATE orders SET qty = 7 WHERE orderid = 1",  # folded, changed twice
+        "UPDATE orders SET price = 9.50, dt = '2026-04-05' WHERE orderid = 1",
+        "UPDATE orders SET qty = 3 WHERE orderid = 2",  # folded, changed, gone
+        "DELETE FROM orders WHERE orderid = 2",
+    ]
+    for statement in steps:
+        with shop_client() as cursor:
+            cursor.execute(statement)
+    synced()
+    assert_olap_matches(shop_orders())
+    with shop_client() as cursor:
+        cursor.execute("UPDATE orders SET qty = qty + 1")  # every row once more, after a fold
+    synced()
+    assert_olap_matches(shop_orders())
+    assert capture.pending_changes(connections["olap"]) == 0

@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS orders_changes (
     sign SMALLINT NOT NULL
 );
 
+ALTER TABLE orders_changes ADD COLUMN IF NOT EXISTS born XID8;
+
 CREATE TABLE IF NOT EXISTS cdc_heartbeat (
     id INT PRIMARY KEY,
     beat TIMESTAMPTZ NOT NULL
@@ -36,6 +38,8 @@ CREATE TABLE IF NOT EXISTS cdc_progress (
     source_time TIMESTAMPTZ,
     folded_at TIMESTAMPTZ NOT NULL
 );
+
+ALTER TABLE cdc_progress ADD COLUMN IF NOT EXISTS folded_snapshot PG_SNAPSHOT;
 
 CREATE TABLE IF NOT EXISTS orders_state_day (
     dt DATE NOT NULL,
@@ -673,21 +677,25 @@ FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate();
 
 ALTER TABLE orders ENABLE ALWAYS TRIGGER orders_rollups_truncate;
 
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS captured_xid XID8;
+
+CREATE INDEX IF NOT EXISTS orders_captured ON orders (captured_xid) WHERE captured_xid IS NOT NULL;
+
+ALTER TABLE orders ALTER COLUMN captured_xid DROP DEFAULT;
+
 CREATE OR REPLACE FUNCTION orders_log_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
-IF TG_OP <> 'INSERT' THEN
-    INSERT INTO orders_changes
-    VALUES (OLD.orderid, OLD.itemid, OLD.qty, OLD.price, OLD.dt, OLD.state, -1);
-END IF;
-IF TG_OP <> 'DELETE' THEN
-    INSERT INTO orders_changes
-    VALUES (NEW.orderid, NEW.itemid, NEW.qty, NEW.price, NEW.dt, NEW.state, 1);
-END IF;
-RETURN NULL;
+INSERT INTO orders_changes (orderid, itemid, qty, price, dt, state, sign, born)
+VALUES (OLD.orderid, OLD.itemid, OLD.qty, OLD.price, OLD.dt, OLD.state, -1, OLD.captured_xid);
+IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+NEW.captured_xid := pg_current_xact_id();
+RETURN NEW;
 END $$;
 
-CREATE OR REPLACE TRIGGER orders_log_change AFTER INSERT OR UPDATE OR DELETE ON orders
+DROP TRIGGER IF EXISTS orders_log_change ON orders;
+
+CREATE TRIGGER orders_log_change BEFORE UPDATE OR DELETE ON orders
 FOR EACH ROW EXECUTE FUNCTION orders_log_change();
 
 ALTER TABLE orders ENABLE REPLICA TRIGGER orders_log_change;
