@@ -261,8 +261,9 @@ def _prepare_postgresql(
         if filled:
             # A rollup filled from `orders` already holds the replicated changes waiting to be
             # folded: folding them later would count them twice. With writers locked out,
-            # this snapshot sees what the fill reads; the next fold starts from it.
+            # this snapshot sees what the fill reads; the capture's next fold starts from it.
             cursor.execute(f"TRUNCATE {CHANGE_LOG}")
+        if filled and captured and not mapped:
             cursor.execute(
                 "INSERT INTO cdc_progress (id, folded_at, folded_snapshot) "
                 "VALUES (1, now(), pg_current_snapshot()) "

@@ -38,9 +38,10 @@ def test_running_twice_keeps_the_tables_and_their_rows(capsys):
     assert_rollups_match_orders()
 
 
-def test_orders_table_has_the_original_columns_then_the_lines_amount():
+def test_orders_table_has_the_original_columns_then_the_amount_and_the_capture_s_stamp():
     # The six columns stay where they were; `amount` (a shop's line total, NULL where the
-    # price says it) comes last, so writers that name the six columns are unaffected.
+    # price says it) and `captured_xid` (which transaction of the capture applied the row,
+    # NULL for direct writes) come last, so writers that name the six columns are unaffected.
     assert columns("orders") == [
         ("orderid", "bigint"),
         ("itemid", "integer"),
@@ -49,6 +50,7 @@ def test_orders_table_has_the_original_columns_then_the_lines_amount():
         ("dt", "date"),
         ("state", "character varying"),
         ("amount", "numeric"),
+        ("captured_xid", "xid8"),
     ]
 
 
