@@ -365,15 +365,19 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
         row = cursor.fetchone()
         source_time = row[0] if row else None
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SELECT folded_snapshot::TEXT FROM cdc_progress WHERE id = 1")
+        row = cursor.fetchone()
+        previous = row[0] if row and row[0] else FOLDED_SNAPSHOT_NOTHING
         snapshot = None
         if recompute is None:
-            cursor.execute("SELECT folded_snapshot::TEXT FROM cdc_progress WHERE id = 1")
-            row = cursor.fetchone()
-            previous = row[0] if row and row[0] else FOLDED_SNAPSHOT_NOTHING
             cursor.execute(FOLD_CHANGES, {"previous": previous})
             changes, snapshot = cursor.fetchone()
         elif _following(cursor, recompute):
-            changes = _recompute(cursor, recompute.statements)
+            # Taken before the recomputation notes the stamped rows: everything it sees is
+            # noted now (and rows stamped just after it, once more next time, harmlessly).
+            cursor.execute("SELECT pg_current_snapshot()::TEXT")
+            (snapshot,) = cursor.fetchone()
+            changes = _recompute(cursor, recompute.statements, previous)
         else:
             return Fold(0, None)  # the shop's history is still being copied
         if changes:
@@ -409,12 +413,13 @@ def _following(cursor: Any, recompute: derivation.Recompute) -> bool:
     return True
 
 
-def _recompute(cursor: Any, statements: list[str]) -> int:
-    """Run the recomputation of a mapped shop's touched orders; how many orders it took."""
+def _recompute(cursor: Any, statements: list[str], previous: str) -> int:
+    """Run the recomputation of a mapped shop's touched orders (those the triggers noted and
+    those of rows stamped since the snapshot `previous`); how many orders it took."""
     cursor.execute(derivation.CREATE_TOUCHED_NOW)
     cursor.execute(derivation.CREATE_LINES_NOW)
     take, compute, remove, add = statements
-    cursor.execute(take)
+    cursor.execute(take, {"previous": previous})
     touched = cursor.rowcount
     if touched <= 0:
         return 0

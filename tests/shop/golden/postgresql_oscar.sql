@@ -46,6 +46,18 @@ CREATE INDEX IF NOT EXISTS "order_line_order_id_shop" ON "public"."order_line" (
 
 CREATE INDEX IF NOT EXISTS "order_order_shipping_address_id_shop" ON "public"."order_order" ("shipping_address_id");
 
+ALTER TABLE "public"."order_order" ADD COLUMN IF NOT EXISTS captured_xid XID8 DEFAULT pg_current_xact_id();
+
+CREATE INDEX IF NOT EXISTS "order_order_captured_shop" ON "public"."order_order" (captured_xid);
+
+ALTER TABLE "public"."order_line" ADD COLUMN IF NOT EXISTS captured_xid XID8 DEFAULT pg_current_xact_id();
+
+CREATE INDEX IF NOT EXISTS "order_line_captured_shop" ON "public"."order_line" (captured_xid);
+
+ALTER TABLE "public"."order_shippingaddress" ADD COLUMN IF NOT EXISTS captured_xid XID8 DEFAULT pg_current_xact_id();
+
+CREATE INDEX IF NOT EXISTS "order_shippingaddress_captured_shop" ON "public"."order_shippingaddress" (captured_xid);
+
 CREATE TABLE IF NOT EXISTS shop_touched (
     order_key bigint,
     orderid BIGINT
@@ -66,7 +78,7 @@ IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD."id" IS DISTINCT FROM NEW."id")
 RETURN NULL;
 END $$;
 
-CREATE OR REPLACE TRIGGER "shop_touch_order_order" AFTER INSERT OR UPDATE OR DELETE ON "public"."order_order"
+CREATE OR REPLACE TRIGGER "shop_touch_order_order" AFTER UPDATE OR DELETE ON "public"."order_order"
 FOR EACH ROW EXECUTE FUNCTION "shop_touch_order_order"();
 
 ALTER TABLE "public"."order_order" DISABLE TRIGGER "shop_touch_order_order";
@@ -79,7 +91,7 @@ IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD."order_id" IS DISTINCT FROM NEW
 RETURN NULL;
 END $$;
 
-CREATE OR REPLACE TRIGGER "shop_touch_order_line" AFTER INSERT OR UPDATE OR DELETE ON "public"."order_line"
+CREATE OR REPLACE TRIGGER "shop_touch_order_line" AFTER UPDATE OR DELETE ON "public"."order_line"
 FOR EACH ROW EXECUTE FUNCTION "shop_touch_order_line"();
 
 ALTER TABLE "public"."order_line" DISABLE TRIGGER "shop_touch_order_line";
@@ -92,7 +104,7 @@ IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD."id" IS DISTINCT FROM NEW."id")
 RETURN NULL;
 END $$;
 
-CREATE OR REPLACE TRIGGER "shop_touch_order_shippingaddress" AFTER INSERT OR UPDATE OR DELETE ON "public"."order_shippingaddress"
+CREATE OR REPLACE TRIGGER "shop_touch_order_shippingaddress" AFTER UPDATE OR DELETE ON "public"."order_shippingaddress"
 FOR EACH ROW EXECUTE FUNCTION "shop_touch_order_shippingaddress"();
 
 ALTER TABLE "public"."order_shippingaddress" DISABLE TRIGGER "shop_touch_order_shippingaddress";
@@ -114,7 +126,13 @@ INSERT INTO pg_temp.shop_touched_now (orderid)
 SELECT orderid FROM taken WHERE orderid IS NOT NULL
 UNION
 SELECT o."id" FROM "public"."order_order" AS o
-WHERE o."id" IN (SELECT order_key FROM taken WHERE order_key IS NOT NULL);
+WHERE o."id" IN (SELECT order_key FROM taken WHERE order_key IS NOT NULL)
+UNION
+SELECT o."id" FROM "public"."order_order" AS o WHERE o.captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot) AND NOT pg_visible_in_snapshot(o.captured_xid, %(previous)s::pg_snapshot)
+UNION
+SELECT o."id" FROM "public"."order_line" AS l JOIN "public"."order_order" AS o ON o."id" = l."order_id" WHERE l.captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot) AND NOT pg_visible_in_snapshot(l.captured_xid, %(previous)s::pg_snapshot)
+UNION
+SELECT o."id" FROM "public"."order_shippingaddress" AS a JOIN "public"."order_order" AS o ON o."shipping_address_id" = a."id" WHERE a.captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot) AND NOT pg_visible_in_snapshot(a.captured_xid, %(previous)s::pg_snapshot);
 
 INSERT INTO pg_temp.shop_lines_now
 SELECT o."id"::BIGINT AS orderid, l."product_id"::INT AS itemid, SUM(l."quantity")::INT AS qty,
