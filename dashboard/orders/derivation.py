@@ -13,9 +13,12 @@ product have no item: still sales (headline, trend, states), in no item ranking.
   shop's own schema and name; `orders` is a materialized view joining them (a streaming join,
   grouped per (order, item)), and the rollups are views over it, as on the sample table.
 - PostgreSQL (the stand-in): logical replication keeps a copy of each table under the same
-  name (the subscriber matches tables by schema and name). Row triggers, which the apply
-  worker fires (ENABLE REPLICA), note which orders a change touches in `shop_touched`; the
-  capture worker then recomputes those orders' lines and writes only the difference into
+  name (the subscriber matches tables by schema and name). An inserted order, line or
+  address is stamped with the transaction that applied it (a column default: no trigger
+  call per row, which would halve the apply's speed); row triggers, which the apply worker
+  fires (ENABLE REPLICA) on updates and deletes, note which orders those touch in
+  `shop_touched`. The capture worker then recomputes the lines of the orders noted and of
+  those whose rows were stamped since its last snapshot and writes only the difference into
   `orders`, whose statement triggers keep the rollups (dashboard/orders/schema.py). A new
   capture's triggers start off, so the initial copy of the shop's history costs no call per
   row; once every table is copied, the worker switches them on and recomputes every order.
