@@ -43,6 +43,7 @@ from dashboard.orders.schema import (
     FOLD_CHANGES,
     FOLDED_SNAPSHOT_NOTHING,
     ROLLUPS_VERSION,
+    applied_since,
 )
 from dashboard.shop.mapping import ShopSchema
 
@@ -439,13 +440,13 @@ def vacuum_touched(olap: BaseDatabaseWrapper) -> None:
         cursor.execute(sql.SQL("VACUUM {}").format(sql.Identifier(derivation.TOUCHED)))
 
 
-PENDING = """\
+PENDING = f"""\
 SELECT (SELECT count(*) FROM orders_changes) + (
     SELECT count(*) FROM orders, (
         SELECT COALESCE((SELECT folded_snapshot FROM cdc_progress WHERE id = 1), %s::pg_snapshot) AS folded
     ) AS progress
-    WHERE captured_xid >= pg_snapshot_xmin(folded) AND NOT pg_visible_in_snapshot(captured_xid, folded)
-)"""
+    WHERE {applied_since("captured_xid", "folded")}
+)"""  # noqa: S608 - constant text only: nothing from input
 
 
 def pending_changes(olap: BaseDatabaseWrapper) -> int:

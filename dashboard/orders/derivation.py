@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
 
-from dashboard.orders.schema import CREATE_NEWEST_FIRST_INDEX
+from dashboard.orders.schema import CREATE_NEWEST_FIRST_INDEX, applied_since
 from dashboard.shop.mapping import AddressTable, ShopSchema, Table
 from dashboard.shop.places import IGNORED, LOWER, UPPER, state_keys, territory_keys, united_states_keys
 
@@ -496,10 +496,7 @@ SELECT orderid FROM taken WHERE orderid IS NOT NULL
 UNION
 SELECT o.{number} FROM {order} AS o
 WHERE o.{key} IN (SELECT order_key FROM taken WHERE order_key IS NOT NULL){stamped}"""
-STAMPED_SINCE = (
-    "{alias}.captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot) "
-    "AND NOT pg_visible_in_snapshot({alias}.captured_xid, %(previous)s::pg_snapshot)"
-)
+STAMPED_SINCE = applied_since("{alias}.captured_xid", "%(previous)s::pg_snapshot")
 STAMPED_ORDERS = "\nUNION\nSELECT o.{number} FROM {order} AS o WHERE {since}"
 STAMPED_LINES = (
     "\nUNION\nSELECT o.{number} FROM {line} AS l JOIN {order} AS o ON o.{key} = l.{line_order} WHERE {since}"

@@ -540,7 +540,6 @@ CREATE_CHANGE_LOG = dedent("""\
     )""")
 # A log from before (whose rows all count, as `born` is NULL) gains the column.
 ADD_CHANGE_BORN = "ALTER TABLE orders_changes ADD COLUMN IF NOT EXISTS born XID8"
-CAPTURED_XID = "captured_xid"
 ADD_CAPTURED_XID = "ALTER TABLE orders ADD COLUMN IF NOT EXISTS captured_xid XID8"
 CREATE_CAPTURED_INDEX = (
     "CREATE INDEX IF NOT EXISTS orders_captured ON orders (captured_xid) WHERE captured_xid IS NOT NULL"
@@ -668,11 +667,19 @@ def postgresql_trigger_statements() -> list[str]:
 # every insert). Rows applied or logged meanwhile are not in the snapshot: the next fold
 # takes them; the order counts read `orders` in the same snapshot, so they agree.
 FOLDED_SNAPSHOT_NOTHING = "1:1:"
+
+
+def applied_since(stamp: str, snapshot: str) -> str:
+    """The condition that the row stamped `stamp` (a captured_xid column) was applied by a
+    transaction the snapshot `snapshot` (an SQL expression) does not see; the lower bound
+    lets the index on the stamps find them. The capture's folds and recomputations share it."""
+    return f"{stamp} >= pg_snapshot_xmin({snapshot}) AND NOT pg_visible_in_snapshot({stamp}, {snapshot})"
+
+
 FOLD_CHANGES = add_changes_to_rollups(
     "SELECT orderid, state, itemid, dt, 1 AS sign, qty, COALESCE(amount, qty * price) AS turnover\n"
     "FROM orders\n"
-    "WHERE captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot)\n"
-    "    AND NOT pg_visible_in_snapshot(captured_xid, %(previous)s::pg_snapshot)\n"
+    f"WHERE {applied_since('captured_xid', '%(previous)s::pg_snapshot')}\n"
     "UNION ALL\n"
     "SELECT orderid, state, itemid, dt, sign, sign * qty, sign * (qty * price)\n"
     "FROM taken\n"
