@@ -273,32 +273,62 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_gunicorn(port):
-    env = {
+def site_env(**settings):
+    """The environment of the site's processes on the bench databases, with `settings`."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url("default"),
         "OLAP_DATABASE_URL": database_url("olap"),
         "SECRET_KEY": secrets.token_urlsafe(50),
-        "DEBUG": "0",
-        "SECURE_HTTPS": "0",  # plain HTTP on loopback
-        "ALLOWED_HOSTS": "127.0.0.1",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        **settings,
     }
-    # As in production (the Dockerfile does the same): static files collected, DEBUG off.
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
+
+
+@contextmanager
+def gunicorn_serving(port, flags, **settings):
+    """gunicorn serving the bench databases on `port` with the extra command-line `flags` and
+    `settings` (environment variables); stopped on the way out, whatever ends the stage (an
+    error, Ctrl-C, SIGTERM)."""
+    env = site_env(**settings)
     command = [sys.executable, "-m", "gunicorn", "analytics_site.wsgi", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", "3", "--threads", "8", "--worker-class", "gthread", "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    server = subprocess.Popen([*command, *flags], cwd=ROOT, env=env)  # noqa: S603
+    # SIGTERM would end this process without unwinding: make it unwind, so the finally runs.
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    sys.exit("bench.py: gunicorn did not start")
+                time.sleep(0.2)
+        yield server
+    finally:
+        server.terminate()
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    sys.exit("bench.py: gunicorn did not start")
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        signal.signal(signal.SIGTERM, previous)
+
+
+# The load stage: as in production (the Dockerfile does the same), static files collected,
+# DEBUG off, on plain HTTP over loopback.
+LOAD_STAGE_GUNICORN = [
+    "--workers",
+    "3",
+    "--threads",
+    "8",
+    "--worker-class",
+    "gthread",
+    "--log-level",
+    "warning",
+]
+LOAD_STAGE_SETTINGS = {"DEBUG": "0", "SECURE_HTTPS": "0"}
 
 
 def logged_in_session(port, username, password):
@@ -522,12 +552,10 @@ def measure_load_stage(args, password):
     if args.users <= 0:
         return []
     port = free_port()
-    gunicorn = start_gunicorn(port)
-    try:
+    collect = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
+    subprocess.run(collect, cwd=ROOT, env=site_env(**LOAD_STAGE_SETTINGS), check=True)  # noqa: S603
+    with gunicorn_serving(port, LOAD_STAGE_GUNICORN, **LOAD_STAGE_SETTINGS):
         count, errors, p50, p95 = load_stage(port, args.users, args.seconds, "bench", password)
-    finally:
-        gunicorn.terminate()
-        gunicorn.wait(30)
     return [
         (f"load: {args.users} users for {args.seconds} s against gunicorn (3 workers x 8 threads)",
          f"{count:,} requests, {len(errors)} errors{describe_errors(errors)}, "
@@ -540,45 +568,6 @@ def measure_load_stage(args, password):
 # settings (DEBUG=1, the self-hosted Chart.js), the rankings cache off.
 SERVE_SH_GUNICORN = ["--worker-class", "gthread", "--workers", "2", "--threads", "8", "--reload"]
 SERVE_SH_GUNICORN += ["--graceful-timeout", "5", "--log-level", "warning"]
-
-
-@contextmanager
-def served_as_serve_sh(port):
-    """gunicorn serving the bench databases as scripts/serve.sh serves, with the rankings
-    cache off; stopped on the way out, whatever ends the stage (an error, Ctrl-C, SIGTERM)."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url("default"),
-        "OLAP_DATABASE_URL": database_url("olap"),
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DEBUG": "1",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CHARTJS_URL": "/static/vendor/chartjs/chart.umd.min.js",
-        "RANKINGS_CACHE_SECONDS": "0",
-    }
-    command = [sys.executable, "-m", "gunicorn", "analytics_site.wsgi", "--bind", f"127.0.0.1:{port}"]
-    server = subprocess.Popen([*command, *SERVE_SH_GUNICORN], cwd=ROOT, env=env)  # noqa: S603
-    # SIGTERM would end this process without unwinding: make it unwind, so the finally runs.
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    sys.exit("bench.py: gunicorn did not start")
-                time.sleep(0.2)
-        yield server
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        signal.signal(signal.SIGTERM, previous)
 
 
 def time_over_http(connection, cookie, endpoints, rounds, warmup=20):
@@ -623,7 +612,13 @@ def measure_http(args, password, raw_p95):
         ("trend", ["/api/trend/"]),
     ]
     port = free_port()
-    with served_as_serve_sh(port):
+    with gunicorn_serving(
+        port,
+        SERVE_SH_GUNICORN,
+        DEBUG="1",
+        CHARTJS_URL="/static/vendor/chartjs/chart.umd.min.js",
+        RANKINGS_CACHE_SECONDS="0",
+    ):
         connection, cookie = logged_in_session(port, "bench", password)
         try:
             timings = time_over_http(connection, cookie, endpoints, count)
