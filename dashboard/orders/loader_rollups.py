@@ -293,9 +293,8 @@ def _order_cells(orderid: np.ndarray, cell: np.ndarray) -> np.ndarray:
 
 
 def _cell_keys(lines: Lines) -> np.ndarray:
-    """(state, day) as the top 32 bits of a uint64, in the order of (state code, day)."""
-    if len(lines) and (lines.dt.min() < FIRST_DAY or lines.dt.max() > LAST_DAY):
-        raise ValueError(f"order dates must be from {FIRST_DAY} to {LAST_DAY}")
+    """(state, day) as the top 32 bits of a uint64, in the order of (state code, day); the
+    days already checked to lie in range (LoadRollups.add)."""
     state = lines.state.view(">u2").astype(np.uint64)
     day = ((lines.dt - DAY_ZERO).astype(np.int64) + DAY_LIMIT).astype(np.uint64)
     return state << np.uint64(48) | day << np.uint64(32)
