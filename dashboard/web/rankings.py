@@ -7,7 +7,6 @@ joined here, in Python, with one catalog lookup for every item ranking.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from dashboard.catalog.selectors import CatalogUnavailable, item_label, item_names
 from dashboard.orders.selectors import (
@@ -80,8 +79,7 @@ def rankings(
 
 def labelled(found: Figures) -> list[Ranking]:
     """The rankings of `found`, each key labelled, in its order."""
-    ranked: dict[str, list[tuple[Key, Value]]] = found.top
-    places: dict[str, dict[Key, int]] = found.previous_places
+    ranked, places = found.top, found.previous_places
     # The catalog lives in another database: one lookup labels every item ranking. With the
     # catalog down the figures still show, their items by id. A mapped shop names its items
     # itself: the current titles of its products, captured with its orders.
@@ -97,7 +95,7 @@ def labelled(found: Figures) -> list[Ranking]:
         except CatalogUnavailable:
             names_of_items, unnamed = {}, True
 
-    def label(name: str, key: Any) -> str:
+    def label(name: str, key: Key) -> str:
         return state_name(str(key)) if RANKINGS[name].key == "state" else item_label(int(key), names_of_items)
 
     return [
