@@ -171,9 +171,14 @@ def _import_history(shop, products, lines):
     return written
 
 
-def _fold_summary(folds, since):
-    """(folds, seconds folding, orders folded, the longest fold) of the folds after `since`."""
-    recent = [fold for fold in folds if fold[0] >= since]
+def _fold_summary(worker, since):
+    """(folds, seconds folding, orders folded, the longest fold) of the folds after `since`.
+    The rollups are current once a fold commits, a moment before the worker notes it (a big
+    fold is tidied up after): wait for the note a little."""
+    deadline = time.monotonic() + 60
+    while not any(fold[0] >= since for fold in worker.folds) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    recent = [fold for fold in worker.folds if fold[0] >= since]
     if not recent:
         return 0, 0.0, 0, (since, 0.0, 0)
     return len(recent), sum(f[1] for f in recent), sum(f[2] for f in recent), max(recent, key=lambda f: f[1])
@@ -205,7 +210,7 @@ def _snapshot(worker_class):
         table: phases.copied(table)
         for table in ("order_order", "order_line", "order_shippingaddress", "catalogue_product")
     }
-    count, busy, orders, longest = _fold_summary(worker.folds, started)
+    count, busy, orders, longest = _fold_summary(worker, started)
     copied = max((at for at in copies.values() if at is not None), default=synced)
     breakdown = (
         f"setup_olap {wired - started:.1f} s, copies done at {copied - started:.1f} s, all synchronised at "
@@ -235,7 +240,7 @@ def _bulk_import(shop, products, lines, worker):
     committed = time.perf_counter()  # the driver answers once the transaction has committed
     _caught_up(_beat())
     after = time.perf_counter() - committed
-    count, busy, folded, longest = _fold_summary(worker.folds, committed)
+    count, busy, folded, longest = _fold_summary(worker, committed)
     applied = longest[0] - committed  # the big fold starts once the apply has committed
     breakdown = (
         f"applied by about {applied:.1f} s, then {count} folds of {folded:,} orders took {busy:.1f} s "

@@ -366,6 +366,9 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
         row = cursor.fetchone()
         source_time = row[0] if row else None
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        # A big fold's plan costs past jit_above_cost, and compiling it takes a second or
+        # more: longer than running it.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute("SELECT folded_snapshot::TEXT FROM cdc_progress WHERE id = 1")
         row = cursor.fetchone()
         previous = row[0] if row and row[0] else FOLDED_SNAPSHOT_NOTHING
@@ -393,9 +396,9 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
     return Fold(changes, source_time)
 
 
-# Past this many touched orders the temporary tables get statistics, so the planner joins
-# a bulk import's hundreds of thousands of orders by hashing, not by a loop of probes.
-ANALYZE_FROM = 5_000
+# A fold of this many orders or more (a bulk import, the initial snapshot) is followed by
+# tidying up (tidy_after_big_fold).
+BIG_FOLD = 5_000
 
 
 def _following(cursor: Any, recompute: derivation.Recompute) -> bool:
@@ -419,25 +422,30 @@ def _recompute(cursor: Any, statements: list[str], previous: str) -> int:
     those of rows stamped since the snapshot `previous`); how many orders it took."""
     cursor.execute(derivation.CREATE_TOUCHED_NOW)
     cursor.execute(derivation.CREATE_LINES_NOW)
-    take, compute, remove, add = statements
+    take, compute, *replace = statements
     cursor.execute(take, {"previous": previous})
     touched = cursor.rowcount
     if touched <= 0:
         return 0
-    if touched >= ANALYZE_FROM:
-        cursor.execute("ANALYZE pg_temp.shop_touched_now")
+    # Statistics for the temporary tables, whatever their size (a millisecond for a few
+    # rows): the planner then probes the indexes for one order, where guessing a few
+    # thousand it would scan the copies and the lines, and hashes a bulk import's orders.
+    cursor.execute("ANALYZE pg_temp.shop_touched_now")
     cursor.execute(compute)
-    if touched >= ANALYZE_FROM:
-        cursor.execute("ANALYZE pg_temp.shop_lines_now")
-    cursor.execute(remove)
-    cursor.execute(add)
+    cursor.execute("ANALYZE pg_temp.shop_lines_now")
+    for statement in replace:
+        cursor.execute(statement)
     return int(touched)
 
 
-def vacuum_touched(olap: BaseDatabaseWrapper) -> None:
-    """VACUUM the touched-orders list (outside any transaction, as VACUUM must run)."""
+def tidy_after_big_fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute) -> None:
+    """After a big fold (outside any transaction, as VACUUM must run): VACUUM the touched-orders
+    list, whose dead rows every next fold would scan until autovacuum came by, and ANALYZE
+    the copies, whose statistics of the stamps a bulk import left behind (the next folds
+    would scan them rather than find the few rows stamped since)."""
     with olap.cursor() as cursor:
-        cursor.execute(sql.SQL("VACUUM {}").format(sql.Identifier(derivation.TOUCHED)))
+        for statement in recompute.tidy:
+            cursor.execute(statement)
 
 
 PENDING = f"""\

@@ -18,8 +18,9 @@ product have no item: still sales (headline, trend, states), in no item ranking.
   call per row, which would halve the apply's speed); row triggers, which the apply worker
   fires (ENABLE REPLICA) on updates and deletes, note which orders those touch in
   `shop_touched`. The capture worker then recomputes the lines of the orders noted and of
-  those whose rows were stamped since its last snapshot and writes only the difference into
-  `orders`, whose statement triggers keep the rollups (dashboard/orders/schema.py). A new
+  those whose rows were stamped since its last snapshot, adds their lines now and takes off
+  the ones `orders` held for them in one statement over the rollups, and replaces those
+  lines in `orders` (REPLACE_LINES; its statement triggers skip that write). A new
   capture's triggers start off, so the initial copy of the shop's history costs no call per
   row; once every table is copied, the worker switches them on and recomputes every order.
   The shop's tables keep their default replica identity: the triggers read old values from
@@ -36,7 +37,13 @@ from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
 
-from dashboard.orders.schema import CREATE_NEWEST_FIRST_INDEX, applied_since
+from dashboard.orders.schema import (
+    CREATE_NEWEST_FIRST_INDEX,
+    LINE_TURNOVER,
+    LOADER_WRITES_ROLLUPS,
+    add_changes_to_rollups,
+    applied_since,
+)
 from dashboard.shop.mapping import AddressTable, ShopSchema, Table
 from dashboard.shop.places import IGNORED, LOWER, UPPER, state_keys, territory_keys, united_states_keys
 
@@ -205,28 +212,46 @@ def _not_cancelled(alias: str, column: str | None, cancelled: tuple[str, ...]) -
     )
 
 
+# Two groupings: each order once (its id, day and state: the state's lookups run once per
+# order, not per line), and each order's lines per item (summed on two narrow keys); then
+# joined. On RisingWave an address edit so moves only the order's side of the join. On
+# PostgreSQL the orders' side is MATERIALIZED: inlined, the planner may join the addresses
+# after the lines and look the state up once per line (it does, for a bulk import).
 LINES = """\
-SELECT o.{number}::BIGINT AS orderid, l.{item}::INT AS itemid, SUM(l.{quantity})::INT AS qty,
-    NULL::NUMERIC AS price, {day} AS dt,
-    {state} AS state,
-    SUM(l.{amount}) AS amount
-FROM {order} AS o{touched}
-JOIN {line} AS l ON l.{line_order} = o.{order_key}{address}
-WHERE {kept}
-GROUP BY 1, 2, 5, 6"""
+WITH o AS {materialized}(
+    SELECT o.{order_key} AS order_key, o.{number}::BIGINT AS orderid, {day} AS dt,
+        {state} AS state
+    FROM {order} AS o{touched}{address}
+    WHERE {order_kept}
+)
+SELECT o.orderid, l.itemid, l.qty, NULL::NUMERIC AS price, o.dt, o.state, l.amount
+FROM o
+JOIN (
+    SELECT l.{line_order} AS order_key, l.{item}::INT AS itemid, SUM(l.{quantity})::INT AS qty,
+        SUM(l.{amount}) AS amount
+    FROM {line} AS l
+    WHERE {line_kept}{line_touched}
+    GROUP BY 1, 2
+) AS l ON l.order_key = o.order_key"""
+TOUCHED_ORDERS = "\n    JOIN {touched} AS touched ON touched.orderid = o.{number}"
+TOUCHED_LINES = (
+    "\n        AND l.{line_order} IN (\n            SELECT o.{order_key} FROM {order} AS o"
+    "\n            JOIN {touched} AS touched ON touched.orderid = o.{number}\n        )"
+)
 
 ADDRESS = """
-LEFT JOIN {address} AS a ON a.{address_key} = o.{order_address}
-LEFT JOIN {names} AS s ON s.name = {state_key}"""
+    LEFT JOIN {address} AS a ON a.{address_key} = o.{order_address}
+    LEFT JOIN {names} AS s ON s.name = {state_key}"""
 TERRITORY = """
-LEFT JOIN {names} AS t ON t.territory AND t.name = {country_key}"""
+    LEFT JOIN {names} AS t ON t.territory AND t.name = {country_key}"""
 
 
 def lines_query(
     schema: ShopSchema, columns: Columns, *, touched: sql.Composable | None = None
 ) -> sql.Composed:
     """The dashboard's lines (orderid, itemid, qty, price, dt, state, amount) over the captured
-    tables; only the orders listed in `touched` (a table of orderid) when given."""
+    tables: RisingWave's view, or on PostgreSQL only the orders listed in `touched` (a table
+    of orderid)."""
     order, line, address = schema.order, schema.line, schema.shipping_address
     joins: sql.Composable = sql.SQL("")
     if address is not None and order.shipping_address is not None:
@@ -241,33 +266,31 @@ def lines_query(
             country_key = place_key_sql(sql.SQL("a.{}").format(_ident(address.country)))
             territory = sql.SQL(TERRITORY).format(names=_ident(STATE_NAMES), country_key=country_key)
             joins = sql.Composed([joins, territory])
-    kept = [
-        condition
-        for condition in (
-            _not_cancelled("o", order.status, schema.cancelled),
-            _not_cancelled("l", line.status, schema.cancelled),
-        )
-        if condition is not None
-    ]
-    touched_join = (
-        sql.SQL("\nJOIN {} AS touched ON touched.orderid = o.{}").format(touched, _ident(order.number))
-        if touched is not None
-        else sql.SQL("")
-    )
+    names = {
+        "order": _ident(order.schema, order.name),
+        "order_key": _ident(order.key),
+        "number": _ident(order.number),
+        "line_order": _ident(line.order),
+    }
+    touched_orders: sql.Composable = sql.SQL("")
+    touched_lines: sql.Composable = sql.SQL("")
+    if touched is not None:
+        touched_orders = sql.SQL(TOUCHED_ORDERS).format(touched=touched, **names)
+        touched_lines = sql.SQL(TOUCHED_LINES).format(touched=touched, **names)
     return sql.SQL(LINES).format(
-        number=_ident(order.number),
+        materialized=sql.SQL("" if touched is None else "MATERIALIZED "),
+        day=_day(schema, columns),
+        state=_state(address),
+        touched=touched_orders,
+        address=joins,
+        order_kept=_not_cancelled("o", order.status, schema.cancelled) or sql.SQL("TRUE"),
         item=_ident(line.item),
         quantity=_ident(line.quantity),
         amount=_ident(line.amount),
-        day=_day(schema, columns),
-        state=_state(address),
-        order=_ident(order.schema, order.name),
-        touched=touched_join,
         line=_ident(line.schema, line.name),
-        line_order=_ident(line.order),
-        order_key=_ident(order.key),
-        address=joins,
-        kept=sql.SQL(" AND ").join(kept) if kept else sql.SQL("TRUE"),
+        line_kept=_not_cancelled("l", line.status, schema.cancelled) or sql.SQL("TRUE"),
+        line_touched=touched_lines,
+        **names,
     )
 
 
@@ -465,13 +488,15 @@ NOTE_EVERY_ORDER = "INSERT INTO shop_touched (orderid) SELECT {number} FROM {ord
 @dataclass(frozen=True)
 class Recompute:
     """A mapped shop's recomputation on the stand-in, as SQL text: `statements` (take the
-    touched orders, compute their lines, remove the lines that changed or went, add the new
-    ones: one transaction), and `follow` (switch the triggers on and note every order: once,
-    when the initial copy is done), with the `triggers`' names."""
+    touched orders, compute their lines, replace the lines held for them: one transaction),
+    `follow` (switch the triggers on and note every order: once, when the initial copy is
+    done), with the `triggers`' names, and `tidy` (after a big fold, outside a transaction:
+    VACUUM the touched-orders list, ANALYZE the copies)."""
 
     statements: list[str]
     follow: list[str]
     triggers: list[str]
+    tidy: list[str]
 
 
 FILL_STATE_NAMES = (
@@ -501,27 +526,35 @@ STAMPED_ORDERS = "\nUNION\nSELECT o.{number} FROM {order} AS o WHERE {since}"
 STAMPED_LINES = (
     "\nUNION\nSELECT o.{number} FROM {line} AS l JOIN {order} AS o ON o.{key} = l.{line_order} WHERE {since}"
 )
+# Where the order's key is its number (oscar's), a line names its order's number itself.
+STAMPED_LINES_BY_NUMBER = "\nUNION\nSELECT l.{line_order} FROM {line} AS l WHERE {since}"
 STAMPED_ADDRESSES = (
     "\nUNION\nSELECT o.{number} FROM {address} AS a JOIN {order} AS o ON o.{order_address} = a.{address_key} "
     "WHERE {since}"
 )
 COMPUTE_LINES = "INSERT INTO pg_temp.shop_lines_now\n{lines}"
-HELD = (
-    "SELECT orderid, itemid, qty, price, dt, state, amount FROM orders "
-    "WHERE orderid IN (SELECT orderid FROM pg_temp.shop_touched_now)"
+HELD = "FROM orders WHERE orderid IN (SELECT orderid FROM pg_temp.shop_touched_now)"
+# The touched orders' lines are replaced whole: their lines now added (+1) and the ones the
+# dashboard holds taken off (-1), in one statement over the rollups that counts orders from
+# those rows alone (both sides of every order are there); then, with the rollups' triggers
+# skipping (they would count the same rows again), the held lines go and the new ones come.
+# An unchanged line so adds and takes off the same figures: no difference to compute first,
+# which cost as much as the rest for a bulk import, whose orders are all new.
+ADD_TO_ROLLUPS = add_changes_to_rollups(
+    f"SELECT orderid, state, itemid, dt, 1 AS sign, qty, {LINE_TURNOVER} AS turnover\n"
+    "FROM pg_temp.shop_lines_now\n"
+    "UNION ALL\n"
+    f"SELECT orderid, state, itemid, dt, -1, -qty, -{LINE_TURNOVER}\n{HELD}",
+    whole_orders=True,
 )
-# Two statements, so the rollup triggers see each on its own (they count an order entering or
-# leaving a day from the lines before and after one statement): first the lines that are no
-# longer so, then the ones that are new.
-REMOVE_CHANGED = f"""\
-DELETE FROM orders AS held
-USING ({HELD}
-    EXCEPT SELECT * FROM pg_temp.shop_lines_now) AS gone
-WHERE held.orderid = gone.orderid AND held.itemid IS NOT DISTINCT FROM gone.itemid"""
-ADD_CHANGED = f"""\
-INSERT INTO orders (orderid, itemid, qty, price, dt, state, amount)
-SELECT * FROM pg_temp.shop_lines_now
-EXCEPT {HELD}"""
+SKIP_ROLLUP_TRIGGERS = f"SELECT set_config('{LOADER_WRITES_ROLLUPS}', 'on', true)"
+REMOVE_HELD = f"DELETE {HELD}"
+ADD_LINES = (
+    "INSERT INTO orders (orderid, itemid, qty, price, dt, state, amount)\n"
+    "SELECT orderid, itemid, qty, price, dt, state, amount FROM pg_temp.shop_lines_now"
+)
+RESUME_ROLLUP_TRIGGERS = f"SELECT set_config('{LOADER_WRITES_ROLLUPS}', 'off', true)"
+REPLACE_LINES = [ADD_TO_ROLLUPS, SKIP_ROLLUP_TRIGGERS, REMOVE_HELD, ADD_LINES, RESUME_ROLLUP_TRIGGERS]
 
 
 def recomputation(schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper) -> Recompute:
@@ -535,16 +568,22 @@ def recomputation(schema: ShopSchema, columns: Columns, connection: BaseDatabase
         number=_ident(schema.order.number), order=_ident(schema.order.schema, schema.order.name)
     )
     follow.append(every_order.as_string(connection.connection))
+    tidy = [sql.SQL("VACUUM {}").format(_ident(TOUCHED)).as_string(connection.connection)]
+    tidy += [
+        sql.SQL("ANALYZE {}").format(_ident(table.schema, table.name)).as_string(connection.connection)
+        for table in stamped_tables(schema)
+    ]
     return Recompute(
         recompute_statements(schema, columns, connection),
         follow,
         [trigger_name(table) for table in schema.tables],
+        tidy,
     )
 
 
 def recompute_statements(schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper) -> list[str]:
-    """The recomputation, in order: take the touched orders, compute their lines, remove
-    the lines that changed or went, add the new ones. Run in one transaction."""
+    """The recomputation, in order: take the touched orders, compute their lines, then
+    replace the lines held for them (REPLACE_LINES). Run in one transaction."""
     order, line, address = schema.order, schema.line, schema.shipping_address
     names = {
         "number": _ident(order.number),
@@ -553,7 +592,7 @@ def recompute_statements(schema: ShopSchema, columns: Columns, connection: BaseD
     }
     stamped = [
         sql.SQL(STAMPED_ORDERS).format(since=sql.SQL(STAMPED_SINCE.format(alias="o")), **names),
-        sql.SQL(STAMPED_LINES).format(
+        sql.SQL(STAMPED_LINES_BY_NUMBER if order.number == order.key else STAMPED_LINES).format(
             since=sql.SQL(STAMPED_SINCE.format(alias="l")),
             line=_ident(line.schema, line.name),
             line_order=_ident(line.order),
@@ -574,12 +613,7 @@ def recompute_statements(schema: ShopSchema, columns: Columns, connection: BaseD
     compute = sql.SQL(COMPUTE_LINES).format(
         lines=lines_query(schema, columns, touched=sql.SQL("pg_temp.shop_touched_now"))
     )
-    return [
-        take.as_string(connection.connection),
-        compute.as_string(connection.connection),
-        REMOVE_CHANGED,
-        ADD_CHANGED,
-    ]
+    return [take.as_string(connection.connection), compute.as_string(connection.connection), *REPLACE_LINES]
 
 
 # --- RisingWave: CDC tables, the lines as a materialized view ------------------------------

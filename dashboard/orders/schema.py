@@ -433,6 +433,22 @@ ADD_CHANGES_TO_ROLLUPS = dedent("""\
         FROM delta
         GROUP BY state, itemid, dt
     ),
+    {order_counts}
+    state_days AS (
+        SELECT s.*, COALESCE(c.orders, 0) AS orders
+        FROM (
+            SELECT state, dt,
+                {summed_measures}
+            FROM fine
+            WHERE state IS NOT NULL
+            GROUP BY state, dt
+        ) AS s
+        LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
+    ),
+    {writes}""")
+# How many orders enter or leave each (state, day), when the changed rows are some of each
+# order's lines: counted against the lines `orders` holds after the statement.
+COUNT_ORDERS_AGAINST_TABLE = dedent("""\
     order_days AS (
         SELECT orderid, state, dt, SUM(sign) AS change
         FROM delta
@@ -461,19 +477,21 @@ ADD_CHANGES_TO_ROLLUPS = dedent("""\
         SELECT state, dt, SUM((lines > 0)::int - (lines - change > 0)::int) AS orders
         FROM order_day_lines
         GROUP BY state, dt
-    ),
-    state_days AS (
-        SELECT s.*, COALESCE(c.orders, 0) AS orders
+    ),""")
+# The same, when the changed rows are every line of each order they touch, before (-1) and
+# after (+1): an order is in a (state, day) after if it has a line there signed +1, before
+# if it has one signed -1; `orders` need not be read.
+COUNT_ORDERS_IN_DELTA = dedent("""\
+    order_counts AS (
+        SELECT state, dt, SUM(after::int - before::int) AS orders
         FROM (
-            SELECT state, dt,
-                {summed_measures}
-            FROM fine
+            SELECT orderid, state, dt, bool_or(sign > 0) AS after, bool_or(sign < 0) AS before
+            FROM delta
             WHERE state IS NOT NULL
-            GROUP BY state, dt
-        ) AS s
-        LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
-    ),
-    {writes}""")
+            GROUP BY orderid, state, dt
+        ) AS order_days
+        GROUP BY state, dt
+    ),""")
 
 MAINTAIN_ROLLUPS = dedent("""\
     CREATE OR REPLACE FUNCTION orders_rollups_after_{event}() RETURNS trigger
@@ -607,12 +625,16 @@ def _rollup_delta(rollup: Rollup) -> str:
     )
 
 
-def add_changes_to_rollups(changed_rows: str, *, final: str | None = None, prelude: str = "") -> str:
+def add_changes_to_rollups(
+    changed_rows: str, *, final: str | None = None, prelude: str = "", whole_orders: bool = False
+) -> str:
     """One statement that adds the signed rows of the query `changed_rows` (orderid, state,
     itemid, dt, sign, qty, turnover: qty and turnover already signed) to every rollup. It
     ends with the last write, or, given `final`, with every write a data-modifying CTE
     (w0, w1, ...) and `final` as the statement's own query. `prelude`: CTEs (each ending
-    with a comma) that `changed_rows` reads."""
+    with a comma) that `changed_rows` reads. `whole_orders`: the rows are all the lines of
+    each order they touch, before and after, so orders are counted from them alone;
+    otherwise against `orders` as it is after the change."""
     writes = [append(STATE_ITEM_DAY, _rollup_delta(STATE_ITEM_DAY))]
     writes += [upsert(rollup, _rollup_delta(rollup)) for rollup in ROLLUPS if rollup is not STATE_ITEM_DAY]
     as_ctes = writes if final else writes[:-1]
@@ -620,6 +642,7 @@ def add_changes_to_rollups(changed_rows: str, *, final: str | None = None, prelu
     return ADD_CHANGES_TO_ROLLUPS.format(
         prelude=prelude,
         changed_rows=_block(changed_rows),
+        order_counts=COUNT_ORDERS_IN_DELTA if whole_orders else COUNT_ORDERS_AGAINST_TABLE,
         summed_measures=_block(SUMMED_MEASURES, 3),
         writes=",\n".join(ctes) + "\n" + (final or writes[-1]),
     )

@@ -99,10 +99,8 @@ class Worker:
         done = capture.fold(olap, self._recompute)
         if done:
             self.folded += done.changes
-            if self._recompute is not None and done.changes >= capture.ANALYZE_FROM:
-                # A big fold leaves as many dead rows in the touched-orders list, which every
-                # next fold would scan until autovacuum came by: clear them now.
-                capture.vacuum_touched(olap)
+            if self._recompute is not None and done.changes >= capture.BIG_FOLD:
+                capture.tidy_after_big_fold(olap, self._recompute)
 
     def _olap(self) -> BaseDatabaseWrapper:
         """The OLAP connection, with the statement timeout lifted (a fold of a big transaction

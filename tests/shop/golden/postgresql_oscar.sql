@@ -130,29 +130,172 @@ WHERE o."id" IN (SELECT order_key FROM taken WHERE order_key IS NOT NULL)
 UNION
 SELECT o."id" FROM "public"."order_order" AS o WHERE o.captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot) AND NOT pg_visible_in_snapshot(o.captured_xid, %(previous)s::pg_snapshot)
 UNION
-SELECT o."id" FROM "public"."order_line" AS l JOIN "public"."order_order" AS o ON o."id" = l."order_id" WHERE l.captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot) AND NOT pg_visible_in_snapshot(l.captured_xid, %(previous)s::pg_snapshot)
+SELECT l."order_id" FROM "public"."order_line" AS l WHERE l.captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot) AND NOT pg_visible_in_snapshot(l.captured_xid, %(previous)s::pg_snapshot)
 UNION
 SELECT o."id" FROM "public"."order_shippingaddress" AS a JOIN "public"."order_order" AS o ON o."shipping_address_id" = a."id" WHERE a.captured_xid >= pg_snapshot_xmin(%(previous)s::pg_snapshot) AND NOT pg_visible_in_snapshot(a.captured_xid, %(previous)s::pg_snapshot);
 
 INSERT INTO pg_temp.shop_lines_now
-SELECT o."id"::BIGINT AS orderid, l."product_id"::INT AS itemid, SUM(l."quantity")::INT AS qty,
-    NULL::NUMERIC AS price, (o."date_placed" AT TIME ZONE 'UTC')::DATE AS dt,
-    CASE WHEN translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state,
-    SUM(l."line_price_excl_tax") AS amount
-FROM "public"."order_order" AS o
-JOIN pg_temp.shop_touched_now AS touched ON touched.orderid = o."id"
-JOIN "public"."order_line" AS l ON l."order_id" = o."id"
-LEFT JOIN "public"."order_shippingaddress" AS a ON a."id" = o."shipping_address_id"
-LEFT JOIN "shop_state_names" AS s ON s.name = translate(translate(a."state", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
-LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
-WHERE (o."status" IS NULL OR o."status" NOT IN ('Cancelled')) AND (l."status" IS NULL OR l."status" NOT IN ('Cancelled'))
-GROUP BY 1, 2, 5, 6;
+WITH o AS MATERIALIZED (
+    SELECT o."id" AS order_key, o."id"::BIGINT AS orderid, (o."date_placed" AT TIME ZONE 'UTC')::DATE AS dt,
+        CASE WHEN translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state
+    FROM "public"."order_order" AS o
+    JOIN pg_temp.shop_touched_now AS touched ON touched.orderid = o."id"
+    LEFT JOIN "public"."order_shippingaddress" AS a ON a."id" = o."shipping_address_id"
+    LEFT JOIN "shop_state_names" AS s ON s.name = translate(translate(a."state", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+    LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+    WHERE (o."status" IS NULL OR o."status" NOT IN ('Cancelled'))
+)
+SELECT o.orderid, l.itemid, l.qty, NULL::NUMERIC AS price, o.dt, o.state, l.amount
+FROM o
+JOIN (
+    SELECT l."order_id" AS order_key, l."product_id"::INT AS itemid, SUM(l."quantity")::INT AS qty,
+        SUM(l."line_price_excl_tax") AS amount
+    FROM "public"."order_line" AS l
+    WHERE (l."status" IS NULL OR l."status" NOT IN ('Cancelled'))
+        AND l."order_id" IN (
+            SELECT o."id" FROM "public"."order_order" AS o
+            JOIN pg_temp.shop_touched_now AS touched ON touched.orderid = o."id"
+        )
+    GROUP BY 1, 2
+) AS l ON l.order_key = o.order_key;
 
-DELETE FROM orders AS held
-USING (SELECT orderid, itemid, qty, price, dt, state, amount FROM orders WHERE orderid IN (SELECT orderid FROM pg_temp.shop_touched_now)
-    EXCEPT SELECT * FROM pg_temp.shop_lines_now) AS gone
-WHERE held.orderid = gone.orderid AND held.itemid IS NOT DISTINCT FROM gone.itemid;
+WITH delta AS (
+    SELECT orderid, state, itemid, dt, 1 AS sign, qty, COALESCE(amount, qty * price) AS turnover
+    FROM pg_temp.shop_lines_now
+    UNION ALL
+    SELECT orderid, state, itemid, dt, -1, -qty, -COALESCE(amount, qty * price)
+    FROM orders WHERE orderid IN (SELECT orderid FROM pg_temp.shop_touched_now)
+),
+fine AS (
+    SELECT state, itemid, dt,
+        SUM(sign) AS lines,
+        COALESCE(SUM(qty), 0) AS qty_sum,
+        SUM(CASE WHEN qty IS NOT NULL THEN sign ELSE 0 END) AS qty_lines,
+        COALESCE(SUM(turnover), 0) AS turnover,
+        SUM(CASE WHEN turnover IS NOT NULL THEN sign ELSE 0 END) AS turnover_lines
+    FROM delta
+    GROUP BY state, itemid, dt
+),
+order_counts AS (
+    SELECT state, dt, SUM(after::int - before::int) AS orders
+    FROM (
+        SELECT orderid, state, dt, bool_or(sign > 0) AS after, bool_or(sign < 0) AS before
+        FROM delta
+        WHERE state IS NOT NULL
+        GROUP BY orderid, state, dt
+    ) AS order_days
+    GROUP BY state, dt
+),
+state_days AS (
+    SELECT s.*, COALESCE(c.orders, 0) AS orders
+    FROM (
+        SELECT state, dt,
+            SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+            SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+        FROM fine
+        WHERE state IS NOT NULL
+        GROUP BY state, dt
+    ) AS s
+    LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
+),
+w0 AS (
+    INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT state, dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE state IS NOT NULL AND dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, dt, itemid
+    ORDER BY state, dt, itemid
+),
+w1 AS (
+    INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state
+    ORDER BY dt, state
+    ON CONFLICT (dt, state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w2 AS (
+    INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY dt, itemid
+    ORDER BY dt, itemid
+    ON CONFLICT (dt, itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w3 AS (
+    INSERT INTO orders_state_total AS r (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE state IS NOT NULL
+    GROUP BY state
+    ORDER BY state
+    ON CONFLICT (state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w4 AS (
+    INSERT INTO orders_item_total AS r (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE itemid IS NOT NULL
+    GROUP BY itemid
+    ORDER BY itemid
+    ON CONFLICT (itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+)
+INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT state, itemid,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+FROM fine
+WHERE state IS NOT NULL AND itemid IS NOT NULL
+GROUP BY state, itemid
+ORDER BY state, itemid
+ON CONFLICT (state, itemid) DO UPDATE SET
+    lines = r.lines + EXCLUDED.lines,
+    qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+    qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+    turnover = r.turnover + EXCLUDED.turnover,
+    turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines;
+
+SELECT set_config('dashboard.loader_writes_rollups', 'on', true);
+
+DELETE FROM orders WHERE orderid IN (SELECT orderid FROM pg_temp.shop_touched_now);
 
 INSERT INTO orders (orderid, itemid, qty, price, dt, state, amount)
-SELECT * FROM pg_temp.shop_lines_now
-EXCEPT SELECT orderid, itemid, qty, price, dt, state, amount FROM orders WHERE orderid IN (SELECT orderid FROM pg_temp.shop_touched_now);
+SELECT orderid, itemid, qty, price, dt, state, amount FROM pg_temp.shop_lines_now;
+
+SELECT set_config('dashboard.loader_writes_rollups', 'off', true);

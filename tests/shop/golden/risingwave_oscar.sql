@@ -171,17 +171,24 @@ INSERT INTO shop_state_names (name, code, territory) VALUES
 FLUSH;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS orders AS
-SELECT o."id"::BIGINT AS orderid, l."product_id"::INT AS itemid, SUM(l."quantity")::INT AS qty,
-    NULL::NUMERIC AS price, (o."date_placed" AT TIME ZONE 'UTC')::DATE AS dt,
-    CASE WHEN translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state,
-    SUM(l."line_price_excl_tax") AS amount
-FROM "public"."order_order" AS o
-JOIN "public"."order_line" AS l ON l."order_id" = o."id"
-LEFT JOIN "public"."order_shippingaddress" AS a ON a."id" = o."shipping_address_id"
-LEFT JOIN "shop_state_names" AS s ON s.name = translate(translate(a."state", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
-LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
-WHERE (o."status" IS NULL OR o."status" NOT IN ('Cancelled')) AND (l."status" IS NULL OR l."status" NOT IN ('Cancelled'))
-GROUP BY 1, 2, 5, 6;
+WITH o AS (
+    SELECT o."id" AS order_key, o."id"::BIGINT AS orderid, (o."date_placed" AT TIME ZONE 'UTC')::DATE AS dt,
+        CASE WHEN translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state
+    FROM "public"."order_order" AS o
+    LEFT JOIN "public"."order_shippingaddress" AS a ON a."id" = o."shipping_address_id"
+    LEFT JOIN "shop_state_names" AS s ON s.name = translate(translate(a."state", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+    LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = translate(translate(a."country_id", ' 	.,-_''', ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+    WHERE (o."status" IS NULL OR o."status" NOT IN ('Cancelled'))
+)
+SELECT o.orderid, l.itemid, l.qty, NULL::NUMERIC AS price, o.dt, o.state, l.amount
+FROM o
+JOIN (
+    SELECT l."order_id" AS order_key, l."product_id"::INT AS itemid, SUM(l."quantity")::INT AS qty,
+        SUM(l."line_price_excl_tax") AS amount
+    FROM "public"."order_line" AS l
+    WHERE (l."status" IS NULL OR l."status" NOT IN ('Cancelled'))
+    GROUP BY 1, 2
+) AS l ON l.order_key = o.order_key;
 
 CREATE INDEX IF NOT EXISTS orders_newest_first ON orders (orderid DESC, itemid DESC);
 
