@@ -376,14 +376,15 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
         if recompute is None:
             cursor.execute(FOLD_CHANGES, {"previous": previous})
             changes, snapshot = cursor.fetchone()
-        elif _following(cursor, recompute):
+        else:
+            state = _follow(cursor, recompute)
+            if state == COPYING:
+                return Fold(0, None)  # the shop's history is still being copied
             # Taken before the recomputation notes the stamped rows: everything it sees is
             # noted now (and rows stamped just after it, once more next time, harmlessly).
             cursor.execute("SELECT pg_current_snapshot()::TEXT")
             (snapshot,) = cursor.fetchone()
-            changes = _recompute(cursor, recompute.statements, previous)
-        else:
-            return Fold(0, None)  # the shop's history is still being copied
+            changes = _recompute(cursor, recompute, previous, every_order=state == SWITCHED_ON)
         if changes:
             cursor.execute("SELECT nextval(%s)", [ROLLUPS_VERSION])
         cursor.execute(
@@ -401,29 +402,38 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
 BIG_FOLD = 5_000
 
 
-def _following(cursor: Any, recompute: derivation.Recompute) -> bool:
-    """Whether the capture follows the shop's changes; switched on here, once the initial copy
-    of every table is done: its triggers go on (locking the copies against the apply worker
-    until this transaction ends) and every order the copies hold is noted for recomputation.
+# Where a mapped shop's capture stands (_follow).
+COPYING, SWITCHED_ON, FOLLOWING = "copying", "switched on", "following"
+
+
+def _follow(cursor: Any, recompute: derivation.Recompute) -> str:
+    """Whether the capture follows the shop's changes (FOLLOWING), or its initial copy is
+    still under way (COPYING), or that copy is done for every table and the capture was
+    switched on here (SWITCHED_ON): its triggers go on (locking the copies against the apply
+    worker until this transaction ends), and every order the copies hold is to be recomputed.
     Changes applied before are in the copies; changes after are noted by the triggers."""
     cursor.execute(derivation.FOLLOWING, [recompute.triggers])
     if cursor.fetchone()[0]:
-        return True
+        return FOLLOWING
     cursor.execute(derivation.COPIES_PENDING)
     if cursor.fetchone()[0]:
-        return False
+        return COPYING
     for statement in recompute.follow:
         cursor.execute(statement)
-    return True
+    return SWITCHED_ON
 
 
-def _recompute(cursor: Any, statements: list[str], previous: str) -> int:
+def _recompute(cursor: Any, recompute: derivation.Recompute, previous: str, *, every_order: bool) -> int:
     """Run the recomputation of a mapped shop's touched orders (those the triggers noted and
-    those of rows stamped since the snapshot `previous`); how many orders it took."""
+    those of rows stamped since the snapshot `previous`), or of `every_order`; how many
+    orders it took."""
     cursor.execute(derivation.CREATE_TOUCHED_NOW)
     cursor.execute(derivation.CREATE_LINES_NOW)
-    take, compute, *replace = statements
-    cursor.execute(take, {"previous": previous})
+    take, compute, *replace = recompute.statements
+    if every_order:
+        cursor.execute(recompute.every_order)
+    else:
+        cursor.execute(take, {"previous": previous})
     touched = cursor.rowcount
     if touched <= 0:
         return 0
