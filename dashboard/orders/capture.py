@@ -374,6 +374,9 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
         previous = row[0] if row and row[0] else FOLDED_SNAPSHOT_NOTHING
         snapshot = None
         if recompute is None:
+            cursor.execute(PENDING_UP_TO, {"previous": previous, "limit": BIG_FOLD})
+            if cursor.fetchone()[0] >= BIG_FOLD:
+                cursor.execute(ANALYZE_SAMPLE)
             cursor.execute(FOLD_CHANGES, {"previous": previous})
             changes, snapshot = cursor.fetchone()
         else:
@@ -397,9 +400,21 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
     return Fold(changes, source_time)
 
 
-# A fold of this many orders or more (a bulk import, the initial snapshot) is followed by
-# tidying up (tidy_after_big_fold).
+# A fold of this many changes or orders or more (a bulk import, the initial snapshot) first
+# refreshes the statistics of the tables it reads, inside its transaction (ANALYZE samples
+# a few thousand pages: a fraction of such a fold). Planned from statistics taken while
+# `orders` was empty (autovacuum may well take them during the big transaction's apply),
+# it would look each row up by scanning every change once per row: minutes, not seconds,
+# for a million lines. A mapped shop's big fold is followed by tidying (tidy_after_big_fold).
 BIG_FOLD = 5_000
+ANALYZE_SAMPLE = "ANALYZE orders, orders_changes"
+# How many changes wait for the sample table's fold, counted up to %(limit)s: by the index
+# on the stamps, a few rows for a small fold.
+PENDING_UP_TO = f"""\
+SELECT (SELECT count(*) FROM (SELECT FROM orders_changes LIMIT %(limit)s) AS logged)
+    + (SELECT count(*) FROM (
+        SELECT FROM orders WHERE {applied_since("captured_xid", "%(previous)s::pg_snapshot")} LIMIT %(limit)s
+    ) AS applied)"""  # noqa: S608 - constant text only: nothing from input
 
 
 # Where a mapped shop's capture stands (_follow).
@@ -437,6 +452,8 @@ def _recompute(cursor: Any, recompute: derivation.Recompute, previous: str, *, e
     touched = cursor.rowcount
     if touched <= 0:
         return 0
+    if touched >= BIG_FOLD:
+        cursor.execute(recompute.analyze)
     # Statistics for the temporary tables, whatever their size (a millisecond for a few
     # rows): the planner then probes the indexes for one order, where guessing a few
     # thousand it would scan the copies and the lines, and hashes a bulk import's orders.
@@ -450,9 +467,7 @@ def _recompute(cursor: Any, recompute: derivation.Recompute, previous: str, *, e
 
 def tidy_after_big_fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute) -> None:
     """After a big fold (outside any transaction, as VACUUM must run): VACUUM the touched-orders
-    list, whose dead rows every next fold would scan until autovacuum came by, and ANALYZE
-    the copies, whose statistics of the stamps a bulk import left behind (the next folds
-    would scan them rather than find the few rows stamped since)."""
+    list, whose dead rows every next fold would scan until autovacuum came by."""
     with olap.cursor() as cursor:
         for statement in recompute.tidy:
             cursor.execute(statement)
