@@ -56,9 +56,10 @@ def _copy(params, batches, per_transaction=None):
                     part = _slice(lines, start, start + step)
                     data = COPY_HEADER + copy_tuples(part) + COPY_TRAILER
                     cursor.copy_expert(COPY_SQL, io.BytesIO(data))
-                    connection.commit()
+                    if per_transaction:
+                        connection.commit()
                     written += len(part)
-        connection.commit()
+        connection.commit()  # the one transaction (it committed after every batch until 2026-12-05)
     finally:
         connection.close()
     return written

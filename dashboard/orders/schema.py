@@ -616,6 +616,10 @@ BOOKKEEPING = [
 
 
 def _rollup_delta(rollup: Rollup) -> str:
+    if rollup is STATE_ITEM_DAY:
+        # `fine` has one row per (state, item, day) already: grouping it again would cost a
+        # sort of every row of a big fold (a million changes: 1.5 s of 22).
+        return f"SELECT {_names(rollup.columns)}\nFROM fine\nWHERE {_not_null(rollup.keys)}"
     sums = SUMMED_MEASURES + (f",\nSUM({ORDERS}) AS {ORDERS}" if rollup.counts_orders else "")
     return ROLLUP_DELTA.format(
         keys=_names(rollup.keys),

@@ -200,12 +200,9 @@ state_days AS (
 ),
 w0 AS (
     INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
-    SELECT state, dt, itemid,
-        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    SELECT state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
     FROM fine
     WHERE state IS NOT NULL AND dt IS NOT NULL AND itemid IS NOT NULL
-    GROUP BY state, dt, itemid
     ORDER BY state, dt, itemid
 ),
 w1 AS (
