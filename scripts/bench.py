@@ -20,8 +20,6 @@ import random
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +36,17 @@ sys.path.insert(0, str(ROOT))
 
 from bench_capture import measure_capture  # noqa: E402 - beside this file, on the path when run
 from bench_shop import measure_shop  # noqa: E402 - likewise
+from bench_site import (  # noqa: E402 - likewise
+    SERVE_SH_GUNICORN,
+    SERVE_SH_SETTINGS,
+    database_url,
+    free_port,
+    gunicorn_serving,
+    logged_in_session,
+    peak_rss_mb,
+    site_env,
+    web_memory_row,
+)
 
 END = date(2026, 6, 30)
 DAYS = 365
@@ -91,14 +100,6 @@ def parse_args(argv):
     )
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     return parser.parse_args(argv)
-
-
-def database_url(alias):
-    from django.conf import settings
-
-    db = settings.DATABASES[alias]
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 def run_loader(args):
@@ -267,55 +268,6 @@ def freshness_ms(client, url):
     return waited
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def site_env(**settings):
-    """The environment of the site's processes on the bench databases, with `settings`."""
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url("default"),
-        "OLAP_DATABASE_URL": database_url("olap"),
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        **settings,
-    }
-
-
-@contextmanager
-def gunicorn_serving(port, flags, **settings):
-    """gunicorn serving the bench databases on `port` with the extra command-line `flags` and
-    `settings` (environment variables); stopped on the way out, whatever ends the stage (an
-    error, Ctrl-C, SIGTERM)."""
-    env = site_env(**settings)
-    command = [sys.executable, "-m", "gunicorn", "analytics_site.wsgi", "--bind", f"127.0.0.1:{port}"]
-    server = subprocess.Popen([*command, *flags], cwd=ROOT, env=env)  # noqa: S603
-    # SIGTERM would end this process without unwinding: make it unwind, so the finally runs.
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    sys.exit("bench.py: gunicorn did not start")
-                time.sleep(0.2)
-        yield server
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        signal.signal(signal.SIGTERM, previous)
-
-
 # The load stage: as in production (the Dockerfile does the same), static files collected,
 # DEBUG off, on plain HTTP over loopback.
 LOAD_STAGE_GUNICORN = [
@@ -329,24 +281,6 @@ LOAD_STAGE_GUNICORN = [
     "warning",
 ]
 LOAD_STAGE_SETTINGS = {"DEBUG": "0", "SECURE_HTTPS": "0"}
-
-
-def logged_in_session(port, username, password):
-    """An HTTP connection to the server with a session cookie, got through the login form."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", "/accounts/login/")
-    page = connection.getresponse()
-    page.read()
-    csrf = re.search(r"csrftoken=([^;]+)", page.getheader("Set-Cookie"))[1]
-    body = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": csrf})
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}"}
-    connection.request("POST", "/accounts/login/", body, headers)
-    answer = connection.getresponse()
-    answer.read()
-    session = re.search(r"sessionid=([^;]+)", answer.getheader("Set-Cookie") or "")
-    if answer.status != 302 or not session:
-        sys.exit(f"bench.py: the load stage could not log in ({answer.status})")
-    return connection, f"sessionid={session[1]}"
 
 
 STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
@@ -564,12 +498,6 @@ def measure_load_stage(args, password):
     ]  # fmt: skip
 
 
-# gunicorn exactly as scripts/serve.sh runs it (keep the two in step), with .dev/env's
-# settings (DEBUG=1, the self-hosted Chart.js), the rankings cache off.
-SERVE_SH_GUNICORN = ["--worker-class", "gthread", "--workers", "2", "--threads", "8", "--reload"]
-SERVE_SH_GUNICORN += ["--graceful-timeout", "5", "--log-level", "warning"]
-
-
 def time_over_http(connection, cookie, endpoints, rounds, warmup=20):
     """{name: [milliseconds]} for each (name, [paths]) in `endpoints`, `rounds` times each,
     asked in turn on one kept-alive connection (so the machine's noise falls on every endpoint
@@ -615,15 +543,15 @@ def measure_http(args, password, raw_p95):
     with gunicorn_serving(
         port,
         SERVE_SH_GUNICORN,
-        DEBUG="1",
-        CHARTJS_URL="/static/vendor/chartjs/chart.umd.min.js",
+        **SERVE_SH_SETTINGS,
         RANKINGS_CACHE_SECONDS="0",
-    ):
+    ) as server:
         connection, cookie = logged_in_session(port, "bench", password)
         try:
             timings = time_over_http(connection, cookie, endpoints, count)
         finally:
             connection.close()
+        peaks = peak_rss_mb(server.pid)
     floor = percentile(timings["healthz"], 95)
     rows = [("HTTP /healthz (no database, no session): p50 / p95", fast(http_figures(timings["healthz"])))]
     goals = [
@@ -637,6 +565,7 @@ def measure_http(args, password, raw_p95):
         if raw_p95.get(raw_name):
             result += f", raw GROUP BY ({raw_name}) {raw_p95[raw_name] / p95:,.0f}x slower"
         rows.append((f"{measure}: p50 / p95", result, f"p95 ≤ {times}x /healthz", p95 <= times * floor))
+    rows.append(web_memory_row("HTTP", peaks))
     return rows
 
 
@@ -682,7 +611,7 @@ def main(argv=None):
         raw_p95, api_rows = measure_api(args, client)
         rows += api_rows + measure_http(args, password, raw_p95)
         if args.capture:
-            rows += measure_capture(args, client, database_url("default"))
+            rows += measure_capture(args, password, database_url("default"))
         rows += measure_load_stage(args, password)
         if args.shop:  # last: it re-keys the OLAP orders table for the shop's lines, then empties it
             rows += measure_shop(args, client)

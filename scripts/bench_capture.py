@@ -4,14 +4,17 @@ real capture worker (in a thread of this process), it measures
 
 - what capture costs the shop's database: COPY and single-line commits per second on a
   cluster without logical WAL, with it but no publication, and with a live subscriber;
-- throughput: a 1M-line transaction, and 1M lines in 1,000-line transactions, from the
-  first write to rollups current;
-- freshness: orders committed at 20 per second, each until /api/rankings/ counts it.
+- throughput: a 1M-line transaction from its commit, and 1M lines in 1,000-line
+  transactions from the first write, to rollups current;
+- freshness: orders committed at 20 per second, each until /api/rankings/ (over HTTP)
+  counts it;
+- the peak memory of the capture worker and of each web process through all of it.
 
 Each returns table rows (measure, result, target, met) like bench.py's own.
 """
 
 import io
+import json
 import shutil
 import statistics
 import subprocess
@@ -21,6 +24,16 @@ from datetime import date
 from pathlib import Path
 
 import psycopg2
+from bench_site import (
+    SERVE_SH_GUNICORN,
+    SERVE_SH_SETTINGS,
+    capture_worker,
+    free_port,
+    gunicorn_serving,
+    logged_in_session,
+    peak_rss_mb,
+    web_memory_row,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 77  # a block of order ids of its own
@@ -168,8 +181,9 @@ def _throughput(batches, per_transaction):
     return lines, total, after_commit, written - started
 
 
-def _freshness(client, rate, seconds):
-    """[seconds from each order's commit until the API's headline counts it]."""
+def _freshness(connection, cookie, rate, seconds):
+    """[seconds from each order's commit until the API's headline counts it], the API asked
+    over HTTP on the kept-alive `connection` with the session `cookie`."""
     commits = []  # (time of commit, orders committed so far)
     stop = threading.Event()
 
@@ -199,7 +213,9 @@ def _freshness(client, rate, seconds):
     writer.start()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        orders = client.get("/api/rankings/").json()["headline"]["orders"]
+        connection.request("GET", "/api/rankings/", headers={"Accept": "application/json", "Cookie": cookie})
+        response = connection.getresponse()
+        orders = json.loads(response.read())["headline"]["orders"]
         samples.append((time.perf_counter(), orders))
         time.sleep(0.01)
     stop.set()
@@ -216,32 +232,39 @@ def _percentile(values, pct):
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
-def measure_capture(args, client, shop_url):
+def measure_capture(args, password, shop_url):
     """The capture rows of the benchmark table; `shop_url` is the bench's shop database as
-    the OLAP server reaches it."""
+    the OLAP server reaches it. The capture worker and the site run as production runs them,
+    each in its own process (`manage.py cdc_worker`, gunicorn as serve.sh starts it), so their
+    peak memory is their own."""
     from django.core.management import call_command
     from django.test import override_settings
-
-    from dashboard.orders.worker import Worker
 
     batches = _lines(args.cdc_lines)
     small = _lines(min(args.cdc_lines, 200_000))
     plain_copy, plain_commits = _plain_cluster_cost(small, args.cdc_commits)
     bare_copy, bare_commits = _insert_cost(_shop_params(), small, args.cdc_commits)
     rows = []
-    with override_settings(ORDERS_SOURCE="cdc", CDC_SOURCE_URL=shop_url):
+    capturing = {"ORDERS_SOURCE": "cdc", "CDC_SOURCE_URL": shop_url}
+    port = free_port()
+    with override_settings(**capturing):
         call_command("setup_olap", verbosity=0, stdout=io.StringIO())
-        worker = Worker(say=lambda line: None)
-        folding = threading.Thread(target=worker.run)
-        folding.start()
         try:
-            live_copy, live_commits = _insert_cost(_shop_params(), small, args.cdc_commits)
-            one = _throughput(batches, None)
-            many = _throughput(batches, 1000)
-            fresh = _freshness(client, rate=20, seconds=args.cdc_seconds)
+            with (
+                capture_worker(**capturing) as worker,
+                gunicorn_serving(port, SERVE_SH_GUNICORN, **SERVE_SH_SETTINGS, **capturing) as server,
+            ):
+                live_copy, live_commits = _insert_cost(_shop_params(), small, args.cdc_commits)
+                one = _throughput(batches, None)
+                many = _throughput(batches, 1000)
+                connection, cookie = logged_in_session(port, "bench", password)
+                try:
+                    fresh = _freshness(connection, cookie, rate=20, seconds=args.cdc_seconds)
+                finally:
+                    connection.close()
+                worker_peak = peak_rss_mb(worker.pid)[worker.pid]
+                web_peaks = peak_rss_mb(server.pid)
         finally:
-            worker.stop.set()
-            folding.join()
             call_command("teardown_cdc", verbosity=0, stdout=io.StringIO())
     rows.append(
         ("shop inserts, wal_level=replica: COPY / single-line commits",
@@ -255,19 +278,31 @@ def measure_capture(args, client, shop_url):
         ("shop inserts, publication and live subscriber",
          f"{live_copy:,.0f} lines/s / {live_commits:,.0f} commits/s")
     )  # fmt: skip
-    for label, (lines, total, after_commit, writing) in (
-        (f"CDC: {args.cdc_lines:,} lines in one transaction", one),
-        (f"CDC: {args.cdc_lines:,} lines in 1,000-line transactions", many),
-    ):
-        rate = lines / total
-        rows.append(
-            (f"{label}, first write to rollups current",
-             f"{rate:,.0f} lines/s ({total:.1f} s: writing {writing:.1f} s, then {after_commit:.1f} s)",
-             "≥ 50,000 lines/s", rate >= 50_000)
-        )  # fmt: skip
+    # What a user waits for after a bulk import: from its commit (the first write hides the
+    # time the shop spent writing).
+    lines, total, after_commit, writing = one
+    rate = lines / after_commit
+    rows.append(
+        (f"CDC: {args.cdc_lines:,} lines in one transaction, commit to rollups current",
+         f"{rate:,.0f} lines/s ({after_commit:.1f} s; from the first write {lines / total:,.0f} lines/s, "
+         f"writing {writing:.1f} s)",
+         "≥ 100,000 lines/s", rate >= 100_000)
+    )  # fmt: skip
+    lines, total, after_commit, writing = many
+    rate = lines / total
+    rows.append(
+        (f"CDC: {args.cdc_lines:,} lines in 1,000-line transactions, first write to rollups current",
+         f"{rate:,.0f} lines/s ({total:.1f} s: writing {writing:.1f} s, then {after_commit:.1f} s)",
+         "≥ 50,000 lines/s", rate >= 50_000)
+    )  # fmt: skip
     p50, p95 = statistics.median(fresh), _percentile(fresh, 95)
     rows.append(
         (f"CDC freshness at 20 orders/s: commit to the API counting it, p50 / p95 ({len(fresh)} orders)",
-         f"{p50 * 1000:,.0f} / {p95 * 1000:,.0f} ms", "p95 ≤ 1,000 ms (the page polls every 1 s)", p95 <= 1.0)
+         f"{p50 * 1000:,.0f} / {p95 * 1000:,.0f} ms", "p95 ≤ 500 ms", p95 <= 0.5)
     )  # fmt: skip
+    rows.append(
+        ("CDC: peak RSS of the capture worker (manage.py cdc_worker) through all of the above",
+         f"{worker_peak:,.0f} MB", "≤ 300 MB", worker_peak <= 300)
+    )  # fmt: skip
+    rows.append(web_memory_row("CDC", web_peaks))
     return rows
