@@ -119,6 +119,9 @@ SPELLINGS = [
     (None, "US", None),
     ("TX", None, None),
     ("Texas", "United States", "TX"),
+    ("CA\r\n", "US", "CA"),
+    ("New\u00a0Jersey", "US", "NJ"),
+    ("\tnorth\ncarolina\f", "US\r", "NC"),
 ]
 
 
@@ -130,7 +133,7 @@ def test_states_in_any_spelling_count_for_their_code_and_other_countries_for_non
 @pytest.mark.django_db(databases=["olap"])
 def test_the_database_reduces_a_spelling_to_the_same_key_as_python():
     texts = [state for state, _, _ in SPELLINGS if state is not None]
-    texts += ["Café Ünïcode", "N.Y.", "a-b_c 9", "Washington,\tD.C.", "o'hare"]
+    texts += ["Café Ünïcode", "N.Y.", "a-b_c 9", "Washington,\tD.C.", "o'hare", "\vTX\u00a0\r\n"]
     olap = connections["olap"]
     olap.ensure_connection()
     key = place_key_sql(sql.SQL("%s")).as_string(olap.connection)

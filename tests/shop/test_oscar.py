@@ -44,6 +44,8 @@ STATES = {
     ("Narnia", "US"): None,
     ("Texas", "US"): "TX",
     ("tx", "US"): "TX",
+    ("CA\r\n", "US"): "CA",
+    ("New\u00a0Jersey", "US"): "NJ",
 }
 
 

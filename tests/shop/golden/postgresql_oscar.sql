@@ -137,12 +137,12 @@ SELECT o."id" FROM "public"."order_shippingaddress" AS a JOIN "public"."order_or
 INSERT INTO pg_temp.shop_lines_now
 WITH o AS MATERIALIZED (
     SELECT o."id" AS order_key, o."id"::BIGINT AS orderid, (o."date_placed" AT TIME ZONE 'UTC')::DATE AS dt,
-        CASE WHEN translate(a."country_id", 'abcdefghijklmnopqrstuvwxyz 	.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state
+        CASE WHEN translate(a."country_id", 'abcdefghijklmnopqrstuvwxyz ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12) || chr(160) || '.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state
     FROM "public"."order_order" AS o
     JOIN pg_temp.shop_touched_now AS touched ON touched.orderid = o."id"
     LEFT JOIN "public"."order_shippingaddress" AS a ON a."id" = o."shipping_address_id"
-    LEFT JOIN "shop_state_names" AS s ON s.name = translate(a."state", 'abcdefghijklmnopqrstuvwxyz 	.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
-    LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = translate(a."country_id", 'abcdefghijklmnopqrstuvwxyz 	.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+    LEFT JOIN "shop_state_names" AS s ON s.name = translate(a."state", 'abcdefghijklmnopqrstuvwxyz ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12) || chr(160) || '.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+    LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = translate(a."country_id", 'abcdefghijklmnopqrstuvwxyz ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12) || chr(160) || '.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
     WHERE (o."status" IS NULL OR o."status" NOT IN ('Cancelled'))
 )
 SELECT o.orderid, l.itemid, l.qty, NULL::NUMERIC AS price, o.dt, o.state, l.amount
