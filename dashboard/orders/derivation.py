@@ -17,7 +17,8 @@ product have no item: still sales (headline, trend, states), in no item ranking.
   address is stamped with the transaction that applied it (a column default: no trigger
   call per row, which would halve the apply's speed); row triggers, which the apply worker
   fires (ENABLE REPLICA) on updates and deletes, note which orders those touch in
-  `shop_touched`. The capture worker then recomputes the lines of the orders noted and of
+  `shop_touched` (a TRUNCATE, which logical replication also carries, notes every order the
+  dashboard holds). The capture worker then recomputes the lines of the orders noted and of
   those whose rows were stamped since its last snapshot, adds their lines now and takes off
   the ones `orders` held for them in one statement over the rollups, and replaces those
   lines in `orders` (REPLACE_LINES; its statement triggers skip that write). A new
@@ -382,6 +383,17 @@ IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.{moved} IS DISTINCT FROM NEW.{m
 # dashboard shows a rename at once.
 TOUCH_PRODUCT = "PERFORM nextval('orders_rollups_version');"
 
+# A TRUNCATE of a shop's table reaches its copy too (logical replication carries it), and no
+# row trigger sees it: a statement trigger notes every order the dashboard holds, whose lines
+# the next recomputation takes again from what is left. A truncated product list only
+# relabels (TOUCH_PRODUCT).
+TRUNCATED_FUNCTION = "shop_truncated"
+TOUCH_EVERY_HELD_ORDER = "INSERT INTO shop_touched (orderid) SELECT DISTINCT orderid FROM orders;"
+CREATE_TRUNCATE_TRIGGER = (
+    "CREATE OR REPLACE TRIGGER {trigger} AFTER TRUNCATE ON {table}\n"
+    "FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+)
+
 
 def _row_changes(statement: str, moved: str, **names: sql.Composable) -> sql.Composed:
     """A trigger body: `statement` for the new row and, when `moved` changed (or on delete),
@@ -422,6 +434,15 @@ def stamped_tables(schema: ShopSchema) -> list[Table]:
 
 def trigger_name(table: Table) -> str:
     return f"shop_touch_{table.name}"[:63]
+
+
+def truncate_trigger_name(table: Table) -> str:
+    return f"shop_truncate_{table.name}"[:63]
+
+
+def trigger_names(schema: ShopSchema) -> list[str]:
+    """Every trigger on the copies: each table's row trigger and its truncate trigger."""
+    return [name for table in schema.tables for name in (trigger_name(table), truncate_trigger_name(table))]
 
 
 def postgresql_statements(
@@ -474,13 +495,19 @@ def postgresql_statements(
     statements.append(CREATE_TOUCHED.format(key_type=columns.of(schema.order, schema.order.key)))
     statements.append(CREATE_STATE_NAMES)
     stamped = stamped_tables(schema)
+    truncated = _ident(TRUNCATED_FUNCTION)
+    statements.append(
+        text(sql.SQL(TRIGGER_FUNCTION).format(function=truncated, body=sql.SQL(TOUCH_EVERY_HELD_ORDER)))
+    )
+    switch = ENABLE_REPLICA if following else DISABLE
     for table in schema.tables:
         function = _ident(trigger_name(table))
         qualified = _ident(table.schema, table.name)
         statements.append(
             text(sql.SQL(TRIGGER_FUNCTION).format(function=function, body=_trigger_body(schema, table)))
         )
-        events = sql.SQL(STAMPED_EVENTS if any(table is one for one in stamped) else ALL_EVENTS)
+        is_stamped = any(table is one for one in stamped)
+        events = sql.SQL(STAMPED_EVENTS if is_stamped else ALL_EVENTS)
         statements.append(
             text(
                 sql.SQL(CREATE_ROW_TRIGGER).format(
@@ -488,8 +515,16 @@ def postgresql_statements(
                 )
             )
         )
-        switch = ENABLE_REPLICA if following else DISABLE
         statements.append(text(sql.SQL(switch).format(table=qualified, trigger=function)))
+        on_truncate = _ident(truncate_trigger_name(table))
+        statements.append(
+            text(
+                sql.SQL(CREATE_TRUNCATE_TRIGGER).format(
+                    trigger=on_truncate, table=qualified, function=truncated if is_stamped else function
+                )
+            )
+        )
+        statements.append(text(sql.SQL(switch).format(table=qualified, trigger=on_truncate)))
     return statements
 
 
@@ -587,9 +622,10 @@ REPLACE_LINES = [ADD_TO_ROLLUPS, SKIP_ROLLUP_TRIGGERS, REMOVE_HELD, ADD_LINES, R
 def recomputation(schema: ShopSchema, columns: Columns, connection: BaseDatabaseWrapper) -> Recompute:
     follow = [
         sql.SQL(ENABLE_REPLICA)
-        .format(table=_ident(table.schema, table.name), trigger=_ident(trigger_name(table)))
+        .format(table=_ident(table.schema, table.name), trigger=_ident(name))
         .as_string(connection.connection)
         for table in schema.tables
+        for name in (trigger_name(table), truncate_trigger_name(table))
     ]
     every_order = sql.SQL(NOTE_EVERY_ORDER).format(
         number=_ident(schema.order.number), order=_ident(schema.order.schema, schema.order.name)
@@ -606,7 +642,7 @@ def recomputation(schema: ShopSchema, columns: Columns, connection: BaseDatabase
         recompute_statements(schema, columns, connection),
         follow,
         every_order.as_string(connection.connection),
-        [trigger_name(table) for table in schema.tables],
+        trigger_names(schema),
         analyze.as_string(connection.connection),
         tidy,
     )

@@ -83,7 +83,7 @@ def _prepare_capture(
         # off while its initial copy is still to be switched over (capture.fold does it).
         following = False
         if subscribed:
-            triggers = [derivation.trigger_name(table) for table in schema.tables]
+            triggers = derivation.trigger_names(schema)
             cursor.execute(derivation.FOLLOWING, [triggers])
             following = bool(cursor.fetchone()[0])
         if not subscribed:

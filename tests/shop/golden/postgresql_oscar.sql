@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS shop_state_names (
     PRIMARY KEY (name)
 );
 
+CREATE OR REPLACE FUNCTION "shop_truncated"() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+INSERT INTO shop_touched (orderid) SELECT DISTINCT orderid FROM orders;
+RETURN NULL;
+END $$;
+
 CREATE OR REPLACE FUNCTION "shop_touch_order_order"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
@@ -82,6 +89,11 @@ CREATE OR REPLACE TRIGGER "shop_touch_order_order" AFTER UPDATE OR DELETE ON "pu
 FOR EACH ROW EXECUTE FUNCTION "shop_touch_order_order"();
 
 ALTER TABLE "public"."order_order" DISABLE TRIGGER "shop_touch_order_order";
+
+CREATE OR REPLACE TRIGGER "shop_truncate_order_order" AFTER TRUNCATE ON "public"."order_order"
+FOR EACH STATEMENT EXECUTE FUNCTION "shop_truncated"();
+
+ALTER TABLE "public"."order_order" DISABLE TRIGGER "shop_truncate_order_order";
 
 CREATE OR REPLACE FUNCTION "shop_touch_order_line"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -96,6 +108,11 @@ FOR EACH ROW EXECUTE FUNCTION "shop_touch_order_line"();
 
 ALTER TABLE "public"."order_line" DISABLE TRIGGER "shop_touch_order_line";
 
+CREATE OR REPLACE TRIGGER "shop_truncate_order_line" AFTER TRUNCATE ON "public"."order_line"
+FOR EACH STATEMENT EXECUTE FUNCTION "shop_truncated"();
+
+ALTER TABLE "public"."order_line" DISABLE TRIGGER "shop_truncate_order_line";
+
 CREATE OR REPLACE FUNCTION "shop_touch_order_shippingaddress"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
@@ -109,6 +126,11 @@ FOR EACH ROW EXECUTE FUNCTION "shop_touch_order_shippingaddress"();
 
 ALTER TABLE "public"."order_shippingaddress" DISABLE TRIGGER "shop_touch_order_shippingaddress";
 
+CREATE OR REPLACE TRIGGER "shop_truncate_order_shippingaddress" AFTER TRUNCATE ON "public"."order_shippingaddress"
+FOR EACH STATEMENT EXECUTE FUNCTION "shop_truncated"();
+
+ALTER TABLE "public"."order_shippingaddress" DISABLE TRIGGER "shop_truncate_order_shippingaddress";
+
 CREATE OR REPLACE FUNCTION "shop_touch_catalogue_product"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
@@ -120,6 +142,11 @@ CREATE OR REPLACE TRIGGER "shop_touch_catalogue_product" AFTER INSERT OR UPDATE 
 FOR EACH ROW EXECUTE FUNCTION "shop_touch_catalogue_product"();
 
 ALTER TABLE "public"."catalogue_product" DISABLE TRIGGER "shop_touch_catalogue_product";
+
+CREATE OR REPLACE TRIGGER "shop_truncate_catalogue_product" AFTER TRUNCATE ON "public"."catalogue_product"
+FOR EACH STATEMENT EXECUTE FUNCTION "shop_touch_catalogue_product"();
+
+ALTER TABLE "public"."catalogue_product" DISABLE TRIGGER "shop_truncate_catalogue_product";
 
 WITH taken AS (DELETE FROM shop_touched RETURNING order_key, orderid)
 INSERT INTO pg_temp.shop_touched_now (orderid)
