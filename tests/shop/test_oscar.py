@@ -101,6 +101,15 @@ def check(shop, days=None):
 def test_the_shops_history_arrives_with_the_capture(oscar):
     check(oscar)
     assert headline(OrderFilters()).orders == 2
+    # Switched on after the initial copy: the stamps' indexes, built then (not kept up during it).
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_indexes WHERE schemaname = 'public' "
+            "AND indexname = tablename || '_captured_shop' "
+            "AND tablename IN ('order_order', 'order_line', 'order_shippingaddress') ORDER BY 1"
+        )
+        indexed = [name for (name,) in cursor.fetchall()]
+    assert indexed == ["order_line", "order_order", "order_shippingaddress"]
 
 
 def test_orders_placed_through_oscar_with_hostile_addresses(oscar):

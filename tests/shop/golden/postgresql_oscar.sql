@@ -48,15 +48,9 @@ CREATE INDEX IF NOT EXISTS "order_order_shipping_address_id_shop" ON "public"."o
 
 ALTER TABLE "public"."order_order" ADD COLUMN IF NOT EXISTS captured_xid XID8 DEFAULT pg_current_xact_id();
 
-CREATE INDEX IF NOT EXISTS "order_order_captured_shop" ON "public"."order_order" (captured_xid);
-
 ALTER TABLE "public"."order_line" ADD COLUMN IF NOT EXISTS captured_xid XID8 DEFAULT pg_current_xact_id();
 
-CREATE INDEX IF NOT EXISTS "order_line_captured_shop" ON "public"."order_line" (captured_xid);
-
 ALTER TABLE "public"."order_shippingaddress" ADD COLUMN IF NOT EXISTS captured_xid XID8 DEFAULT pg_current_xact_id();
-
-CREATE INDEX IF NOT EXISTS "order_shippingaddress_captured_shop" ON "public"."order_shippingaddress" (captured_xid);
 
 CREATE TABLE IF NOT EXISTS shop_touched (
     order_key bigint,
