@@ -332,12 +332,24 @@ def _next_bucket(start: date, bucket: str) -> date:
     return start + timedelta(days=1)
 
 
+def _bucket_end(first: date, bucket: str) -> date:
+    """The last day of the bucket that begins on `first`: the calendar's last day (9999-12-31)
+    for the bucket it cuts short."""
+    try:
+        return _next_bucket(first, bucket) - timedelta(days=1)
+    except OverflowError:
+        return date.max
+
+
 def bucket_starts(start: date, end: date, bucket: str) -> list[date]:
     """Every bucket from the one holding `start` to the one holding `end`."""
     starts, current = [], bucket_start(start, bucket)
     while current <= end:
         starts.append(current)
-        current = _next_bucket(current, bucket)
+        last = _bucket_end(current, bucket)
+        if last == date.max:
+            break  # no bucket after the calendar's last
+        current = last + timedelta(days=1)
     return starts
 
 
@@ -398,7 +410,7 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     for first in bucket_starts(start, end, bucket):
         row = found.get(first)
         turnover = as_money(row["turnover"] or Decimal(0)) if row else as_money(Decimal(0))
-        partial = first < start or _next_bucket(first, bucket) - timedelta(days=1) > end
+        partial = first < start or _bucket_end(first, bucket) > end
         points.append(TrendPoint(first, turnover, int(row["orders"] or 0) if row else 0, partial))
     return Trend(bucket, start, end, points)
 
