@@ -1,6 +1,7 @@
 """The benchmark's change-data-capture stage (scripts/bench.py runs it): on the bench
-databases, wired with ORDERS_SOURCE=cdc as setup_olap does in production and folded by the
-real capture worker (in a thread of this process), it measures
+databases, wired with ORDERS_SOURCE=cdc as setup_olap does in production, folded by the
+capture worker and served by gunicorn, each a process of its own as production runs them
+(scripts/bench_site.py), it measures
 
 - what capture costs the shop's database: COPY and single-line commits per second on a
   cluster without logical WAL, with it but no publication, and with a live subscriber;

@@ -562,10 +562,9 @@ class Recompute:
     touched orders, compute their lines, replace the lines held for them: one transaction),
     `follow` (index the stamps and switch the triggers on: once, when the initial copy is
     done) and `every_order` (note every order for the recomputation then, instead of taking
-    the touched ones), with
-    the `triggers`' names, `analyze` (in a big fold, once its orders are taken: fresh
-    statistics for the tables the rest reads) and `tidy` (after a big fold, outside a
-    transaction: VACUUM the touched-orders list)."""
+    the touched ones), with the `triggers`' names, `analyze` (in a big fold, once its orders
+    are taken: fresh statistics for the tables the rest reads) and `tidy` (after a big fold,
+    outside a transaction: VACUUM the touched-orders list)."""
 
     statements: list[str]
     follow: list[str]
