@@ -94,11 +94,15 @@ def dolt_database(name: str, *, conn_max_age: int, **config: Any) -> dj_database
     """The DATABASES entry of a Dolt database: an embedded doltlite file (sqlite:///path) or a
     Dolt sql-server over the MySQL protocol (mysql://user:password@host:3306/database)."""
     settings = database(name, **config)
+    # Kept between requests either way: a server connection costs a round trip or more to
+    # open, and opening a doltlite file costs about 0.8 ms of a request (measured over HTTP,
+    # 2026-12-06), a sixth of the unfiltered rankings' time. A kept connection sees what
+    # other connections and processes committed, branches included.
+    settings["CONN_MAX_AGE"] = conn_max_age
     if settings["ENGINE"] == SQLITE:
         use_doltlite()
     elif settings["ENGINE"] == MYSQL:
-        # A server connection is worth keeping between requests; a file opens in microseconds.
-        settings.update({"CONN_MAX_AGE": conn_max_age, "CONN_HEALTH_CHECKS": True})
+        settings["CONN_HEALTH_CHECKS"] = True
         settings["OPTIONS"] = {**DOLT_SERVER_OPTIONS, **settings["OPTIONS"]}
     else:
         raise ImproperlyConfigured(

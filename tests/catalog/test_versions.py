@@ -1,5 +1,8 @@
 """Branches, commits, merges and diffs of the item catalog, on the real embedded doltlite."""
 
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -9,6 +12,7 @@ from dashboard.catalog import versions
 from dashboard.catalog.models import Branch, Commit, Item
 from dashboard.catalog.versions import MergeConflicts, VersionError
 from dashboard.readonly import ReadOnlyModelError
+from tests.support.settings_process import ROOT
 
 pytestmark = pytest.mark.django_db(databases=["catalog"], transaction=True)
 
@@ -197,3 +201,30 @@ def test_merging_the_branch_you_are_on_or_a_missing_one_is_refused(catalog):
         versions.merge("main", ANN)
     with pytest.raises(VersionError, match="no branch 'nope'"):
         versions.merge("nope", ANN)
+
+
+def test_a_connection_kept_between_requests_sees_what_another_process_commits(catalog, tmp_path):
+    # The site keeps its catalog connection from request to request (CONN_MAX_AGE), so a
+    # commit made by another worker process must show on it without reconnecting.
+    kept = connections["catalog"]
+    kept.ensure_connection()
+    before = kept.connection
+    assert Item.objects.get(itemid=1).name == "Teal Oak Mug"
+    # A file, not `python -c`: doltlite re-executes the script it loads in.
+    elsewhere = tmp_path / "elsewhere.py"
+    elsewhere.write_text(
+        "import sys, sqlite3\n"
+        "from analytics_site.env import use_doltlite\n"
+        "use_doltlite()\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute(\"UPDATE dashboard_item SET name = 'Teal Oak Mug XL' WHERE itemid = 1\")\n"
+        "db.execute(\"SELECT dolt_commit('-A', '-m', 'renamed elsewhere')\")\n"
+        "db.execute(\"SELECT dolt_branch('elsewhere')\")\n"
+    )
+    command = [sys.executable, str(elsewhere), kept.settings_dict["NAME"]]
+    subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    assert kept.connection is before
+    assert Item.objects.get(itemid=1).name == "Teal Oak Mug XL"
+    assert versions.log(1)[0].message == "renamed elsewhere"
+    assert "elsewhere" in versions.branch_names()
