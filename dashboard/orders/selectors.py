@@ -346,18 +346,20 @@ def bucket_starts(start: date, end: date, bucket: str) -> list[date]:
     starts, current = [], bucket_start(start, bucket)
     while current <= end:
         starts.append(current)
-        last = _bucket_end(current, bucket)
-        if last == date.max:
+        try:
+            current = _next_bucket(current, bucket)
+        except OverflowError:
             break  # no bucket after the calendar's last
-        current = last + timedelta(days=1)
     return starts
 
 
 def bucket_for(start: date, end: date) -> str:
-    """The narrowest bucket that keeps the range within MAX_POINTS points."""
-    for bucket in (DAY, WEEK):
-        if len(bucket_starts(start, end, bucket)) <= MAX_POINTS:
-            return bucket
+    """The narrowest bucket that keeps the range (start <= end) within MAX_POINTS points:
+    the days and the weeks counted, not listed (a year's trend is asked on every poll)."""
+    if (end - start).days + 1 <= MAX_POINTS:
+        return DAY
+    if (bucket_start(end, WEEK) - bucket_start(start, WEEK)).days // 7 + 1 <= MAX_POINTS:
+        return WEEK
     return MONTH
 
 
