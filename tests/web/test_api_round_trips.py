@@ -48,6 +48,8 @@ def test_one_answer_is_one_olap_statement_after_the_change_marker(user_client, c
     assert "orders_rollups_version" in sent["olap"][0]
     assert len(sent["catalog"]) == 1 and "dashboard_item" in sent["catalog"][0], sent["catalog"]
     assert len(sent["default"]) == 2, sent["default"]  # the session and its user
+    # All time reads the total rollups' rows as they are (one per key): nothing to group.
+    assert ("GROUP BY" in sent["olap"][1]) == ("start" in query), sent["olap"][1]
 
 
 def test_the_figures_of_that_one_statement_are_the_answer(user_client, catalog):
