@@ -36,6 +36,7 @@ SHOP = "shop"
 # rather than by module, so the map reads as a table and a moved module changes nothing.
 MODEL_DATABASES = {
     "dashboard.order": OLAP,
+    "dashboard.day": OLAP,
     "dashboard.stateday": OLAP,
     "dashboard.itemday": OLAP,
     "dashboard.statetotal": OLAP,

@@ -5,6 +5,7 @@ permissions are those of every earlier release)."""
 from dashboard.catalog.models import Branch, Commit, Item
 from dashboard.orders.models import (
     CaptureHeartbeat,
+    Day,
     ItemDay,
     ItemTotal,
     Order,
@@ -21,6 +22,7 @@ __all__ = [
     "Branch",
     "CaptureHeartbeat",
     "Commit",
+    "Day",
     "Item",
     "ItemDay",
     "ItemTotal",

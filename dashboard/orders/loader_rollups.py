@@ -39,6 +39,7 @@ from dashboard.orders.binary_copy import (
     worked_ahead,
 )
 from dashboard.orders.schema import (
+    DAY,
     ITEM_DAY,
     ITEM_TOTAL,
     LOADER_WRITES_ROLLUPS,
@@ -230,6 +231,9 @@ class DenseSums:
         state_days = np.concatenate([state_days, self.orders[by_code][np.newaxis]])
         state, day = np.nonzero(state_days[0])
         yield STATE_DAY, [delta_columns(STATE_DAY, [dts[day], codes[state]], list(state_days[:, state, day]))]
+        days = state_days.sum(axis=1)
+        (day,) = np.nonzero(days[0])
+        yield DAY, [delta_columns(DAY, [dts[day]], list(days[:, day]))]
         states = state_days.sum(axis=2)
         (state,) = np.nonzero(states[0])
         yield STATE_TOTAL, [delta_columns(STATE_TOTAL, [codes[state]], list(states[:, state]))]
@@ -370,6 +374,7 @@ class LoadRollups:
         _, item_day_dt, item_day_itemid = _unpack(self._item_days.keys)
         yield STATE_ITEM_DAY, self._fine_chunks()
         yield STATE_DAY, [delta_columns(STATE_DAY, [day_dt, day_state], day_sums)]
+        yield DAY, [delta_columns(DAY, *group([day_dt], day_sums))]
         yield STATE_TOTAL, [delta_columns(STATE_TOTAL, *group([day_state], day_sums))]
         yield ITEM_DAY, [delta_columns(ITEM_DAY, [item_day_dt, item_day_itemid], item_days)]
         yield ITEM_TOTAL, [delta_columns(ITEM_TOTAL, *group([item_day_itemid], item_days))]

@@ -98,6 +98,15 @@ class StateItemDay(RollupMeasures):
         db_table = "orders_state_item_day"
 
 
+class Day(RollupMeasures):
+    dt = models.DateField(primary_key=True)
+    orders = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "orders_day"
+
+
 class StateTotal(RollupMeasures):
     state = models.CharField(max_length=2, primary_key=True)
     orders = models.BigIntegerField()

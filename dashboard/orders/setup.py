@@ -258,6 +258,12 @@ def _prepare_postgresql(
                     done.append(f"rebuilt {rollup.name} from orders")
                 else:
                     done.append(f"created {rollup.name}, filled from orders")
+        if filled and len(filled) < len(ROLLUPS):
+            # Filling empties the change log (below), whose changes the rollups kept as they
+            # are have yet to fold: they are filled again from `orders` too (a rollup added by
+            # an upgrade rebuilds them all, once).
+            filled = list(ROLLUPS)
+            done.append("rebuilt the other rollups from orders with it")
         if filled:
             # A rollup filled from `orders` already holds the replicated changes waiting to be
             # folded: folding them later would count them twice. With writers locked out,

@@ -36,7 +36,7 @@ def rollup_of(rollup, lines):
     orders = defaultdict(set)
     for line in lines:
         key = tuple(line[COLUMNS[name]] for name in rollup.keys)
-        if None in key:
+        if None in key or any(line[COLUMNS[name]] is None for name in rollup.also_known):
             continue
         measures = groups[key]
         measures[0] += 1
@@ -44,7 +44,7 @@ def rollup_of(rollup, lines):
         measures[2] += 1
         measures[3] += line[6]
         measures[4] += 1
-        orders[key].add((line[0], line[4]))
+        orders[key].add((line[0], line[4], line[COLUMNS["state"]]))  # per state and day
     if rollup.counts_orders:
         return {key: (*values, len(orders[key])) for key, values in groups.items()}
     return {key: tuple(values) for key, values in groups.items()}

@@ -5,6 +5,7 @@ from django.db import router
 
 from dashboard.dbrouter import OlapOltpRouter
 from dashboard.models import (
+    Day,
     Item,
     ItemDay,
     ItemTotal,
@@ -20,7 +21,7 @@ from dashboard.readonly import ReadOnlyModelError
 ROUTER = OlapOltpRouter()
 
 
-OLAP_MODELS = [Order, StateDay, ItemDay, StateItemDay, StateTotal, ItemTotal, StateItemTotal]
+OLAP_MODELS = [Order, Day, StateDay, ItemDay, StateItemDay, StateTotal, ItemTotal, StateItemTotal]
 
 
 @pytest.mark.parametrize("model", OLAP_MODELS)

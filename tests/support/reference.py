@@ -60,10 +60,10 @@ def expected_rollup(rollup, rows):
     """The rollup computed row by row in Python: {key tuple: measures}."""
     columns = {"orderid": 0, "itemid": 1, "qty": 2, "price": 3, "dt": 4, "state": 5}
     groups = defaultdict(lambda: [0, 0, 0, Decimal(0), 0])
-    orders = defaultdict(set)  # the distinct (order, day) pairs of each group
+    orders = defaultdict(set)  # the distinct (order, day, state) of each group
     for row in rows:
         key = tuple(row[columns[name]] for name in rollup.keys)
-        if None in key:
+        if None in key or any(row[columns[name]] is None for name in rollup.also_known):
             continue
         qty, price = row[2], row[3]
         measures = groups[key]
@@ -74,7 +74,7 @@ def expected_rollup(rollup, rows):
             if price is not None:
                 measures[3] += qty * price
                 measures[4] += 1
-        orders[key].add((row[0], row[4]))
+        orders[key].add((row[0], row[4], row[5]))  # counted per state and day, as the headline
     if rollup.counts_orders:
         return {key: (*values, len(orders[key])) for key, values in groups.items()}
     return {key: tuple(values) for key, values in groups.items()}

@@ -41,6 +41,17 @@ CREATE TABLE IF NOT EXISTS cdc_progress (
 
 ALTER TABLE cdc_progress ADD COLUMN IF NOT EXISTS folded_snapshot PG_SNAPSHOT;
 
+CREATE TABLE IF NOT EXISTS orders_day (
+    dt DATE NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    orders BIGINT NOT NULL,
+    PRIMARY KEY (dt)
+);
+
 CREATE TABLE IF NOT EXISTS orders_state_day (
     dt DATE NOT NULL,
     state VARCHAR NOT NULL,
@@ -108,6 +119,25 @@ CREATE TABLE IF NOT EXISTS orders_state_item_total (
     turnover_lines BIGINT NOT NULL,
     PRIMARY KEY (state, itemid)
 );
+
+INSERT INTO orders_day (dt, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+SELECT dt, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines, orders
+FROM (
+    SELECT dt,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        COUNT(*) AS orders
+    FROM (
+        SELECT dt, state, orderid,
+            COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+            SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
+        FROM orders
+        WHERE dt IS NOT NULL AND state IS NOT NULL
+        GROUP BY dt, state, orderid
+    ) AS per_order
+    GROUP BY dt
+) AS fresh
+ORDER BY dt;
 
 INSERT INTO orders_state_day (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
 SELECT dt, state, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines, orders
@@ -262,6 +292,24 @@ w0 AS (
     ORDER BY state, dt, itemid
 ),
 w1 AS (
+    INSERT INTO orders_day AS r (dt, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt
+    ORDER BY dt
+    ON CONFLICT (dt) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w2 AS (
     INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
     SELECT dt, state,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -279,7 +327,7 @@ w1 AS (
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
         orders = r.orders + EXCLUDED.orders
 ),
-w2 AS (
+w3 AS (
     INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT dt, itemid,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -295,7 +343,7 @@ w2 AS (
         turnover = r.turnover + EXCLUDED.turnover,
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
 ),
-w3 AS (
+w4 AS (
     INSERT INTO orders_state_total AS r (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
     SELECT state,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -313,7 +361,7 @@ w3 AS (
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
         orders = r.orders + EXCLUDED.orders
 ),
-w4 AS (
+w5 AS (
     INSERT INTO orders_item_total AS r (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT itemid,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -416,6 +464,24 @@ w0 AS (
     ORDER BY state, dt, itemid
 ),
 w1 AS (
+    INSERT INTO orders_day AS r (dt, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt
+    ORDER BY dt
+    ON CONFLICT (dt) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w2 AS (
     INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
     SELECT dt, state,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -433,7 +499,7 @@ w1 AS (
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
         orders = r.orders + EXCLUDED.orders
 ),
-w2 AS (
+w3 AS (
     INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT dt, itemid,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -449,7 +515,7 @@ w2 AS (
         turnover = r.turnover + EXCLUDED.turnover,
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
 ),
-w3 AS (
+w4 AS (
     INSERT INTO orders_state_total AS r (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
     SELECT state,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -467,7 +533,7 @@ w3 AS (
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
         orders = r.orders + EXCLUDED.orders
 ),
-w4 AS (
+w5 AS (
     INSERT INTO orders_item_total AS r (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT itemid,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -572,6 +638,24 @@ w0 AS (
     ORDER BY state, dt, itemid
 ),
 w1 AS (
+    INSERT INTO orders_day AS r (dt, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt
+    ORDER BY dt
+    ON CONFLICT (dt) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w2 AS (
     INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
     SELECT dt, state,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -589,7 +673,7 @@ w1 AS (
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
         orders = r.orders + EXCLUDED.orders
 ),
-w2 AS (
+w3 AS (
     INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT dt, itemid,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -605,7 +689,7 @@ w2 AS (
         turnover = r.turnover + EXCLUDED.turnover,
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
 ),
-w3 AS (
+w4 AS (
     INSERT INTO orders_state_total AS r (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
     SELECT state,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -623,7 +707,7 @@ w3 AS (
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
         orders = r.orders + EXCLUDED.orders
 ),
-w4 AS (
+w5 AS (
     INSERT INTO orders_item_total AS r (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT itemid,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -661,7 +745,7 @@ REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECU
 
 CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-BEGIN TRUNCATE orders_state_day, orders_item_day, orders_state_item_day, orders_state_total, orders_item_total, orders_state_item_total, orders_changes; PERFORM nextval('orders_rollups_version'); RETURN NULL; END $$;
+BEGIN TRUNCATE orders_day, orders_state_day, orders_item_day, orders_state_item_day, orders_state_total, orders_item_total, orders_state_item_total, orders_changes; PERFORM nextval('orders_rollups_version'); RETURN NULL; END $$;
 
 CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders
 FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate();

@@ -227,6 +227,24 @@ w0 AS (
     ORDER BY state, dt, itemid
 ),
 w1 AS (
+    INSERT INTO orders_day AS r (dt, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt
+    ORDER BY dt
+    ON CONFLICT (dt) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
+),
+w2 AS (
     INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
     SELECT dt, state,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -244,7 +262,7 @@ w1 AS (
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
         orders = r.orders + EXCLUDED.orders
 ),
-w2 AS (
+w3 AS (
     INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT dt, itemid,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -260,7 +278,7 @@ w2 AS (
         turnover = r.turnover + EXCLUDED.turnover,
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
 ),
-w3 AS (
+w4 AS (
     INSERT INTO orders_state_total AS r (state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
     SELECT state,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
@@ -278,7 +296,7 @@ w3 AS (
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
         orders = r.orders + EXCLUDED.orders
 ),
-w4 AS (
+w5 AS (
     INSERT INTO orders_item_total AS r (itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT itemid,
         SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,

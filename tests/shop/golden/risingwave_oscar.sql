@@ -192,6 +192,23 @@ JOIN (
 
 CREATE INDEX IF NOT EXISTS orders_newest_first ON orders (orderid DESC, itemid DESC);
 
+CREATE MATERIALIZED VIEW IF NOT EXISTS orders_day AS
+SELECT dt,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+    COUNT(*) AS orders
+FROM (
+    SELECT dt, state, orderid,
+        COUNT(*) AS lines, SUM(qty) AS qty_sum, COUNT(qty) AS qty_lines,
+        SUM(COALESCE(amount, qty * price)) AS turnover, COUNT(COALESCE(amount, qty * price)) AS turnover_lines
+    FROM orders
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state, orderid
+) AS per_order
+GROUP BY dt;
+
+CREATE INDEX IF NOT EXISTS orders_day_range ON orders_day (dt);
+
 CREATE MATERIALIZED VIEW IF NOT EXISTS orders_state_day AS
 SELECT dt, state,
     SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
