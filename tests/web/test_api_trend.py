@@ -9,7 +9,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -146,3 +148,23 @@ def test_ranges_of_centuries_keep_to_the_months_with_orders(user_client):
     bucket = expected_bucket(D(2025, 6, 14), today)
     assert (body["bucket"], body["start"], body["end"]) == (bucket, "2025-06-14", today.isoformat())
     assert as_points(body) == expected_points(ROWS, D(2025, 6, 14), today, *BUCKETS[bucket])
+
+
+def test_without_a_state_one_row_a_day_is_read_and_agrees_with_the_states(user_client):
+    # An order with lines in two states counts in each, as the headline counts it, and a
+    # line with no state is left out: the per-day rollup sums what the per-state ones hold.
+    rows = [
+        *ROWS,
+        (7, 1, 1, Decimal("5.00"), D(2026, 2, 5), "CA"),
+        (7, 2, 2, Decimal("1.50"), D(2026, 2, 5), "TX"),
+        (8, 2, 1, Decimal("7.00"), D(2026, 2, 5), None),
+    ]
+    insert_orders(rows)
+    with CaptureQueriesContext(connections["olap"]) as sent:
+        body = user_client.get(URL, {"start": "2026-01-27", "end": "2026-02-09"}).json()
+    assert as_points(body) == expected_points(rows, D(2026, 1, 27), D(2026, 2, 9), *BUCKETS["day"])
+    assert ("2026-02-05", "8.00", 2) in as_points(body)
+    (statement,) = [
+        query["sql"] for query in sent.captured_queries if "orders_rollups_version" not in query["sql"]
+    ]
+    assert '"orders_day"' in statement and "orders_state_day" not in statement
