@@ -374,7 +374,9 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     Without a start the range begins at the first order; without an end it ends `today`. A
     bucket with no orders is a zero; a week or month the range covers only in part is marked
     `partial`."""
-    days: QuerySet[Any] = StateDay.objects.filter(state=filters.state) if filters.state else Day.objects.all()
+    source: QuerySet[Any] = (
+        StateDay.objects.filter(state=filters.state) if filters.state else Day.objects.all()
+    )
     end = filters.end or today
     # The first and last day with orders matter only for an open start or a range of
     # centuries. With an open start, one read per day gives them and the figures together
@@ -383,11 +385,11 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     per_day: dict[date, dict[str, Any]] | None = None
     span: dict[str, date | None] = {"first": None, "last": None}
     if filters.start is None:
-        days = days.values("dt").annotate(turnover=Sum("turnover"), orders=Sum("orders"))
+        days = source.values("dt").annotate(turnover=Sum("turnover"), orders=Sum("orders"))
         per_day = {row["dt"]: dict(row) for row in days}
         span = {"first": min(per_day, default=None), "last": max(per_day, default=None)}
     elif (end.year - filters.start.year) * 12 > MAX_MONTHS:
-        span = days.aggregate(first=Min("dt"), last=Max("dt"))
+        span = source.aggregate(first=Min("dt"), last=Max("dt"))
     start = filters.start or span["first"]
     if start is None or start > end:
         return Trend(DAY, start, end, [])
@@ -404,7 +406,7 @@ def trend(filters: OrderFilters, today: date) -> Trend:
         found = _bucketed(per_day, start, end, bucket)
     else:
         rows = (
-            days.filter(dt__gte=start, dt__lte=end)
+            source.filter(dt__gte=start, dt__lte=end)
             .annotate(bucket=_TRUNC[bucket]("dt", output_field=DateField()))
             .values("bucket")
             .annotate(turnover=Sum("turnover"), orders=Sum("orders"))

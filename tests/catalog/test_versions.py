@@ -12,7 +12,7 @@ from dashboard.catalog import versions
 from dashboard.catalog.models import Branch, Commit, Item
 from dashboard.catalog.versions import MergeConflicts, VersionError
 from dashboard.readonly import ReadOnlyModelError
-from tests.support.settings_process import ROOT
+from tests.support import ROOT
 
 pytestmark = pytest.mark.django_db(databases=["catalog"], transaction=True)
 
