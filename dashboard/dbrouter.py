@@ -43,6 +43,8 @@ MODEL_DATABASES = {
     "dashboard.itemtotal": OLAP,
     "dashboard.stateitemday": OLAP,
     "dashboard.stateitemtotal": OLAP,
+    "dashboard.statespan": OLAP,
+    "dashboard.itemspan": OLAP,
     "dashboard.item": CATALOG,
     "dashboard.branch": CATALOG,
     "dashboard.commit": CATALOG,

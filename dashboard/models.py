@@ -7,12 +7,14 @@ from dashboard.orders.models import (
     CaptureHeartbeat,
     Day,
     ItemDay,
+    ItemSpan,
     ItemTotal,
     Order,
     ShopOrder,
     StateDay,
     StateItemDay,
     StateItemTotal,
+    StateSpan,
     StateTotal,
 )
 from dashboard.tokens.models import ApiToken
@@ -25,11 +27,13 @@ __all__ = [
     "Day",
     "Item",
     "ItemDay",
+    "ItemSpan",
     "ItemTotal",
     "Order",
     "ShopOrder",
     "StateDay",
     "StateItemDay",
     "StateItemTotal",
+    "StateSpan",
     "StateTotal",
 ]

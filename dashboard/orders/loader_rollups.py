@@ -43,6 +43,7 @@ from dashboard.orders.schema import (
     ITEM_DAY,
     ITEM_TOTAL,
     LOADER_WRITES_ROLLUPS,
+    ROLLUPS,
     STATE_DAY,
     STATE_ITEM_DAY,
     STATE_ITEM_TOTAL,
@@ -50,15 +51,17 @@ from dashboard.orders.schema import (
     Rollup,
     upsert,
 )
+from dashboard.orders.spans import SPAN_DAYS
 
 INT64_LIMIT = 2**63
 # How each rollup column is sent: turnover in cents, up to int64's limit.
-KINDS: dict[str, Kind] = {"state": CHAR2, "dt": DATE, "itemid": INT4, "turnover": money(5)}
+KINDS: dict[str, Kind] = {"state": CHAR2, "dt": DATE, "itemid": INT4, "days": INT4, "turnover": money(5)}
 # A (state, day, item) group is one uint64 key: 16 bits of state code, 16 of day, 32 of item.
 # So a load's days must lie within 2^15 days of 2000-01-01.
 DAY_ZERO = np.datetime64("2000-01-01", "D")
 DAY_LIMIT = 2**15
 FIRST_DAY, LAST_DAY = DAY_ZERO - DAY_LIMIT, DAY_ZERO + DAY_LIMIT - 1
+SPAN_EPOCH = np.datetime64("0001-01-01", "D")  # day number 0 of the spans (dashboard/orders/spans.py)
 STATE_BITS = np.uint64(0xFFFF << 48)
 DAY_BITS = np.uint64(0xFFFF << 32)
 PENDING_ROWS = 250_000  # partial sums held before they are merged into the running ones
@@ -356,10 +359,19 @@ class LoadRollups:
         self._orders.add(order_cells, [np.ones(len(order_cells), dtype=np.int64)])
 
     def deltas(self) -> Iterator[tuple[Rollup, Iterable[list[np.ndarray]]]]:
-        """(rollup, chunks of its columns in the rollup's order), one rollup at a time."""
-        if self._dense is not None:
-            yield from self._dense.deltas()
-            return
+        """(rollup, chunks of its columns in the rollup's order), one rollup at a time; each
+        span rollup summed from its day rollup's delta, right after it."""
+        span_rollups = {rollup.spans: rollup for rollup in ROLLUPS if rollup.spans}
+        for rollup, chunks in self._dense.deltas() if self._dense is not None else self._sparse_deltas():
+            if rollup not in span_rollups:
+                yield rollup, chunks
+                continue
+            # One chunk: the upsert reads its rows from one table, each key once.
+            columns = [np.concatenate(column) for column in zip(*chunks, strict=True)]
+            yield rollup, [columns]
+            yield span_rollups[rollup], [span_deltas(span_rollups[rollup], columns)]
+
+    def _sparse_deltas(self) -> Iterator[tuple[Rollup, Iterable[list[np.ndarray]]]]:
         for running in (self._fine, self._item_days, self._state_items, self._orders):
             running.merge()
         # The fine keys are sorted by (state, day) first: each run of one day is summed in
@@ -387,6 +399,25 @@ class LoadRollups:
             state, dt, itemid = _unpack(self._fine.keys[start : start + COPY_ROWS])
             sums = [column[start : start + COPY_ROWS] for column in self._fine.sums]
             yield delta_columns(STATE_ITEM_DAY, [state, dt, itemid], sums)
+
+
+def span_deltas(rollup: Rollup, day_columns: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The span rollup's columns in order, summed from a delta of its day rollup (that
+    rollup's columns): size by size, each from the sums of the size below (a span of 2d days
+    is two of d), so the rows to sort halve with every size."""
+    assert rollup.spans
+    day = dict(zip(rollup.spans.columns, day_columns, strict=True))
+    other_keys = [key for key in rollup.spans.keys if key != "dt"]
+    start = (day["dt"] - SPAN_EPOCH).astype(np.int64)  # day numbers: each day is a span of 1
+    keys, sums = [day[key] for key in other_keys], [day[measure] for measure in rollup.measures]
+    sizes: list[dict[str, np.ndarray]] = []
+    for days in SPAN_DAYS:
+        (start, *keys), sums = group([start // days * days, *keys], sums)
+        spans = dict(zip(other_keys, keys, strict=True))
+        spans.update(zip(rollup.measures, sums, strict=True))
+        spans.update(dt=SPAN_EPOCH + start.astype("timedelta64[D]"), days=np.full(len(start), days, np.int32))
+        sizes.append(spans)
+    return [np.concatenate([spans[column] for spans in sizes]) for column in rollup.columns]
 
 
 def delta_columns(rollup: Rollup, keys: Sequence[np.ndarray], sums: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -159,3 +159,31 @@ class CaptureHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"heartbeat {self.beat.isoformat()}"
+
+
+class StateSpan(RollupMeasures):
+    """The states' figures over spans of days (dashboard/orders/spans.py): a date range is
+    read as a few spans, not a row a day."""
+
+    pk = models.CompositePrimaryKey("dt", "days", "state")
+    dt = models.DateField()  # the span's first day
+    days = models.IntegerField()
+    state = models.CharField(max_length=2)
+    orders = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "orders_state_span"
+
+
+class ItemSpan(RollupMeasures):
+    """The items' figures over spans of days, as StateSpan."""
+
+    pk = models.CompositePrimaryKey("dt", "days", "itemid")
+    dt = models.DateField()
+    days = models.IntegerField()
+    itemid = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "orders_item_span"

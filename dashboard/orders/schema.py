@@ -24,6 +24,8 @@ is 0 has no known value, which is how the raw queries' NULLs are kept apart from
 from dataclasses import dataclass
 from textwrap import dedent, indent
 
+from dashboard.orders.spans import SPAN_DAYS, SPAN_START_SQL
+
 ORDER_COLUMNS = ("orderid", "itemid", "qty", "price", "dt", "state")
 
 # A line's money. The sample orders give a unit price (turnover is qty * price); a shop's
@@ -63,7 +65,7 @@ CREATE_SHOP_LINES_KEY = (
     "CREATE UNIQUE INDEX IF NOT EXISTS orders_line ON orders (orderid, itemid) NULLS NOT DISTINCT"
 )
 
-KEY_TYPES = {"state": "VARCHAR", "itemid": "INT", "dt": "DATE"}
+KEY_TYPES = {"state": "VARCHAR", "itemid": "INT", "dt": "DATE", "days": "INT"}
 MEASURES = ("lines", "qty_sum", "qty_lines", "turnover", "turnover_lines")
 ORDERS = "orders"
 
@@ -110,10 +112,16 @@ class Rollup:
     # Columns a line must have besides the keys to be counted: the per-day rollup counts the
     # lines with a known state only, as the per-state ones do, so both sum to the headline.
     also_known: tuple[str, ...] = ()
+    # A span rollup (dashboard/orders/spans.py): the day rollup `spans` summed over every span
+    # of days, keyed by the span's first day (dt) and its length (days), then the day
+    # rollup's other keys. Computed from that rollup's rows (or deltas), never from lines.
+    spans: "Rollup | None" = None
 
     @property
     def known(self) -> tuple[str, ...]:
         """The columns a line must have (not NULL) to be counted in this rollup."""
+        if self.spans:
+            return self.spans.known
         return self.keys + self.also_known
 
     @property
@@ -122,8 +130,9 @@ class Rollup:
 
     @property
     def range_keys(self) -> tuple[str, ...]:
-        """The keys up to dt: what a date range (and a state) is looked up by."""
-        return self.keys[: self.keys.index("dt") + 1]
+        """The keys up to dt (a span's: and its length): what a date range (and a state) is
+        looked up by."""
+        return self.keys[: self.keys.index("days" if self.spans else "dt") + 1]
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -143,7 +152,21 @@ STATE_ITEM_DAY = Rollup("orders_state_item_day", ("state", "dt", "itemid"), delt
 STATE_TOTAL = Rollup("orders_state_total", ("state",), counts_orders=True)
 ITEM_TOTAL = Rollup("orders_item_total", ("itemid",))
 STATE_ITEM_TOTAL = Rollup("orders_state_item_total", ("state", "itemid"))
-ROLLUPS = (DAY, STATE_DAY, ITEM_DAY, STATE_ITEM_DAY, STATE_TOTAL, ITEM_TOTAL, STATE_ITEM_TOTAL)
+# What a date range reads: the states' and the items' figures over spans of days.
+STATE_SPAN = Rollup("orders_state_span", ("dt", "days", "state"), counts_orders=True, spans=STATE_DAY)
+ITEM_SPAN = Rollup("orders_item_span", ("dt", "days", "itemid"), spans=ITEM_DAY)
+# Each span rollup after the day rollup it sums (PostgreSQL fills it from that table).
+ROLLUPS = (
+    DAY,
+    STATE_DAY,
+    ITEM_DAY,
+    STATE_ITEM_DAY,
+    STATE_TOTAL,
+    ITEM_TOTAL,
+    STATE_ITEM_TOTAL,
+    STATE_SPAN,
+    ITEM_SPAN,
+)
 
 
 def _names(names: tuple[str, ...] | list[str]) -> str:
@@ -193,8 +216,43 @@ AGGREGATE_ORDERS_COUNTING_ORDERS = dedent("""\
     GROUP BY {keys}""")
 
 
+# A span rollup from the rows of its day rollup (or of a delta of it): each row once per span
+# size, at the first day of its span of that size, then summed per key. In two steps, as the
+# span's first day is computed from the size that unnest() gives.
+SPREAD_OVER_SPANS = dedent("""\
+    SELECT {keys},
+        {sums}
+    FROM (
+        SELECT {span_start} AS dt, days, {other_keys}, {measures}
+        FROM (
+            SELECT {day_columns}, unnest(ARRAY[{span_days}]) AS days
+            FROM {source}
+        ) AS each_size
+    ) AS spread
+    GROUP BY {keys}""")
+
+
+def spread_over_spans(rollup: Rollup, source: str) -> str:
+    """The rows of `source` (a table, or a subquery with an alias, holding the columns of
+    `rollup.spans`) summed into the span rollup `rollup`'s rows."""
+    assert rollup.spans
+    other_keys = [key for key in rollup.keys if key not in ("dt", "days")]
+    return SPREAD_OVER_SPANS.format(
+        keys=_names(rollup.keys),
+        sums=_block(_names([f"SUM({measure}) AS {measure}" for measure in rollup.measures])),
+        span_start=SPAN_START_SQL.format(dt="dt", days="days"),
+        other_keys=_names(other_keys),
+        measures=_names(rollup.measures),
+        day_columns=_names(rollup.spans.columns),
+        span_days=_names([str(days) for days in SPAN_DAYS]),
+        source=source,
+    )
+
+
 def aggregate_orders(rollup: Rollup) -> str:
-    """The rollup computed from scratch over `orders`."""
+    """The rollup computed from scratch over `orders` (a span rollup: over its day rollup)."""
+    if rollup.spans:
+        return spread_over_spans(rollup, rollup.spans.name)
     if not rollup.counts_orders:
         return AGGREGATE_ORDERS.format(
             keys=_names(rollup.keys), keys_known=_not_null(rollup.known), line_measures=_block(LINE_MEASURES)
@@ -458,7 +516,7 @@ ADD_CHANGES_TO_ROLLUPS = dedent("""\
         ) AS s
         LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
     ),
-    {writes}""")
+    {shared}{writes}""")
 # How many orders enter or leave each (state, day), when the changed rows are some of each
 # order's lines: counted against the lines `orders` holds after the statement.
 COUNT_ORDERS_AGAINST_TABLE = dedent("""\
@@ -652,8 +710,19 @@ def add_changes_to_rollups(
     with a comma) that `changed_rows` reads. `whole_orders`: the rows are all the lines of
     each order they touch, before and after, so orders are counted from them alone;
     otherwise against `orders` as it is after the change."""
-    writes = [append(STATE_ITEM_DAY, _rollup_delta(STATE_ITEM_DAY))]
-    writes += [upsert(rollup, _rollup_delta(rollup)) for rollup in ROLLUPS if rollup is not STATE_ITEM_DAY]
+    # A day rollup that spans sum has its delta computed once, as a CTE both writes read.
+    spanned = [rollup.spans for rollup in ROLLUPS if rollup.spans]
+    shared = [f"{day.name}_delta AS (\n    {_block(_rollup_delta(day))}\n),\n" for day in spanned]
+
+    def delta(rollup: Rollup) -> str:
+        if rollup.spans:
+            return spread_over_spans(rollup, f"{rollup.spans.name}_delta")
+        if rollup in spanned:
+            return f"SELECT {_names(rollup.columns)}\nFROM {rollup.name}_delta"
+        return _rollup_delta(rollup)
+
+    writes = [append(STATE_ITEM_DAY, delta(STATE_ITEM_DAY))]
+    writes += [upsert(rollup, delta(rollup)) for rollup in ROLLUPS if rollup is not STATE_ITEM_DAY]
     as_ctes = writes if final else writes[:-1]
     ctes = [f"w{number} AS (\n    {_block(write)}\n)" for number, write in enumerate(as_ctes)]
     return ADD_CHANGES_TO_ROLLUPS.format(
@@ -661,6 +730,7 @@ def add_changes_to_rollups(
         changed_rows=_block(changed_rows),
         order_counts=COUNT_ORDERS_IN_DELTA if whole_orders else COUNT_ORDERS_AGAINST_TABLE,
         summed_measures=_block(SUMMED_MEASURES, 3),
+        shared="".join(shared),
         writes=",\n".join(ctes) + "\n" + (final or writes[-1]),
     )
 

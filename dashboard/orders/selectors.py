@@ -46,15 +46,18 @@ from dashboard.orders.errors import OlapUnavailable, olap_errors
 from dashboard.orders.models import (
     Day,
     ItemDay,
+    ItemSpan,
     ItemTotal,
     Order,
     RollupMeasures,
     StateDay,
     StateItemDay,
     StateItemTotal,
+    StateSpan,
     StateTotal,
 )
 from dashboard.orders.schema import FRESHNESS, FRESHNESS_MAPPED_RISINGWAVE
+from dashboard.orders.spans import spans_covering
 from dashboard.shop.configured import shop_schema
 
 __all__ = [
@@ -590,6 +593,9 @@ def _headline_of(states: list[dict[str, Any]]) -> Headline:
     )
 
 
+# A WHERE condition and its parameters.
+Condition = tuple[sql.Composable, list[Any]]
+
 # The rollup columns summed per group (each part sums those it needs, NULL for the others,
 # so that the parts line up in one UNION ALL); the average follows them.
 _MEASURES = ("turnover", "turnover_lines", "qty_sum", "qty_lines", "lines", "orders")
@@ -597,33 +603,58 @@ _MEASURES = ("turnover", "turnover_lines", "qty_sum", "qty_lines", "lines", "ord
 
 def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) -> tuple[Groups, Groups | None]:
     """(the groups of the filters' range, the same of the period just before or None), from
-    one statement over the rollups _sources() would pick: both periods from one read of the
-    rows, grouped by key and period (the previous period ends the day before the filters'
-    start); all time reads the total rollups' rows, one per key, as they are. The state groups
-    cover every state (for the state's place), NULL included (the headline sums every row);
-    the item groups the filtered state's items, never a NULL item, as the rankings read them."""
-    state_table = (StateDay if filters.date_range() else StateTotal)._meta.db_table
+    one statement over the rollups: both periods from one read of the rows, grouped by key
+    and period. A date range reads the span rollups: each period as the few spans that cover
+    it (dashboard/orders/spans.py), none of which crosses from one period into the other; a
+    state's items are read from its (state, day, item) rows, which have no spans. All time
+    reads the total rollups' rows, one per key, as they are. The state groups cover every
+    state (for the state's place), NULL included (the headline sums every row); the item
+    groups the filtered state's items, never a NULL item, as the rankings read them."""
+    ranged = bool(filters.date_range())
+    state_table = (StateSpan if ranged else StateTotal)._meta.db_table
     by_item: type[RollupMeasures]
-    if filters.date_range():
-        by_item = StateItemDay if filters.state else ItemDay
+    if ranged:
+        by_item = StateItemDay if filters.state else ItemSpan
     else:
         by_item = StateItemTotal if filters.state else ItemTotal
-    # Which period a row is in: true for the filters' range.
+    # Which period a row is in: true for the filters' range (a span lies wholly in one).
     current = sql.SQL("{} >= %s").format(sql.Identifier("dt")) if before else sql.SQL("TRUE")
     current_params = [filters.start] if before else []
-    dates = [(("dt", ">="), before.start if before else filters.start), (("dt", "<="), filters.end)]
-    dates = [(condition, value) for condition, value in dates if value is not None]
-    # A day rollup's rows are summed per key and period. A total rollup holds one row per key
-    # (its primary key; on RisingWave, its view's GROUP BY), so its rows are the groups as they
-    # stand: summing them again cost the server a plan and an aggregate, about 0.4 ms of an
-    # all-time answer. Cast to numeric, they have the sums' types.
-    summed = bool(filters.date_range())
+    first = before.start if before else filters.start
+    # The range's days, as the day rows' bounds ...
+    dates = [(("dt", ">="), first), (("dt", "<="), filters.end)]
+    day_range: list[Condition] = [
+        (sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator)), [value])
+        for (column, operator), value in dates
+        if value is not None
+    ]
+    # ... and as spans, each a (first day, length) pair: OR'ed equalities, which both engines
+    # plan as index lookups. An empty range (start after end) has none: FALSE.
+    low, high = first or date.min, filters.end or date.max
+    if before and filters.start:  # the period before ends the day before the filters' start
+        spans = spans_covering(low, filters.start - timedelta(days=1)) + spans_covering(filters.start, high)
+    else:
+        spans = spans_covering(low, high) if ranged else []
+    one_span = sql.SQL("({} = %s AND {} = %s)").format(sql.Identifier("dt"), sql.Identifier("days"))
+    span_range: list[Condition] = [
+        (
+            sql.SQL("({})").format(sql.SQL(" OR ").join([one_span] * len(spans)))
+            if spans
+            else sql.SQL("FALSE"),
+            [value for span in spans for value in span],
+        )
+    ]
+    # A span rollup's rows are summed per key and period. A total rollup holds one row per
+    # key (its primary key; on RisingWave, its view's GROUP BY), so its rows are the groups as
+    # they stand: summing them again cost the server a plan and an aggregate, about 0.4 ms of
+    # an all-time answer. Cast to numeric, they have the sums' types.
+    summed = ranged
 
     def part(
-        key: str, table: str, measures: set[str], where: list[tuple[tuple[str, str], Any]]
+        key: str, table: str, measures: set[str], where: list[Condition]
     ) -> tuple[sql.Composed, list[Any]]:
-        """The groups by `key` and period of `table`'s rows that `where` keeps ([((column,
-        operator), value)]): their sums of `measures`, and the average where qty is summed."""
+        """The groups by `key` and period of `table`'s rows that `where` keeps ([(condition,
+        its parameters)]): their sums of `measures`, and the average where qty is summed."""
         total = sql.SQL("SUM({})") if summed else sql.SQL("{}::numeric")
         sums = {measure: total.format(sql.Identifier(measure)) for measure in measures}
         columns: list[sql.Composable] = [
@@ -639,10 +670,7 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
             if "qty_sum" in measures
             else sql.SQL("NULL::numeric"),
         ]
-        conditions = [
-            sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator))
-            for (column, operator), _ in where
-        ]
+        conditions = [condition for condition, _ in where]
         if key == "itemid":
             conditions.append(sql.SQL("{} IS NOT NULL").format(sql.Identifier(key)))
         statement = sql.SQL("SELECT {columns} FROM {table}{where}{group}").format(
@@ -651,14 +679,19 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
             where=sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
             group=sql.SQL(" GROUP BY 2, 3, 4") if summed else sql.SQL(""),
         )
-        return statement, current_params + [value for _, value in where]
+        return statement, current_params + [value for _, values in where for value in values]
 
-    states = part("state", state_table, {"turnover", "turnover_lines", "lines", "orders"}, dates)
+    states = part(
+        "state", state_table, {"turnover", "turnover_lines", "lines", "orders"}, span_range if ranged else []
+    )
+    item_range: list[Condition]
+    if filters.state:
+        state_is = sql.SQL("{} = %s").format(sql.Identifier("state"))
+        item_range = [*day_range, (state_is, [filters.state])]
+    else:
+        item_range = span_range if ranged else []
     items = part(
-        "itemid",
-        by_item._meta.db_table,
-        {"turnover", "turnover_lines", "qty_sum", "qty_lines"},
-        dates + ([(("state", "="), filters.state)] if filters.state else []),
+        "itemid", by_item._meta.db_table, {"turnover", "turnover_lines", "qty_sum", "qty_lines"}, item_range
     )
     with connections[OLAP].cursor() as cursor:
         cursor.execute(sql.SQL(" UNION ALL ").join([states[0], items[0]]), states[1] + items[1])

@@ -15,6 +15,7 @@ from django.db import connections
 from dashboard.orders.schema import ROLLUPS
 from dashboard.orders.selectors import Headline, OrderFilters, headline
 from dashboard.web.rankings import all_rankings
+from tests.support.reference import rollup_keys
 from tests.support.rollups import stored_rollup
 
 COLUMNS = {"orderid": 0, "itemid": 1, "qty": 2, "dt": 4, "state": 5}
@@ -35,16 +36,18 @@ def rollup_of(rollup, lines):
     groups = defaultdict(lambda: [0, 0, 0, Decimal(0), 0])
     orders = defaultdict(set)
     for line in lines:
-        key = tuple(line[COLUMNS[name]] for name in rollup.keys)
-        if None in key or any(line[COLUMNS[name]] is None for name in rollup.also_known):
+        if any(line[COLUMNS[name]] is None for name in rollup.also_known):
             continue
-        measures = groups[key]
-        measures[0] += 1
-        measures[1] += line[2]
-        measures[2] += 1
-        measures[3] += line[6]
-        measures[4] += 1
-        orders[key].add((line[0], line[4], line[COLUMNS["state"]]))  # per state and day
+        for key in rollup_keys(rollup, {name: line[index] for name, index in COLUMNS.items()}):
+            if None in key:
+                continue
+            measures = groups[key]
+            measures[0] += 1
+            measures[1] += line[2]
+            measures[2] += 1
+            measures[3] += line[6]
+            measures[4] += 1
+            orders[key].add((line[0], line[4], line[COLUMNS["state"]]))  # per state and day
     if rollup.counts_orders:
         return {key: (*values, len(orders[key])) for key, values in groups.items()}
     return {key: tuple(values) for key, values in groups.items()}

@@ -8,11 +8,13 @@ from dashboard.models import (
     Day,
     Item,
     ItemDay,
+    ItemSpan,
     ItemTotal,
     Order,
     StateDay,
     StateItemDay,
     StateItemTotal,
+    StateSpan,
     StateTotal,
 )
 from dashboard.orders.schema import ROLLUPS
@@ -21,7 +23,18 @@ from dashboard.readonly import ReadOnlyModelError
 ROUTER = OlapOltpRouter()
 
 
-OLAP_MODELS = [Order, Day, StateDay, ItemDay, StateItemDay, StateTotal, ItemTotal, StateItemTotal]
+OLAP_MODELS = [
+    Order,
+    Day,
+    StateDay,
+    ItemDay,
+    StateItemDay,
+    StateTotal,
+    ItemTotal,
+    StateItemTotal,
+    StateSpan,
+    ItemSpan,
+]
 
 
 @pytest.mark.parametrize("model", OLAP_MODELS)

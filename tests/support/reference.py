@@ -1,9 +1,12 @@
 """Expected values computed row by row in plain Python, independently of the project's SQL,
 for tests of the rankings and the rollups to compare against."""
 
+import datetime
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
+
+from dashboard.orders.spans import SPAN_DAYS
 
 
 def expected(rows, key, value, limit=5):
@@ -56,25 +59,42 @@ def expected_headline(rows):
     )
 
 
+def rollup_keys(rollup, line):
+    """The keys a line ({column: value}) is counted under in `rollup`: one, or for a span
+    rollup one per span size, the span's first day counted here from the day's ordinal
+    (0001-01-01 is day 0 of every size)."""
+    if rollup.spans is None:
+        return [tuple(line[name] for name in rollup.keys)]
+    day, others = line["dt"], tuple(line[name] for name in rollup.keys[2:])
+    if day is None:
+        return [(None,)]
+    return [
+        (datetime.date.fromordinal((day.toordinal() - 1) // days * days + 1), days, *others)
+        for days in SPAN_DAYS
+    ]
+
+
 def expected_rollup(rollup, rows):
     """The rollup computed row by row in Python: {key tuple: measures}."""
     columns = {"orderid": 0, "itemid": 1, "qty": 2, "price": 3, "dt": 4, "state": 5}
     groups = defaultdict(lambda: [0, 0, 0, Decimal(0), 0])
     orders = defaultdict(set)  # the distinct (order, day, state) of each group
     for row in rows:
-        key = tuple(row[columns[name]] for name in rollup.keys)
-        if None in key or any(row[columns[name]] is None for name in rollup.also_known):
+        if any(row[columns[name]] is None for name in rollup.also_known):
             continue
-        qty, price = row[2], row[3]
-        measures = groups[key]
-        measures[0] += 1
-        if qty is not None:
-            measures[1] += qty
-            measures[2] += 1
-            if price is not None:
-                measures[3] += qty * price
-                measures[4] += 1
-        orders[key].add((row[0], row[4], row[5]))  # counted per state and day, as the headline
+        for key in rollup_keys(rollup, {name: row[index] for name, index in columns.items()}):
+            if None in key:
+                continue
+            qty, price = row[2], row[3]
+            measures = groups[key]
+            measures[0] += 1
+            if qty is not None:
+                measures[1] += qty
+                measures[2] += 1
+                if price is not None:
+                    measures[3] += qty * price
+                    measures[4] += 1
+            orders[key].add((row[0], row[4], row[5]))  # counted per state and day, as the headline
     if rollup.counts_orders:
         return {key: (*values, len(orders[key])) for key, values in groups.items()}
     return {key: tuple(values) for key, values in groups.items()}

@@ -2,7 +2,7 @@
 headline, the period just before and the state's place come from one OLAP statement; the
 catalog is asked once for the item names and never sent back to main it never left; the
 users' database twice (the session, its user). A regression guard: each round trip is about
-a millisecond of an answer that should take a few."""
+a millisecond of an answer that should take a few. And which rollups that statement reads."""
 
 import pytest
 from django.db import connections
@@ -50,6 +50,12 @@ def test_one_answer_is_one_olap_statement_after_the_change_marker(user_client, c
     assert len(sent["default"]) == 2, sent["default"]  # the session and its user
     # All time reads the total rollups' rows as they are (one per key): nothing to group.
     assert ("GROUP BY" in sent["olap"][1]) == ("start" in query), sent["olap"][1]
+    # A range reads the spans of days that cover it, not a row a day (a state's items have
+    # no spans: they are read from its rows by day).
+    if "start" in query:
+        assert "orders_state_span" in sent["olap"][1], sent["olap"][1]
+        assert "orders_state_day" not in sent["olap"][1], sent["olap"][1]
+        assert ("orders_item_span" in sent["olap"][1]) == ("state" not in query), sent["olap"][1]
 
 
 def test_the_figures_of_that_one_statement_are_the_answer(user_client, catalog):

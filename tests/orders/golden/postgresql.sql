@@ -120,6 +120,31 @@ CREATE TABLE IF NOT EXISTS orders_state_item_total (
     PRIMARY KEY (state, itemid)
 );
 
+CREATE TABLE IF NOT EXISTS orders_state_span (
+    dt DATE NOT NULL,
+    days INT NOT NULL,
+    state VARCHAR NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    orders BIGINT NOT NULL,
+    PRIMARY KEY (dt, days, state)
+);
+
+CREATE TABLE IF NOT EXISTS orders_item_span (
+    dt DATE NOT NULL,
+    days INT NOT NULL,
+    itemid INT NOT NULL,
+    lines BIGINT NOT NULL,
+    qty_sum BIGINT NOT NULL,
+    qty_lines BIGINT NOT NULL,
+    turnover NUMERIC NOT NULL,
+    turnover_lines BIGINT NOT NULL,
+    PRIMARY KEY (dt, days, itemid)
+);
+
 INSERT INTO orders_day (dt, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
 SELECT dt, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines, orders
 FROM (
@@ -225,6 +250,38 @@ FROM (
 ) AS fresh
 ORDER BY state, itemid;
 
+INSERT INTO orders_state_span (dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+SELECT dt, days, state, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines, orders
+FROM (
+    SELECT dt, days, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines, SUM(orders) AS orders
+    FROM (
+        SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+        FROM (
+            SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+            FROM orders_state_day
+        ) AS each_size
+    ) AS spread
+    GROUP BY dt, days, state
+) AS fresh
+ORDER BY dt, days, state;
+
+INSERT INTO orders_item_span (dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT dt, days, itemid, lines, COALESCE(qty_sum, 0), qty_lines, COALESCE(turnover, 0), turnover_lines
+FROM (
+    SELECT dt, days, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM (
+        SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+        FROM (
+            SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+            FROM orders_item_day
+        ) AS each_size
+    ) AS spread
+    GROUP BY dt, days, itemid
+) AS fresh
+ORDER BY dt, days, itemid;
+
 CREATE OR REPLACE FUNCTION orders_rollups_after_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' AS $$
 BEGIN
@@ -284,6 +341,23 @@ state_days AS (
     ) AS s
     LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
 ),
+orders_state_day_delta AS (
+    SELECT dt, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state
+),
+orders_item_day_delta AS (
+    SELECT dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY dt, itemid
+),
 w0 AS (
     INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
@@ -311,13 +385,8 @@ w1 AS (
 ),
 w2 AS (
     INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
-    SELECT dt, state,
-        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
-        SUM(orders) AS orders
-    FROM state_days
-    WHERE dt IS NOT NULL AND state IS NOT NULL
-    GROUP BY dt, state
+    SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+    FROM orders_state_day_delta
     ORDER BY dt, state
     ON CONFLICT (dt, state) DO UPDATE SET
         lines = r.lines + EXCLUDED.lines,
@@ -329,12 +398,8 @@ w2 AS (
 ),
 w3 AS (
     INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
-    SELECT dt, itemid,
-        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
-    FROM fine
-    WHERE dt IS NOT NULL AND itemid IS NOT NULL
-    GROUP BY dt, itemid
+    SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+    FROM orders_item_day_delta
     ORDER BY dt, itemid
     ON CONFLICT (dt, itemid) DO UPDATE SET
         lines = r.lines + EXCLUDED.lines,
@@ -376,16 +441,57 @@ w5 AS (
         qty_lines = r.qty_lines + EXCLUDED.qty_lines,
         turnover = r.turnover + EXCLUDED.turnover,
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w6 AS (
+    INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT state, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE state IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, itemid
+    ORDER BY state, itemid
+    ON CONFLICT (state, itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w7 AS (
+    INSERT INTO orders_state_span AS r (dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt, days, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines, SUM(orders) AS orders
+    FROM (
+        SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+        FROM (
+            SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+            FROM orders_state_day_delta
+        ) AS each_size
+    ) AS spread
+    GROUP BY dt, days, state
+    ORDER BY dt, days, state
+    ON CONFLICT (dt, days, state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
 )
-INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
-SELECT state, itemid,
-    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
-FROM fine
-WHERE state IS NOT NULL AND itemid IS NOT NULL
-GROUP BY state, itemid
-ORDER BY state, itemid
-ON CONFLICT (state, itemid) DO UPDATE SET
+INSERT INTO orders_item_span AS r (dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT dt, days, itemid,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+FROM (
+    SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+    FROM (
+        SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+        FROM orders_item_day_delta
+    ) AS each_size
+) AS spread
+GROUP BY dt, days, itemid
+ORDER BY dt, days, itemid
+ON CONFLICT (dt, days, itemid) DO UPDATE SET
     lines = r.lines + EXCLUDED.lines,
     qty_sum = r.qty_sum + EXCLUDED.qty_sum,
     qty_lines = r.qty_lines + EXCLUDED.qty_lines,
@@ -456,6 +562,23 @@ state_days AS (
     ) AS s
     LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
 ),
+orders_state_day_delta AS (
+    SELECT dt, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state
+),
+orders_item_day_delta AS (
+    SELECT dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY dt, itemid
+),
 w0 AS (
     INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
@@ -483,13 +606,8 @@ w1 AS (
 ),
 w2 AS (
     INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
-    SELECT dt, state,
-        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
-        SUM(orders) AS orders
-    FROM state_days
-    WHERE dt IS NOT NULL AND state IS NOT NULL
-    GROUP BY dt, state
+    SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+    FROM orders_state_day_delta
     ORDER BY dt, state
     ON CONFLICT (dt, state) DO UPDATE SET
         lines = r.lines + EXCLUDED.lines,
@@ -501,12 +619,8 @@ w2 AS (
 ),
 w3 AS (
     INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
-    SELECT dt, itemid,
-        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
-    FROM fine
-    WHERE dt IS NOT NULL AND itemid IS NOT NULL
-    GROUP BY dt, itemid
+    SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+    FROM orders_item_day_delta
     ORDER BY dt, itemid
     ON CONFLICT (dt, itemid) DO UPDATE SET
         lines = r.lines + EXCLUDED.lines,
@@ -548,16 +662,57 @@ w5 AS (
         qty_lines = r.qty_lines + EXCLUDED.qty_lines,
         turnover = r.turnover + EXCLUDED.turnover,
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w6 AS (
+    INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT state, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE state IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, itemid
+    ORDER BY state, itemid
+    ON CONFLICT (state, itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w7 AS (
+    INSERT INTO orders_state_span AS r (dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt, days, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines, SUM(orders) AS orders
+    FROM (
+        SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+        FROM (
+            SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+            FROM orders_state_day_delta
+        ) AS each_size
+    ) AS spread
+    GROUP BY dt, days, state
+    ORDER BY dt, days, state
+    ON CONFLICT (dt, days, state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
 )
-INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
-SELECT state, itemid,
-    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
-FROM fine
-WHERE state IS NOT NULL AND itemid IS NOT NULL
-GROUP BY state, itemid
-ORDER BY state, itemid
-ON CONFLICT (state, itemid) DO UPDATE SET
+INSERT INTO orders_item_span AS r (dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT dt, days, itemid,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+FROM (
+    SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+    FROM (
+        SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+        FROM orders_item_day_delta
+    ) AS each_size
+) AS spread
+GROUP BY dt, days, itemid
+ORDER BY dt, days, itemid
+ON CONFLICT (dt, days, itemid) DO UPDATE SET
     lines = r.lines + EXCLUDED.lines,
     qty_sum = r.qty_sum + EXCLUDED.qty_sum,
     qty_lines = r.qty_lines + EXCLUDED.qty_lines,
@@ -630,6 +785,23 @@ state_days AS (
     ) AS s
     LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
 ),
+orders_state_day_delta AS (
+    SELECT dt, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state
+),
+orders_item_day_delta AS (
+    SELECT dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY dt, itemid
+),
 w0 AS (
     INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
@@ -657,13 +829,8 @@ w1 AS (
 ),
 w2 AS (
     INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
-    SELECT dt, state,
-        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
-        SUM(orders) AS orders
-    FROM state_days
-    WHERE dt IS NOT NULL AND state IS NOT NULL
-    GROUP BY dt, state
+    SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+    FROM orders_state_day_delta
     ORDER BY dt, state
     ON CONFLICT (dt, state) DO UPDATE SET
         lines = r.lines + EXCLUDED.lines,
@@ -675,12 +842,8 @@ w2 AS (
 ),
 w3 AS (
     INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
-    SELECT dt, itemid,
-        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
-    FROM fine
-    WHERE dt IS NOT NULL AND itemid IS NOT NULL
-    GROUP BY dt, itemid
+    SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+    FROM orders_item_day_delta
     ORDER BY dt, itemid
     ON CONFLICT (dt, itemid) DO UPDATE SET
         lines = r.lines + EXCLUDED.lines,
@@ -722,16 +885,57 @@ w5 AS (
         qty_lines = r.qty_lines + EXCLUDED.qty_lines,
         turnover = r.turnover + EXCLUDED.turnover,
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w6 AS (
+    INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT state, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE state IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, itemid
+    ORDER BY state, itemid
+    ON CONFLICT (state, itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w7 AS (
+    INSERT INTO orders_state_span AS r (dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt, days, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines, SUM(orders) AS orders
+    FROM (
+        SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+        FROM (
+            SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+            FROM orders_state_day_delta
+        ) AS each_size
+    ) AS spread
+    GROUP BY dt, days, state
+    ORDER BY dt, days, state
+    ON CONFLICT (dt, days, state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
 )
-INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
-SELECT state, itemid,
-    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
-FROM fine
-WHERE state IS NOT NULL AND itemid IS NOT NULL
-GROUP BY state, itemid
-ORDER BY state, itemid
-ON CONFLICT (state, itemid) DO UPDATE SET
+INSERT INTO orders_item_span AS r (dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT dt, days, itemid,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+FROM (
+    SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+    FROM (
+        SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+        FROM orders_item_day_delta
+    ) AS each_size
+) AS spread
+GROUP BY dt, days, itemid
+ORDER BY dt, days, itemid
+ON CONFLICT (dt, days, itemid) DO UPDATE SET
     lines = r.lines + EXCLUDED.lines,
     qty_sum = r.qty_sum + EXCLUDED.qty_sum,
     qty_lines = r.qty_lines + EXCLUDED.qty_lines,
@@ -745,7 +949,7 @@ REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECU
 
 CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-BEGIN TRUNCATE orders_day, orders_state_day, orders_item_day, orders_state_item_day, orders_state_total, orders_item_total, orders_state_item_total, orders_changes; PERFORM nextval('orders_rollups_version'); RETURN NULL; END $$;
+BEGIN TRUNCATE orders_day, orders_state_day, orders_item_day, orders_state_item_day, orders_state_total, orders_item_total, orders_state_item_total, orders_state_span, orders_item_span, orders_changes; PERFORM nextval('orders_rollups_version'); RETURN NULL; END $$;
 
 CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders
 FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate();

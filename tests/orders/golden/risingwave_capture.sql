@@ -117,3 +117,31 @@ SELECT state, itemid,
 FROM orders
 WHERE state IS NOT NULL AND itemid IS NOT NULL
 GROUP BY state, itemid;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS orders_state_span AS
+SELECT dt, days, state,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines, SUM(orders) AS orders
+FROM (
+    SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+    FROM (
+        SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+        FROM orders_state_day
+    ) AS each_size
+) AS spread
+GROUP BY dt, days, state;
+
+CREATE INDEX IF NOT EXISTS orders_state_span_range ON orders_state_span (dt, days);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS orders_item_span AS
+SELECT dt, days, itemid,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+FROM (
+    SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+    FROM (
+        SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+        FROM orders_item_day
+    ) AS each_size
+) AS spread
+GROUP BY dt, days, itemid;
+
+CREATE INDEX IF NOT EXISTS orders_item_span_range ON orders_item_span (dt, days);

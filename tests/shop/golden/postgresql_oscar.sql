@@ -219,6 +219,23 @@ state_days AS (
     ) AS s
     LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
 ),
+orders_state_day_delta AS (
+    SELECT dt, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
+    FROM state_days
+    WHERE dt IS NOT NULL AND state IS NOT NULL
+    GROUP BY dt, state
+),
+orders_item_day_delta AS (
+    SELECT dt, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE dt IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY dt, itemid
+),
 w0 AS (
     INSERT INTO orders_state_item_day (state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
     SELECT state, dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
@@ -246,13 +263,8 @@ w1 AS (
 ),
 w2 AS (
     INSERT INTO orders_state_day AS r (dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
-    SELECT dt, state,
-        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
-        SUM(orders) AS orders
-    FROM state_days
-    WHERE dt IS NOT NULL AND state IS NOT NULL
-    GROUP BY dt, state
+    SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+    FROM orders_state_day_delta
     ORDER BY dt, state
     ON CONFLICT (dt, state) DO UPDATE SET
         lines = r.lines + EXCLUDED.lines,
@@ -264,12 +276,8 @@ w2 AS (
 ),
 w3 AS (
     INSERT INTO orders_item_day AS r (dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
-    SELECT dt, itemid,
-        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
-    FROM fine
-    WHERE dt IS NOT NULL AND itemid IS NOT NULL
-    GROUP BY dt, itemid
+    SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+    FROM orders_item_day_delta
     ORDER BY dt, itemid
     ON CONFLICT (dt, itemid) DO UPDATE SET
         lines = r.lines + EXCLUDED.lines,
@@ -311,16 +319,57 @@ w5 AS (
         qty_lines = r.qty_lines + EXCLUDED.qty_lines,
         turnover = r.turnover + EXCLUDED.turnover,
         turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w6 AS (
+    INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+    SELECT state, itemid,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+    FROM fine
+    WHERE state IS NOT NULL AND itemid IS NOT NULL
+    GROUP BY state, itemid
+    ORDER BY state, itemid
+    ON CONFLICT (state, itemid) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines
+),
+w7 AS (
+    INSERT INTO orders_state_span AS r (dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders)
+    SELECT dt, days, state,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines, SUM(orders) AS orders
+    FROM (
+        SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
+        FROM (
+            SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+            FROM orders_state_day_delta
+        ) AS each_size
+    ) AS spread
+    GROUP BY dt, days, state
+    ORDER BY dt, days, state
+    ON CONFLICT (dt, days, state) DO UPDATE SET
+        lines = r.lines + EXCLUDED.lines,
+        qty_sum = r.qty_sum + EXCLUDED.qty_sum,
+        qty_lines = r.qty_lines + EXCLUDED.qty_lines,
+        turnover = r.turnover + EXCLUDED.turnover,
+        turnover_lines = r.turnover_lines + EXCLUDED.turnover_lines,
+        orders = r.orders + EXCLUDED.orders
 )
-INSERT INTO orders_state_item_total AS r (state, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
-SELECT state, itemid,
-    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-    SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
-FROM fine
-WHERE state IS NOT NULL AND itemid IS NOT NULL
-GROUP BY state, itemid
-ORDER BY state, itemid
-ON CONFLICT (state, itemid) DO UPDATE SET
+INSERT INTO orders_item_span AS r (dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines)
+SELECT dt, days, itemid,
+    SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines, SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+FROM (
+    SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
+    FROM (
+        SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+        FROM orders_item_day_delta
+    ) AS each_size
+) AS spread
+GROUP BY dt, days, itemid
+ORDER BY dt, days, itemid
+ON CONFLICT (dt, days, itemid) DO UPDATE SET
     lines = r.lines + EXCLUDED.lines,
     qty_sum = r.qty_sum + EXCLUDED.qty_sum,
     qty_lines = r.qty_lines + EXCLUDED.qty_lines,
