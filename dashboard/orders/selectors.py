@@ -596,9 +596,18 @@ def _headline_of(states: list[dict[str, Any]]) -> Headline:
 # A WHERE condition and its parameters.
 Condition = tuple[sql.Composable, list[Any]]
 
-# The rollup columns summed per group (each part sums those it needs, NULL for the others,
-# so that the parts line up in one UNION ALL); the average follows them.
-_MEASURES = ("turnover", "turnover_lines", "qty_sum", "qty_lines", "lines", "orders")
+# The rollup columns summed per group, with the type each is sent as (each part sums those it
+# needs, NULL for the others, so that the parts line up in one UNION ALL); the average follows
+# them. Counts of lines and orders as bigint: the driver makes ints of them, several times
+# faster than the Decimals a numeric becomes (about 2,000 values in a 90-day answer).
+_MEASURES = {
+    "turnover": "numeric",
+    "turnover_lines": "bigint",
+    "qty_sum": "numeric",
+    "qty_lines": "bigint",
+    "lines": "bigint",
+    "orders": "bigint",
+}
 
 
 def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) -> tuple[Groups, Groups | None]:
@@ -655,8 +664,11 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
     ) -> tuple[sql.Composed, list[Any]]:
         """The groups by `key` and period of `table`'s rows that `where` keeps ([(condition,
         its parameters)]): their sums of `measures`, and the average where qty is summed."""
-        total = sql.SQL("SUM({})") if summed else sql.SQL("{}::numeric")
-        sums = {measure: total.format(sql.Identifier(measure)) for measure in measures}
+        total = "SUM({})::" if summed else "{}::"
+        sums = {
+            measure: sql.SQL(total + _MEASURES[measure]).format(sql.Identifier(measure))
+            for measure in measures
+        }
         columns: list[sql.Composable] = [
             sql.Literal(key),
             sql.SQL("{}::varchar").format(sql.Identifier(key))
@@ -664,7 +676,7 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
             else sql.SQL("NULL::varchar"),
             sql.Identifier(key) if key == "itemid" else sql.SQL("NULL::integer"),
             current,
-            *(sums.get(measure, sql.SQL("NULL::numeric")) for measure in _MEASURES),
+            *(sums.get(measure, sql.SQL("NULL::" + kind)) for measure, kind in _MEASURES.items()),
             # rollup_metrics()'s average: the same numeric division, by the server.
             sql.SQL("{} / NULLIF({}, 0)").format(sums["qty_sum"], sums["qty_lines"])
             if "qty_sum" in measures
@@ -697,30 +709,36 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
         cursor.execute(sql.SQL(" UNION ALL ").join([states[0], items[0]]), states[1] + items[1])
         rows = cursor.fetchall()
     periods: dict[bool, Groups] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
-    for kind, state, itemid, in_range, *values in rows:
-        measured = dict(zip((*_MEASURES, "average"), values, strict=True))
-        periods[in_range][kind].append(_group(kind, state if kind == "state" else itemid, measured))
+    for kind, state, itemid, in_range, *measured in rows:
+        periods[in_range][kind].append(_group(kind, state if kind == "state" else itemid, *measured))
     return periods[True], (periods[False] if before else None)
 
 
-def _integer(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def _group(key: str, value: Key | None, measured: dict[str, Any]) -> dict[str, Any]:
+def _group(
+    key: str,
+    value: Key | None,
+    turnover: Decimal | None,
+    turnover_lines: int | None,
+    qty_sum: Decimal | None,
+    qty_lines: int | None,
+    lines: int | None,
+    orders: int | None,
+    average: Decimal | None,
+) -> dict[str, Any]:
     """A group as _grouped_metrics() gives it (the ORM's conversions: sums of BIGINT as int,
-    the average as float, money as Decimal), with the headline's sums beside."""
+    the average as float, money as Decimal), with the headline's sums beside; the measures in
+    _MEASURES' order, then the average."""
     return {
         key: value,
-        "turnover_value": measured["turnover"],
-        "turnover_known": _integer(measured["turnover_lines"]),
-        "avg_qty_value": None if measured["average"] is None else float(measured["average"]),
-        "avg_qty_known": _integer(measured["qty_lines"]),
-        "total_qty_value": _integer(measured["qty_sum"]),
-        "total_qty_known": _integer(measured["qty_lines"]),
-        "turnover": measured["turnover"],
-        "lines": measured["lines"],
-        "orders": measured["orders"],
+        "turnover_value": turnover,
+        "turnover_known": turnover_lines,
+        "avg_qty_value": None if average is None else float(average),
+        "avg_qty_known": qty_lines,
+        "total_qty_value": None if qty_sum is None else int(qty_sum),
+        "total_qty_known": qty_lines,
+        "turnover": turnover,
+        "lines": lines,
+        "orders": orders,
     }
 
 
