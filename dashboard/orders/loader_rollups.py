@@ -51,7 +51,7 @@ from dashboard.orders.schema import (
     Rollup,
     upsert,
 )
-from dashboard.orders.spans import SPAN_DAYS
+from dashboard.orders.spans import STORED_SPAN_DAYS
 
 INT64_LIMIT = 2**63
 # How each rollup column is sent: turnover in cents, up to int64's limit.
@@ -403,15 +403,15 @@ class LoadRollups:
 
 def span_deltas(rollup: Rollup, day_columns: Sequence[np.ndarray]) -> list[np.ndarray]:
     """The span rollup's columns in order, summed from a delta of its day rollup (that
-    rollup's columns): size by size, each from the sums of the size below (a span of 2d days
-    is two of d), so the rows to sort halve with every size."""
+    rollup's columns): length by length, each from the sums of the length below (a span of 8d
+    days is eight of d), so the rows to sort shrink with every length."""
     assert rollup.spans
     day = dict(zip(rollup.spans.columns, day_columns, strict=True))
     other_keys = [key for key in rollup.spans.keys if key != "dt"]
-    start = (day["dt"] - SPAN_EPOCH).astype(np.int64)  # day numbers: each day is a span of 1
+    start = (day["dt"] - SPAN_EPOCH).astype(np.int64)  # day numbers: a day is a span of 1
     keys, sums = [day[key] for key in other_keys], [day[measure] for measure in rollup.measures]
     sizes: list[dict[str, np.ndarray]] = []
-    for days in SPAN_DAYS:
+    for days in STORED_SPAN_DAYS:
         (start, *keys), sums = group([start // days * days, *keys], sums)
         spans = dict(zip(other_keys, keys, strict=True))
         spans.update(zip(rollup.measures, sums, strict=True))

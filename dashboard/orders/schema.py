@@ -16,6 +16,9 @@ Rollups have the same names and columns on both engines, so one set of models re
   inserted or deleted) and add the result with an upsert. A writer's rows reach the
   rankings the moment it commits, and a bulk COPY pays one aggregation, not one per row.
 
+The two span rollups (what a date range reads: dashboard/orders/spans.py) are summed from a
+day rollup's rows, or from its delta, over every span of days that holds each day.
+
 Each rollup row carries additive measures: lines, qty_sum and qty_lines (lines with a known
 qty), turnover and turnover_lines (lines with a known qty * price). A group whose *_lines
 is 0 has no known value, which is how the raw queries' NULLs are kept apart from zeros.
@@ -24,7 +27,7 @@ is 0 has no known value, which is how the raw queries' NULLs are kept apart from
 from dataclasses import dataclass
 from textwrap import dedent, indent
 
-from dashboard.orders.spans import SPAN_DAYS, SPAN_START_SQL
+from dashboard.orders.spans import SPAN_START_SQL, STORED_SPAN_DAYS
 
 ORDER_COLUMNS = ("orderid", "itemid", "qty", "price", "dt", "state")
 
@@ -113,8 +116,8 @@ class Rollup:
     # lines with a known state only, as the per-state ones do, so both sum to the headline.
     also_known: tuple[str, ...] = ()
     # A span rollup (dashboard/orders/spans.py): the day rollup `spans` summed over every span
-    # of days, keyed by the span's first day (dt) and its length (days), then the day
-    # rollup's other keys. Computed from that rollup's rows (or deltas), never from lines.
+    # of 8 days or more, keyed by the span's first day (dt) and its length (days), then the
+    # day rollup's other keys. Computed from that rollup's rows (or deltas), never from lines.
     spans: "Rollup | None" = None
 
     @property
@@ -217,7 +220,7 @@ AGGREGATE_ORDERS_COUNTING_ORDERS = dedent("""\
 
 
 # A span rollup from the rows of its day rollup (or of a delta of it): each row once per span
-# size, at the first day of its span of that size, then summed per key. In two steps, as the
+# length stored, at the first day of its span of that length, then summed per key. In two steps, as the
 # span's first day is computed from the size that unnest() gives.
 SPREAD_OVER_SPANS = dedent("""\
     SELECT {keys},
@@ -244,7 +247,7 @@ def spread_over_spans(rollup: Rollup, source: str) -> str:
         other_keys=_names(other_keys),
         measures=_names(rollup.measures),
         day_columns=_names(rollup.spans.columns),
-        span_days=_names([str(days) for days in SPAN_DAYS]),
+        span_days=_names([str(days) for days in STORED_SPAN_DAYS]),
         source=source,
     )
 

@@ -593,8 +593,10 @@ def _headline_of(states: list[dict[str, Any]]) -> Headline:
     )
 
 
-# A WHERE condition and its parameters.
+# A WHERE condition and its parameters; a FROM item (a table, or a subquery with its alias)
+# and its parameters.
 Condition = tuple[sql.Composable, list[Any]]
+Source = tuple[sql.Composable, list[Any]]
 
 # The rollup columns summed per group, with the type each is sent as (each part sums those it
 # needs, NULL for the others, so that the parts line up in one UNION ALL); the average follows
@@ -613,58 +615,78 @@ _MEASURES = {
 def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) -> tuple[Groups, Groups | None]:
     """(the groups of the filters' range, the same of the period just before or None), from
     one statement over the rollups: both periods from one read of the rows, grouped by key
-    and period. A date range reads the span rollups: each period as the few spans that cover
-    it (dashboard/orders/spans.py), none of which crosses from one period into the other; a
-    state's items are read from its (state, day, item) rows, which have no spans. All time
-    reads the total rollups' rows, one per key, as they are. The state groups cover every
-    state (for the state's place), NULL included (the headline sums every row); the item
-    groups the filtered state's items, never a NULL item, as the rankings read them."""
+    and period. A date range is read as the few spans of days that cover each period
+    (dashboard/orders/spans.py), none of which crosses from one period into the other: the
+    single days from the day rollups, the longer spans from the span rollups. A state's items
+    are read from its (state, day, item) rows, which have no spans. All time reads the total
+    rollups' rows, one per key, as they are. The state groups cover every state (for the
+    state's place), NULL included (the headline sums every row); the item groups the filtered
+    state's items, never a NULL item, as the rankings read them."""
     ranged = bool(filters.date_range())
-    state_table = (StateSpan if ranged else StateTotal)._meta.db_table
-    by_item: type[RollupMeasures]
-    if ranged:
-        by_item = StateItemDay if filters.state else ItemSpan
-    else:
-        by_item = StateItemTotal if filters.state else ItemTotal
     # Which period a row is in: true for the filters' range (a span lies wholly in one).
     current = sql.SQL("{} >= %s").format(sql.Identifier("dt")) if before else sql.SQL("TRUE")
     current_params = [filters.start] if before else []
     first = before.start if before else filters.start
-    # The range's days, as the day rows' bounds ...
-    dates = [(("dt", ">="), first), (("dt", "<="), filters.end)]
-    day_range: list[Condition] = [
-        (sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator)), [value])
-        for (column, operator), value in dates
-        if value is not None
-    ]
-    # ... and as spans, each a (first day, length) pair: OR'ed equalities, which both engines
-    # plan as index lookups. An empty range (start after end) has none: FALSE.
     low, high = first or date.min, filters.end or date.max
     if before and filters.start:  # the period before ends the day before the filters' start
         spans = spans_covering(low, filters.start - timedelta(days=1)) + spans_covering(filters.start, high)
     else:
         spans = spans_covering(low, high) if ranged else []
-    one_span = sql.SQL("({} = %s AND {} = %s)").format(sql.Identifier("dt"), sql.Identifier("days"))
-    span_range: list[Condition] = [
-        (
-            sql.SQL("({})").format(sql.SQL(" OR ").join([one_span] * len(spans)))
-            if spans
-            else sql.SQL("FALSE"),
-            [value for span in spans for value in span],
-        )
-    ]
-    # A span rollup's rows are summed per key and period. A total rollup holds one row per
-    # key (its primary key; on RisingWave, its view's GROUP BY), so its rows are the groups as
-    # they stand: summing them again cost the server a plan and an aggregate, about 0.4 ms of
-    # an all-time answer. Cast to numeric, they have the sums' types.
-    summed = ranged
+
+    def over_spans(
+        day: type[RollupMeasures], span: type[RollupMeasures], key: str, measures: set[str]
+    ) -> Source:
+        """The rows of `spans`, by `key`, with `measures`: the single days' rows of `day` (by
+        key), the longer spans' of `span` (OR'ed equalities, which both engines plan as index
+        lookups)."""
+        kept = [measure for measure in _MEASURES if measure in measures]
+        columns = sql.SQL(", ").join(map(sql.Identifier, [key, "dt", *kept]))
+        single = [first_day for first_day, length in spans if length == 1]
+        longer = [(first_day, length) for first_day, length in spans if length > 1]
+        one_span = sql.SQL("({} = %s AND {} = %s)").format(sql.Identifier("dt"), sql.Identifier("days"))
+        selects: list[Source] = []
+        if single:
+            in_list = sql.SQL(", ").join([sql.Placeholder()] * len(single))
+            selects.append(
+                (
+                    sql.SQL("SELECT {} FROM {} WHERE {} IN ({})").format(
+                        columns, sql.Identifier(day._meta.db_table), sql.Identifier("dt"), in_list
+                    ),
+                    single,
+                )
+            )
+        if longer:
+            selects.append(
+                (
+                    sql.SQL("SELECT {} FROM {} WHERE {}").format(
+                        columns,
+                        sql.Identifier(span._meta.db_table),
+                        sql.SQL(" OR ").join([one_span] * len(longer)),
+                    ),
+                    [value for pair in longer for value in pair],
+                )
+            )
+        if not selects:  # an empty range (start after end)
+            empty = sql.SQL("SELECT {} FROM {} WHERE FALSE").format(
+                columns, sql.Identifier(span._meta.db_table)
+            )
+            selects.append((empty, []))
+        union = sql.SQL(" UNION ALL ").join([statement for statement, _ in selects])
+        return sql.SQL("({}) AS spans").format(union), [value for _, values in selects for value in values]
+
+    def table(model: type[RollupMeasures]) -> Source:
+        return sql.Identifier(model._meta.db_table), []
 
     def part(
-        key: str, table: str, measures: set[str], where: list[Condition]
+        key: str, source: Source, measures: set[str], where: list[Condition]
     ) -> tuple[sql.Composed, list[Any]]:
-        """The groups by `key` and period of `table`'s rows that `where` keeps ([(condition,
-        its parameters)]): their sums of `measures`, and the average where qty is summed."""
-        total = "SUM({})::" if summed else "{}::"
+        """The groups by `key` and period of `source`'s rows that `where` keeps ([(condition,
+        its parameters)]): their sums of `measures`, and the average where qty is summed. A
+        range's rows are summed per key and period. A total rollup holds one row per key (its
+        primary key; on RisingWave, its view's GROUP BY), so its rows are the groups as they
+        stand: summing them again cost the server a plan and an aggregate, about 0.4 ms of an
+        all-time answer. Cast, they have the sums' types."""
+        total = "SUM({})::" if ranged else "{}::"
         sums = {
             measure: sql.SQL(total + _MEASURES[measure]).format(sql.Identifier(measure))
             for measure in measures
@@ -685,26 +707,35 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
         conditions = [condition for condition, _ in where]
         if key == "itemid":
             conditions.append(sql.SQL("{} IS NOT NULL").format(sql.Identifier(key)))
-        statement = sql.SQL("SELECT {columns} FROM {table}{where}{group}").format(
+        statement = sql.SQL("SELECT {columns} FROM {source}{where}{group}").format(
             columns=sql.SQL(", ").join(columns),
-            table=sql.Identifier(table),
+            source=source[0],
             where=sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
-            group=sql.SQL(" GROUP BY 2, 3, 4") if summed else sql.SQL(""),
+            group=sql.SQL(" GROUP BY 2, 3, 4") if ranged else sql.SQL(""),
         )
-        return statement, current_params + [value for _, values in where for value in values]
+        return statement, current_params + source[1] + [value for _, values in where for value in values]
 
-    states = part(
-        "state", state_table, {"turnover", "turnover_lines", "lines", "orders"}, span_range if ranged else []
-    )
-    item_range: list[Condition]
-    if filters.state:
-        state_is = sql.SQL("{} = %s").format(sql.Identifier("state"))
-        item_range = [*day_range, (state_is, [filters.state])]
+    state_measures = {"turnover", "turnover_lines", "lines", "orders"}
+    item_measures = {"turnover", "turnover_lines", "qty_sum", "qty_lines"}
+    if not ranged:
+        states = part("state", table(StateTotal), state_measures, [])
+        by_item = StateItemTotal if filters.state else ItemTotal
+        state_is: list[Condition] = (
+            [(sql.SQL("{} = %s").format(sql.Identifier("state")), [filters.state])] if filters.state else []
+        )
+        items = part("itemid", table(by_item), item_measures, state_is)
     else:
-        item_range = span_range if ranged else []
-    items = part(
-        "itemid", by_item._meta.db_table, {"turnover", "turnover_lines", "qty_sum", "qty_lines"}, item_range
-    )
+        states = part("state", over_spans(StateDay, StateSpan, "state", state_measures), state_measures, [])
+        if filters.state:  # the state's (state, day, item) rows over the days of both periods
+            bounds = [(("dt", ">="), first), (("dt", "<="), filters.end), (("state", "="), filters.state)]
+            where: list[Condition] = [
+                (sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator)), [value])
+                for (column, operator), value in bounds
+                if value is not None
+            ]
+            items = part("itemid", table(StateItemDay), item_measures, where)
+        else:
+            items = part("itemid", over_spans(ItemDay, ItemSpan, "itemid", item_measures), item_measures, [])
     with connections[OLAP].cursor() as cursor:
         cursor.execute(sql.SQL(" UNION ALL ").join([states[0], items[0]]), states[1] + items[1])
         rows = cursor.fetchall()

@@ -1,25 +1,35 @@
 """Spans of days: how a date range is read from a few pre-summed rows instead of a row a day.
 
-A span is `days` days (a power of two, 1 to 2^22) starting on a day whose number, counted
-from 0001-01-01, is a multiple of `days`: the spans of one size tile the calendar, and each
-span of size 2d is two of size d. The span rollups (dashboard.orders.schema) hold a row per
-key and span, so any range of days is the sum of at most two spans of each size: a 90-day
-range and the one before it read about a dozen rows per item instead of 180.
+A span is `days` days (a power of eight, 1 to 8^8) starting on a day whose number, counted
+from 0001-01-01, is a multiple of `days`: the spans of one length tile the calendar, and each
+span of 8d days is eight of d. The span rollups (dashboard.orders.schema) hold a row per key
+and span of 8 days or more; a 1-day span is the day rollups' row. Any range of days is the
+sum of at most 14 spans of each length (7 at each end): a 90-day range and the one before
+it read about 29 rows per item instead of 180.
+
+Why powers of eight, and no 1-day spans stored: a delta to one day is a delta to every span
+that holds it, one per length, and the capture adds each fold's deltas to all of them.
+Powers of two, days included, read fewer rows (about 13 for the same two periods) but wrote
+23 rows per (item, day) changed, which took a stream of 1,000-line transactions from 60k to
+40-47k lines/s (docs/benchmarks.md).
 
 Why spans rather than running totals (a range as the difference of two prefix sums): a
 prefix sum changes for every later day when an old order is edited, and two writers that
 add to it at once would need to see each other's rows; a span's row only ever has deltas
 added to it, like every other rollup row, so concurrent writers stay safe and a late or
-edited order touches one row per size.
+edited order touches one row per length.
 
 Plain Python, imported by the schema (the SQL for a span's first day) and the selectors.
 """
 
 import datetime
 
-# Every size, smallest first: 2^22 days is more than the calendar holds (0001-01-01 to
+# Every length, shortest first: 8^8 days is more than the calendar holds (0001-01-01 to
 # 9999-12-31 is 3,652,059 days), so one span covers any range at the top.
-SPAN_DAYS = tuple(2**level for level in range(23))
+SPAN_BASE = 8
+SPAN_DAYS = tuple(SPAN_BASE**level for level in range(9))
+# The lengths the span rollups store: a 1-day span is a day rollup's row, read from there.
+STORED_SPAN_DAYS = SPAN_DAYS[1:]
 EPOCH = datetime.date.min  # day number 0
 
 # The first day of the span of `days` days that holds `dt`, in SQL both engines read (date -
@@ -39,14 +49,14 @@ def span_start(day: datetime.date, days: int) -> datetime.date:
 
 def spans_covering(first: datetime.date, last: datetime.date) -> list[tuple[datetime.date, int]]:
     """Spans, as (first day, days), that cover first..last (inclusive) exactly, in date
-    order, at most two of each size: from each start, the largest span that starts there
-    and ends in range (sizes grow, then shrink)."""
+    order, at most SPAN_BASE - 1 of each length at each end: from each start, the longest
+    span that starts there and ends in range (lengths grow, then shrink)."""
     spans = []
     start, end = day_number(first), day_number(last)
     while start <= end:
         days = SPAN_DAYS[-1]
         while start % days or start + days - 1 > end:
-            days //= 2
+            days //= SPAN_BASE
         spans.append((datetime.date.fromordinal(start + EPOCH.toordinal()), days))
         start += days
     return spans

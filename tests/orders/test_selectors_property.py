@@ -16,7 +16,14 @@ from tests.support.orders import insert_orders
 from tests.support.reference import avg_qty, expected, expected_headline, total_qty, turnover
 
 FIRST_DAY = datetime.date(2026, 1, 1)
-DAYS = st.dates(min_value=FIRST_DAY, max_value=FIRST_DAY + datetime.timedelta(days=20))
+# Mostly a few weeks, so orders share days; sometimes half a year, so ranges span 64 days and
+# more (read from the span rollups).
+DAYS = st.one_of(
+    st.dates(min_value=FIRST_DAY, max_value=FIRST_DAY + datetime.timedelta(days=20)),
+    st.dates(
+        min_value=FIRST_DAY - datetime.timedelta(days=90), max_value=FIRST_DAY + datetime.timedelta(days=90)
+    ),
+)
 CENTS = st.integers(min_value=0, max_value=10**15)  # up to ten trillion dollars: floats lose the cents
 ROW = st.tuples(
     st.integers(min_value=1, max_value=40),  # orderid

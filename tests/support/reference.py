@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 
-from dashboard.orders.spans import SPAN_DAYS
+from dashboard.orders.spans import STORED_SPAN_DAYS
 
 
 def expected(rows, key, value, limit=5):
@@ -61,8 +61,8 @@ def expected_headline(rows):
 
 def rollup_keys(rollup, line):
     """The keys a line ({column: value}) is counted under in `rollup`: one, or for a span
-    rollup one per span size, the span's first day counted here from the day's ordinal
-    (0001-01-01 is day 0 of every size)."""
+    rollup one per span length it stores, the span's first day counted here from the day's
+    ordinal (0001-01-01 is day 0 of every length)."""
     if rollup.spans is None:
         return [tuple(line[name] for name in rollup.keys)]
     day, others = line["dt"], tuple(line[name] for name in rollup.keys[2:])
@@ -70,7 +70,7 @@ def rollup_keys(rollup, line):
         return [(None,)]
     return [
         (datetime.date.fromordinal((day.toordinal() - 1) // days * days + 1), days, *others)
-        for days in SPAN_DAYS
+        for days in STORED_SPAN_DAYS
     ]
 
 

@@ -2,7 +2,7 @@
 headline, the period just before and the state's place come from one OLAP statement; the
 catalog is asked once for the item names and never sent back to main it never left; the
 users' database twice (the session, its user). A regression guard: each round trip is about
-a millisecond of an answer that should take a few. And which rollups that statement reads."""
+a millisecond of an answer that should take a few. And which rows that statement reads."""
 
 import pytest
 from django.db import connections
@@ -50,12 +50,22 @@ def test_one_answer_is_one_olap_statement_after_the_change_marker(user_client, c
     assert len(sent["default"]) == 2, sent["default"]  # the session and its user
     # All time reads the total rollups' rows as they are (one per key): nothing to group.
     assert ("GROUP BY" in sent["olap"][1]) == ("start" in query), sent["olap"][1]
-    # A range reads the spans of days that cover it, not a row a day (a state's items have
-    # no spans: they are read from its rows by day).
-    if "start" in query:
-        assert "orders_state_span" in sent["olap"][1], sent["olap"][1]
-        assert "orders_state_day" not in sent["olap"][1], sent["olap"][1]
-        assert ("orders_item_span" in sent["olap"][1]) == ("state" not in query), sent["olap"][1]
+
+
+@pytest.mark.parametrize("state", [None, "CA"])
+def test_a_long_range_reads_spans_of_days_and_its_edges_day_by_day(user_client, catalog, state):
+    insert_orders(ROWS)
+    query = {"start": "2026-01-10", "end": "2026-04-09", **({"state": state} if state else {})}
+    user_client.get(URL, query)
+    statement = statements(user_client, query)["olap"][1]
+    # The states: the longer spans of both periods from the span rollup, the days at their
+    # edges by key from the day rollup; never every day of the range.
+    assert "orders_state_span" in statement, statement
+    assert '"orders_state_day" WHERE "dt" IN (' in statement, statement
+    assert statement.count(' AND "days" = ') >= 2 * (1 if state else 2), statement
+    # The items likewise; a state's items from its (state, day, item) rows, which have no spans.
+    assert ("orders_item_span" in statement) == (state is None), statement
+    assert ('"orders_item_day" WHERE "dt" IN (' in statement) == (state is None), statement
 
 
 def test_the_figures_of_that_one_statement_are_the_answer(user_client, catalog):

@@ -382,7 +382,7 @@ def test_failures_show_an_error_state_and_the_page_recovers(
     live_server, analyst, orders, empty_orders, settings
 ):
     settings.LIVE_REFRESH_SECONDS = 1
-    rollups = ("orders_state_total", "orders_state_span")
+    rollups = ("orders_state_total", "orders_state_day", "orders_state_span")
     with browser_page() as (page, watch):
         log_in(page, live_server)
         before = state_labels(page)

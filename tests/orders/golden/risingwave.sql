@@ -105,7 +105,7 @@ SELECT dt, days, state,
 FROM (
     SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders
     FROM (
-        SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+        SELECT dt, state, lines, qty_sum, qty_lines, turnover, turnover_lines, orders, unnest(ARRAY[8, 64, 512, 4096, 32768, 262144, 2097152, 16777216]) AS days
         FROM orders_state_day
     ) AS each_size
 ) AS spread
@@ -119,7 +119,7 @@ SELECT dt, days, itemid,
 FROM (
     SELECT DATE '0001-01-01' + (dt - DATE '0001-01-01') / days * days AS dt, days, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines
     FROM (
-        SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines, unnest(ARRAY[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304]) AS days
+        SELECT dt, itemid, lines, qty_sum, qty_lines, turnover, turnover_lines, unnest(ARRAY[8, 64, 512, 4096, 32768, 262144, 2097152, 16777216]) AS days
         FROM orders_item_day
     ) AS each_size
 ) AS spread
