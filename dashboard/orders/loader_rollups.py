@@ -51,7 +51,7 @@ from dashboard.orders.schema import (
     Rollup,
     upsert,
 )
-from dashboard.orders.spans import STORED_SPAN_DAYS
+from dashboard.orders.spans import EPOCH, STORED_SPAN_DAYS
 
 INT64_LIMIT = 2**63
 # How each rollup column is sent: turnover in cents, up to int64's limit.
@@ -61,7 +61,7 @@ KINDS: dict[str, Kind] = {"state": CHAR2, "dt": DATE, "itemid": INT4, "days": IN
 DAY_ZERO = np.datetime64("2000-01-01", "D")
 DAY_LIMIT = 2**15
 FIRST_DAY, LAST_DAY = DAY_ZERO - DAY_LIMIT, DAY_ZERO + DAY_LIMIT - 1
-SPAN_EPOCH = np.datetime64("0001-01-01", "D")  # day number 0 of the spans (dashboard/orders/spans.py)
+SPAN_EPOCH = np.datetime64(EPOCH, "D")  # day number 0 of the spans
 STATE_BITS = np.uint64(0xFFFF << 48)
 DAY_BITS = np.uint64(0xFFFF << 32)
 PENDING_ROWS = 250_000  # partial sums held before they are merged into the running ones

@@ -122,9 +122,8 @@ class Rollup:
 
     @property
     def known(self) -> tuple[str, ...]:
-        """The columns a line must have (not NULL) to be counted in this rollup."""
-        if self.spans:
-            return self.spans.known
+        """The columns a line must have (not NULL) to be counted in this rollup (a rollup
+        summed from orders; a span rollup is summed from its day rollup)."""
         return self.keys + self.also_known
 
     @property
@@ -220,8 +219,8 @@ AGGREGATE_ORDERS_COUNTING_ORDERS = dedent("""\
 
 
 # A span rollup from the rows of its day rollup (or of a delta of it): each row once per span
-# length stored, at the first day of its span of that length, then summed per key. In two steps, as the
-# span's first day is computed from the size that unnest() gives.
+# length stored, at the first day of its span of that length, then summed per key. In two
+# steps, as the span's first day is computed from the length that unnest() gives.
 SPREAD_OVER_SPANS = dedent("""\
     SELECT {keys},
         {sums}

@@ -677,6 +677,9 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
     def table(model: type[RollupMeasures]) -> Source:
         return sql.Identifier(model._meta.db_table), []
 
+    def compare(column: str, operator: str, value: Any) -> Condition:
+        return sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator)), [value]
+
     def part(
         key: str, source: Source, measures: set[str], where: list[Condition]
     ) -> tuple[sql.Composed, list[Any]]:
@@ -720,19 +723,13 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
     if not ranged:
         states = part("state", table(StateTotal), state_measures, [])
         by_item = StateItemTotal if filters.state else ItemTotal
-        state_is: list[Condition] = (
-            [(sql.SQL("{} = %s").format(sql.Identifier("state")), [filters.state])] if filters.state else []
-        )
+        state_is = [compare("state", "=", filters.state)] if filters.state else []
         items = part("itemid", table(by_item), item_measures, state_is)
     else:
         states = part("state", over_spans(StateDay, StateSpan, "state", state_measures), state_measures, [])
         if filters.state:  # the state's (state, day, item) rows over the days of both periods
-            bounds = [(("dt", ">="), first), (("dt", "<="), filters.end), (("state", "="), filters.state)]
-            where: list[Condition] = [
-                (sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator)), [value])
-                for (column, operator), value in bounds
-                if value is not None
-            ]
+            bounds = [("dt", ">=", first), ("dt", "<=", filters.end), ("state", "=", filters.state)]
+            where = [compare(*bound) for bound in bounds if bound[2] is not None]
             items = part("itemid", table(StateItemDay), item_measures, where)
         else:
             items = part("itemid", over_spans(ItemDay, ItemSpan, "itemid", item_measures), item_measures, [])

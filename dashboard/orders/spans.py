@@ -35,16 +35,12 @@ EPOCH = datetime.date.min  # day number 0
 # The first day of the span of `days` days that holds `dt`, in SQL both engines read (date -
 # date is a whole number of days there, and date + integer a date; both RisingWave and
 # PostgreSQL divide integers by truncation, and day numbers are never negative).
-SPAN_START_SQL = "DATE '0001-01-01' + ({dt} - DATE '0001-01-01') / {days} * {days}"
+_EPOCH_SQL = f"DATE '{EPOCH.isoformat()}'"
+SPAN_START_SQL = f"{_EPOCH_SQL} + ({{dt}} - {_EPOCH_SQL}) / {{days}} * {{days}}"
 
 
 def day_number(day: datetime.date) -> int:
     return day.toordinal() - EPOCH.toordinal()
-
-
-def span_start(day: datetime.date, days: int) -> datetime.date:
-    """The first day of the span of `days` days that holds `day`."""
-    return datetime.date.fromordinal(day_number(day) // days * days + EPOCH.toordinal())
 
 
 def spans_covering(first: datetime.date, last: datetime.date) -> list[tuple[datetime.date, int]]:

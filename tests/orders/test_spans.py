@@ -8,7 +8,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.orders.spans import SPAN_BASE, SPAN_DAYS, span_start, spans_covering
+from dashboard.orders.spans import SPAN_BASE, SPAN_DAYS, spans_covering
 
 ONE_DAY = datetime.timedelta(days=1)
 # Near the calendar's ends too: day numbers there are the extremes of the SQL arithmetic.
@@ -61,11 +61,3 @@ def test_a_90_day_range_is_read_as_a_few_spans():
         (datetime.date(2026, 2, 2), 64),
         *((datetime.date(2026, 4, 7) + ONE_DAY * offset, 1) for offset in range(3)),
     ]
-
-
-@given(DAYS, st.sampled_from(SPAN_DAYS))
-def test_a_day_lies_in_the_span_that_starts_at_span_start(day, size):
-    start = span_start(day, size)
-    assert start <= day
-    assert (day - start).days < size
-    assert (start - datetime.date.min).days % size == 0
