@@ -329,17 +329,23 @@ order_counts AS (
     FROM order_day_lines
     GROUP BY state, dt
 ),
+-- The (state, day) sums and their order counts side by side in a GROUP BY, not a join:
+-- a join matches NULL days only through IS NOT DISTINCT FROM, which no hash or merge
+-- key takes (a fold of a million changes compared 6.6M pairs, 0.7 s).
 state_days AS (
-    SELECT s.*, COALESCE(c.orders, 0) AS orders
+    SELECT state, dt,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
     FROM (
-        SELECT state, dt,
-            SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-            SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+        SELECT state, dt, lines, qty_sum, qty_lines, turnover, turnover_lines, 0 AS orders
         FROM fine
         WHERE state IS NOT NULL
-        GROUP BY state, dt
-    ) AS s
-    LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
+        UNION ALL
+        SELECT state, dt, 0, 0, 0, 0, 0, orders
+        FROM order_counts
+    ) AS both_sides
+    GROUP BY state, dt
 ),
 orders_state_day_delta AS (
     SELECT dt, state,
@@ -550,17 +556,23 @@ order_counts AS (
     FROM order_day_lines
     GROUP BY state, dt
 ),
+-- The (state, day) sums and their order counts side by side in a GROUP BY, not a join:
+-- a join matches NULL days only through IS NOT DISTINCT FROM, which no hash or merge
+-- key takes (a fold of a million changes compared 6.6M pairs, 0.7 s).
 state_days AS (
-    SELECT s.*, COALESCE(c.orders, 0) AS orders
+    SELECT state, dt,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
     FROM (
-        SELECT state, dt,
-            SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-            SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+        SELECT state, dt, lines, qty_sum, qty_lines, turnover, turnover_lines, 0 AS orders
         FROM fine
         WHERE state IS NOT NULL
-        GROUP BY state, dt
-    ) AS s
-    LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
+        UNION ALL
+        SELECT state, dt, 0, 0, 0, 0, 0, orders
+        FROM order_counts
+    ) AS both_sides
+    GROUP BY state, dt
 ),
 orders_state_day_delta AS (
     SELECT dt, state,
@@ -773,17 +785,23 @@ order_counts AS (
     FROM order_day_lines
     GROUP BY state, dt
 ),
+-- The (state, day) sums and their order counts side by side in a GROUP BY, not a join:
+-- a join matches NULL days only through IS NOT DISTINCT FROM, which no hash or merge
+-- key takes (a fold of a million changes compared 6.6M pairs, 0.7 s).
 state_days AS (
-    SELECT s.*, COALESCE(c.orders, 0) AS orders
+    SELECT state, dt,
+        SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
+        SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines,
+        SUM(orders) AS orders
     FROM (
-        SELECT state, dt,
-            SUM(lines) AS lines, SUM(qty_sum) AS qty_sum, SUM(qty_lines) AS qty_lines,
-            SUM(turnover) AS turnover, SUM(turnover_lines) AS turnover_lines
+        SELECT state, dt, lines, qty_sum, qty_lines, turnover, turnover_lines, 0 AS orders
         FROM fine
         WHERE state IS NOT NULL
-        GROUP BY state, dt
-    ) AS s
-    LEFT JOIN order_counts AS c ON c.state = s.state AND c.dt IS NOT DISTINCT FROM s.dt
+        UNION ALL
+        SELECT state, dt, 0, 0, 0, 0, 0, orders
+        FROM order_counts
+    ) AS both_sides
+    GROUP BY state, dt
 ),
 orders_state_day_delta AS (
     SELECT dt, state,
@@ -961,6 +979,15 @@ ALTER TABLE orders ADD COLUMN IF NOT EXISTS captured_xid XID8;
 CREATE INDEX IF NOT EXISTS orders_captured ON orders (captured_xid) WHERE captured_xid IS NOT NULL;
 
 ALTER TABLE orders ALTER COLUMN captured_xid DROP DEFAULT;
+
+CREATE OR REPLACE FUNCTION orders_capture_stamp() RETURNS XID8
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+IF current_setting('session_replication_role') = 'replica' THEN
+    RETURN pg_current_xact_id();
+END IF;
+RETURN NULL;
+END $$;
 
 CREATE OR REPLACE FUNCTION orders_log_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
