@@ -596,12 +596,19 @@ CREATE_TRIGGER = (
     "{transition_tables} FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_{event}()"
 )
 
-# Emptying `orders` empties the rollups and the changes not folded yet. ENABLE ALWAYS: it also
+# Emptying `orders` empties the rollups and the changes not folded yet, unless a load that
+# replaces everything the table holds writes the rollups itself (LOADER_WRITES_ROLLUPS; it
+# deletes their rows, which readers keep seeing until it commits). ENABLE ALWAYS: it also
 # fires for a TRUNCATE that logical replication applies (which runs in replica mode).
 EMPTY_ROLLUPS_ON_TRUNCATE = dedent("""\
     CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-    BEGIN TRUNCATE {tables}; PERFORM nextval('{version}'); RETURN NULL; END $$""")
+    BEGIN
+    PERFORM nextval('{version}');
+    IF current_setting('{skip_setting}', true) = 'on' THEN RETURN NULL; END IF;
+    TRUNCATE {tables};
+    RETURN NULL;
+    END $$""")
 CREATE_TRUNCATE_TRIGGER = (
     "CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders\n"
     "FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate()"
@@ -773,7 +780,11 @@ def postgresql_trigger_statements() -> list[str]:
             )
         )
     emptied = _names([rollup.name for rollup in ROLLUPS] + [CHANGE_LOG])
-    statements.append(EMPTY_ROLLUPS_ON_TRUNCATE.format(tables=emptied, version=ROLLUPS_VERSION))
+    statements.append(
+        EMPTY_ROLLUPS_ON_TRUNCATE.format(
+            tables=emptied, version=ROLLUPS_VERSION, skip_setting=LOADER_WRITES_ROLLUPS
+        )
+    )
     statements += [CREATE_TRUNCATE_TRIGGER, ENABLE_TRUNCATE_TRIGGER_ALWAYS]
     statements += [
         ADD_CAPTURED_XID,

@@ -13,7 +13,7 @@ from dashboard.orders import loader_rollups
 from dashboard.orders.loading import OrderLines, load_postgresql
 from dashboard.orders.sample import generate, make_catalog, seed_id_range
 from dashboard.orders.schema import ROLLUPS, STATE_DAY, STATE_TOTAL
-from tests.support.orders import all_orders, insert_orders
+from tests.support.orders import all_orders, another_client, insert_orders
 from tests.support.rollups import D1, D2, D3, ROWS, assert_rollups_match_orders, stored_rollup
 
 pytestmark = pytest.mark.django_db(databases=["olap"])
@@ -140,6 +140,41 @@ def test_a_load_into_a_table_holding_only_its_range_builds_the_key_after_the_cop
     assert_rollups_match_orders()
     with pytest.raises(IntegrityError), transaction.atomic(using="olap"):
         insert_orders([all_orders()[0]])
+
+
+@pytest.mark.django_db(databases=["olap"], transaction=True)
+def test_a_reload_of_a_table_holding_only_its_range_empties_it_at_once_and_readers_see_the_old_figures():
+    seed = 3
+    load_postgresql(connections["olap"], sample_batches(seed, 300, 4), replace=seed_id_range(seed))
+    before = stored_rollup(STATE_TOTAL)
+    seen = []
+
+    def read_from_another_client(loaded):
+        # Mid-COPY, the reload's transaction open: the rollups neither wait nor show it yet.
+        if not seen:
+            with another_client() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+                cursor.execute(f"SELECT state, {', '.join(STATE_TOTAL.measures)} FROM orders_state_total")
+                seen.append({(state,): tuple(measures) for state, *measures in cursor.fetchall()})
+
+    statements = []
+    with connections["olap"].execute_wrapper(
+        lambda execute, sql, *rest: statements.append(sql) or execute(sql, *rest)
+    ):
+        load_postgresql(
+            connections["olap"],
+            sample_batches(seed, 120, 3),
+            replace=seed_id_range(seed),
+            on_batch=read_from_another_client,
+        )
+    assert seen == [before]
+    assert "TRUNCATE orders" in statements
+    assert not any(sql.startswith("DELETE FROM orders WHERE") for sql in statements)
+    assert_rollups_match_orders()
+    assert len({orderid for orderid, *_ in all_orders()}) == 120
+    # The truncate trigger serves the next TRUNCATE again.
+    execute("TRUNCATE orders")
+    assert all(not stored_rollup(rollup) for rollup in ROLLUPS)
 
 
 def _cells(batch):

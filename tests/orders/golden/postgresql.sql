@@ -967,7 +967,12 @@ REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECU
 
 CREATE OR REPLACE FUNCTION orders_rollups_after_truncate() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-BEGIN TRUNCATE orders_day, orders_state_day, orders_item_day, orders_state_item_day, orders_state_total, orders_item_total, orders_state_item_total, orders_state_span, orders_item_span, orders_changes; PERFORM nextval('orders_rollups_version'); RETURN NULL; END $$;
+BEGIN
+PERFORM nextval('orders_rollups_version');
+IF current_setting('dashboard.loader_writes_rollups', true) = 'on' THEN RETURN NULL; END IF;
+TRUNCATE orders_day, orders_state_day, orders_item_day, orders_state_item_day, orders_state_total, orders_item_total, orders_state_item_total, orders_state_span, orders_item_span, orders_changes;
+RETURN NULL;
+END $$;
 
 CREATE OR REPLACE TRIGGER orders_rollups_truncate AFTER TRUNCATE ON orders
 FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_truncate();
