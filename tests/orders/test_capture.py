@@ -5,12 +5,14 @@ over the shop's own table), through a real publication and subscription between 
 clusters."""
 
 import datetime
+import io
 import random
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connections
+from psycopg2 import sql
 
 from dashboard.orders import capture
 from tests.support.capture import assert_olap_matches, shop_client, shop_insert, shop_orders, synced
@@ -86,6 +88,30 @@ def test_running_setup_again_changes_nothing():
             "(SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         assert cursor.fetchone() == (1,)
+
+
+def subscription_options():
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(
+            "SELECT subname, subbinary, substream::text FROM pg_subscription WHERE subdbid = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return cursor.fetchone()
+
+
+def test_big_transactions_are_taken_at_their_commit_and_an_older_subscription_is_changed_so():
+    name, binary, streaming = subscription_options()
+    assert (binary, streaming) == (True, "false")
+    # As an earlier version subscribed: streamed to the subscriber, applied from its spool.
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(sql.SQL("ALTER SUBSCRIPTION {} SET (streaming = on)").format(sql.Identifier(name)))
+    out = io.StringIO()
+    call_command("setup_olap", stdout=out)
+    assert subscription_options() == (name, True, "false")
+    assert "now takes a big transaction at its commit" in out.getvalue()
+    shop_insert(ROWS)
+    synced()
+    assert_olap_matches(shop_orders())
 
 
 def test_rows_written_and_rewritten_between_two_folds_count_once():
