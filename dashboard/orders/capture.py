@@ -266,18 +266,6 @@ def drop_publication(shop: BaseDatabaseWrapper) -> None:
 # --- The OLAP side on the PostgreSQL stand-in ------------------------------------------------
 
 
-def subscription_enabled(olap: BaseDatabaseWrapper, name: str) -> bool | None:
-    """Whether the subscription `name` of this database is enabled; None if there is none."""
-    with olap.cursor() as cursor:
-        cursor.execute(
-            "SELECT subenabled FROM pg_subscription WHERE subname = %s "
-            "AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
-            [name],
-        )
-        row = cursor.fetchone()
-    return None if row is None else bool(row[0])
-
-
 # The subscription's options. binary: values travel in PostgreSQL's binary format (no text
 # parsing of numerics and dates). streaming off, PostgreSQL's own default: the shop's server
 # decodes a big transaction at its commit (spilling its changes to its own disk until then:
@@ -285,22 +273,24 @@ def subscription_enabled(olap: BaseDatabaseWrapper, name: str) -> bool | None:
 # subscriber while it ran (streaming = on, as until 2026-12-06), PostgreSQL 15 spooled it
 # there and applied it from the spool afterwards, 3-4 s slower per million lines: 10.2-10.8 s
 # against 6.9-7.0 s from the commit to the last line applied.
-STREAMING_SQL = (
-    "SELECT substream::text IN ('true', 't', 'p') FROM pg_subscription WHERE subname = %s "
-    "AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+SUBSCRIPTION_STATE_SQL = (
+    "SELECT subenabled, substream::text IN ('true', 't', 'p') FROM pg_subscription "
+    "WHERE subname = %s AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
 
 
-def streaming_turned_off(olap: BaseDatabaseWrapper, name: str) -> list[str]:
-    """Turn off streaming on the existing subscription `name` if an earlier version turned it
-    on; what was done. The apply worker restarts with the new option by itself."""
+def _subscription_state(olap: BaseDatabaseWrapper, name: str) -> tuple[bool, bool] | None:
+    """(enabled, streaming) of the subscription `name` of this database; None if there is none."""
     with olap.cursor() as cursor:
-        cursor.execute(STREAMING_SQL, [name])
-        (streaming,) = cursor.fetchone()
-        if not streaming:
-            return []
-        cursor.execute(sql.SQL("ALTER SUBSCRIPTION {} SET (streaming = off)").format(sql.Identifier(name)))
-    return [f"the subscription {name} now takes a big transaction at its commit (applied faster)"]
+        cursor.execute(SUBSCRIPTION_STATE_SQL, [name])
+        row = cursor.fetchone()
+    return None if row is None else (bool(row[0]), bool(row[1]))
+
+
+def subscription_enabled(olap: BaseDatabaseWrapper, name: str) -> bool | None:
+    """Whether the subscription `name` of this database is enabled; None if there is none."""
+    state = _subscription_state(olap, name)
+    return None if state is None else state[0]
 
 
 def ensure_subscription(
@@ -310,13 +300,21 @@ def ensure_subscription(
     tables the subscription fills, `copies`, are emptied first: its initial copy brings
     their rows."""
     name = slot_name(olap.settings_dict["NAME"])
-    enabled = subscription_enabled(olap, name)
-    if enabled is not None:
-        done = streaming_turned_off(olap, name)
-        if not enabled:
-            with olap.cursor() as cursor:
+    state = _subscription_state(olap, name)
+    if state is not None:
+        enabled, streaming = state
+        done = []
+        with olap.cursor() as cursor:
+            if streaming:  # as an earlier version subscribed; the apply worker restarts by itself
+                cursor.execute(
+                    sql.SQL("ALTER SUBSCRIPTION {} SET (streaming = off)").format(sql.Identifier(name))
+                )
+                done.append(
+                    f"the subscription {name} now takes a big transaction at its commit (applied faster)"
+                )
+            if not enabled:
                 cursor.execute(sql.SQL("ALTER SUBSCRIPTION {} ENABLE").format(sql.Identifier(name)))
-            done.append(f"enabled the subscription {name}")
+                done.append(f"enabled the subscription {name}")
         return done
     with olap.cursor() as cursor:
         done = []

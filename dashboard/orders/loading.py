@@ -198,8 +198,8 @@ def load_postgresql(
     ):
         rebuild_key = bool(rollups) and _only_lines_replaced(cursor, replace)
         if rebuild_key:
-            # Skipped here, the truncate trigger would empty the rollups under a lock that
-            # readers wait on until the commit.
+            # The load writes the rollups itself from here on. Not skipped, the truncate
+            # trigger would also empty them under a lock that readers wait on until the commit.
             skip_triggers(cursor, True)
             cursor.execute(EMPTY_TABLE_SQL)
             for rollup in ROLLUPS:
@@ -209,8 +209,8 @@ def load_postgresql(
         elif replace:
             # The triggers take the deleted lines out of the rollups.
             cursor.execute(DELETE_RANGE_SQL, list(replace))
-        if rollups:
-            skip_triggers(cursor, True)
+            if rollups:
+                skip_triggers(cursor, True)
         # copy_expert reaches the driver's cursor directly; wrap its errors as Django's
         # own, like every other query, so callers catch one kind of DatabaseError.
         with connection.wrap_database_errors, _driver_prints_suppressed():
