@@ -595,6 +595,8 @@ CREATE_TRIGGER = (
     "CREATE OR REPLACE TRIGGER orders_rollups_{event} AFTER {EVENT} ON orders\n"
     "{transition_tables} FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_{event}()"
 )
+# A load that empties the table drops this one until its COPY is in (dashboard/orders/loading.py).
+INSERT_TRIGGER = "orders_rollups_insert"
 
 # Emptying `orders` empties the rollups and the changes not folded yet, unless a load that
 # replaces everything the table holds writes the rollups itself (LOADER_WRITES_ROLLUPS; it
@@ -770,15 +772,16 @@ def _maintain_function(event: str) -> str:
     )
 
 
+def rollup_trigger(event: str) -> str:
+    """The statement that makes the rollups' trigger for `event` (insert, delete or update)."""
+    return CREATE_TRIGGER.format(event=event, EVENT=event.upper(), transition_tables=TRANSITION_TABLES[event])
+
+
 def postgresql_trigger_statements() -> list[str]:
     statements = []
     for event in ("insert", "delete", "update"):
         statements.append(_maintain_function(event))
-        statements.append(
-            CREATE_TRIGGER.format(
-                event=event, EVENT=event.upper(), transition_tables=TRANSITION_TABLES[event]
-            )
-        )
+        statements.append(rollup_trigger(event))
     emptied = _names([rollup.name for rollup in ROLLUPS] + [CHANGE_LOG])
     statements.append(
         EMPTY_ROLLUPS_ON_TRUNCATE.format(

@@ -142,6 +142,31 @@ def test_a_load_into_a_table_holding_only_its_range_builds_the_key_after_the_cop
         insert_orders([all_orders()[0]])
 
 
+def temporary_files_written():
+    """How many temporary files the server reports for this database, this connection's
+    own counts included: they are flushed when it next goes idle with a flush asked for."""
+    with connections["olap"].cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT temp_files FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(databases=["olap"], transaction=True)
+def test_a_load_that_writes_the_rollups_itself_keeps_no_copy_of_its_lines_for_the_insert_trigger(
+    empty_orders,
+):
+    # Past work_mem (4MB: some 40,000 lines), the insert trigger's transition table would
+    # spill every line the COPY inserts to a temporary file, though the trigger adds nothing.
+    seed = 3
+    before = temporary_files_written()
+    load_postgresql(connections["olap"], sample_batches(seed, 20_000, 4), replace=seed_id_range(seed))
+    assert temporary_files_written() == before
+    # The trigger is back for every other writer (the sums' exactness: the tests above).
+    lines_in_washington = stored_rollup(STATE_TOTAL)[("WA",)][0]
+    insert_orders([(7, 1, 1, Decimal("5.00"), D1, "WA")])
+    assert stored_rollup(STATE_TOTAL)[("WA",)][0] == lines_in_washington + 1
+
+
 @pytest.mark.django_db(databases=["olap"], transaction=True)
 def test_a_reload_of_a_table_holding_only_its_range_empties_it_at_once_and_readers_see_the_old_figures():
     seed = 3
