@@ -604,6 +604,11 @@ def logged_in_client():
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # gen_data loads straight into the OLAP database here, and the site reads it there; the
+    # capture's and the shop's stages wire change data capture themselves. Local settings
+    # from scripts/serve.sh (.dev/env) say cdc, which would send the load to the shop's
+    # database with no worker to carry it over.
+    os.environ["ORDERS_SOURCE"] = "direct"
     setup_django()
     with bench_databases(args.keep) as server:
         lines, rows = measure_loading(args)
