@@ -78,8 +78,9 @@ DROP_KEY_SQL = "ALTER TABLE orders DROP CONSTRAINT orders_pkey"
 # rollups itself, so it drops the trigger while it holds the table and makes it again after.
 DROP_INSERT_TRIGGER_SQL = f"DROP TRIGGER {INSERT_TRIGGER} ON orders"
 ADD_KEY_SQL = "ALTER TABLE orders ADD CONSTRAINT orders_pkey PRIMARY KEY (orderid, itemid)"
-# Room to sort the keys of a 10M-line table in memory (server memory, for this transaction).
-KEY_BUILD_MEMORY_SQL = "SET LOCAL maintenance_work_mem = '512MB'"
+# Room to sort the keys of a 10M-line table in memory (server memory, for this transaction):
+# 1GB built them in 2.0 s, 512MB (each of the build's three processes spilling) in 2.4-2.5 s.
+KEY_BUILD_MEMORY_SQL = "SET LOCAL maintenance_work_mem = '1GB'"
 FLUSH_SQL = "FLUSH"
 # Column names are constants of this module; no input reaches the statement text.
 INSERT_PREFIX = f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) VALUES "  # noqa: S608

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.db import connections
@@ -17,6 +18,7 @@ from django.db import connections
 from dashboard import gen_data
 from dashboard.catalog import versions
 from dashboard.catalog.models import Item
+from dashboard.orders.sample import generate, make_catalog
 from dashboard.us_states import STATES
 from tests.support import ROOT
 from tests.support.database_urls import database_env
@@ -105,6 +107,19 @@ class TestLoading:
         rows = all_orders()
         assert len(rows) == len(set((orderid, itemid) for orderid, itemid, *_ in rows))
         assert set(orders_of(rows).values()) == {1, 2}
+
+
+@pytest.mark.parametrize("items", [1, 2, 5, 7, 40, 200])
+def test_generated_lines_come_in_key_order(items):
+    # The loader builds the key over lines as they came: in (orderid, itemid) order it sorts
+    # nothing. Strictly increasing also means no order has an item twice.
+    catalog = make_catalog(items)
+    for seed in range(3):
+        for batch in generate(seed, 60_000, catalog, END, 365):
+            orderids, itemids = batch.orderid, batch.itemid.astype(np.int64)
+            same_order = orderids[1:] == orderids[:-1]
+            assert (orderids[1:] >= orderids[:-1]).all()
+            assert (itemids[1:][same_order] > itemids[:-1][same_order]).all()
 
 
 def run_script(*argv, env=None):
