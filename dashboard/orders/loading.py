@@ -76,6 +76,7 @@ DROP_KEY_SQL = "ALTER TABLE orders DROP CONSTRAINT orders_pkey"
 # for every row a statement inserts even when the trigger then does nothing, or is disabled:
 # for a 10M-line COPY, a 410 MB temporary file written in the COPY's time. The load writes the
 # rollups itself, so it drops the trigger while it holds the table and makes it again after.
+# A load beside other lines leaves the table readable meanwhile, and so keeps the trigger.
 DROP_INSERT_TRIGGER_SQL = f"DROP TRIGGER {INSERT_TRIGGER} ON orders"
 ADD_KEY_SQL = "ALTER TABLE orders ADD CONSTRAINT orders_pkey PRIMARY KEY (orderid, itemid)"
 # Room to sort the keys of a 10M-line table in memory (server memory, for this transaction):

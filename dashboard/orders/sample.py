@@ -92,19 +92,18 @@ def _chunk(
     lines_per_order = rng.integers(1, max_lines + 1, size=count)
     total = int(lines_per_order.sum())
     order_of_line = np.repeat(np.arange(count), lines_per_order)
-    first_line = np.repeat(np.cumsum(lines_per_order) - lines_per_order, lines_per_order)
-    line_no = np.arange(total) - first_line
+    line_no = np.arange(total) - np.repeat(np.cumsum(lines_per_order) - lines_per_order, lines_per_order)
 
     # The items of one order are distinct (orderid, itemid is the key): walk from a popular
     # first item in strides short enough never to wrap around onto it.
     first_item = rng.choice(items, size=count, p=catalog.popularity)
     stride = rng.integers(1, items // max_lines + 1, size=count)
-    item = (first_item[order_of_line] + line_no * stride[order_of_line]) % items
     # Each order's lines in item order, so the lines arrive in key order and the loader's
     # build of the key finds them sorted. The walk wraps around past the last item at most
-    # once: its steps from the wrap on hold the order's lowest items, so they go first.
-    before_wrap = np.minimum(-((first_item - items) // stride), lines_per_order)
-    item = item[first_line + (line_no + before_wrap[order_of_line]) % lines_per_order[order_of_line]]
+    # once: its steps from the wrap on hold the order's lowest items, so they come first.
+    before_wrap = np.minimum(-((first_item - items) // stride), lines_per_order)  # ceil division
+    step = (line_no + before_wrap[order_of_line]) % lines_per_order[order_of_line]
+    item = (first_item[order_of_line] + step * stride[order_of_line]) % items
 
     qty = np.minimum(rng.geometric(catalog.qty_p[item]), 50).astype(np.int32)
     list_cents = catalog.price_cents[item]

@@ -591,12 +591,13 @@ ROLLUP_DELTA = dedent("""\
     WHERE {keys_known}
     GROUP BY {keys}""")
 
+ROLLUP_TRIGGER = "orders_rollups_{event}"
 CREATE_TRIGGER = (
-    "CREATE OR REPLACE TRIGGER orders_rollups_{event} AFTER {EVENT} ON orders\n"
+    f"CREATE OR REPLACE TRIGGER {ROLLUP_TRIGGER} AFTER {{EVENT}} ON orders\n"
     "{transition_tables} FOR EACH STATEMENT EXECUTE FUNCTION orders_rollups_after_{event}()"
 )
 # A load that empties the table drops this one until its COPY is in (dashboard/orders/loading.py).
-INSERT_TRIGGER = "orders_rollups_insert"
+INSERT_TRIGGER = ROLLUP_TRIGGER.format(event="insert")
 
 # Emptying `orders` empties the rollups and the changes not folded yet, unless a load that
 # replaces everything the table holds writes the rollups itself (LOADER_WRITES_ROLLUPS; it
