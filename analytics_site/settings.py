@@ -65,16 +65,21 @@ TEMPLATES = [
 # the item catalog in a Dolt database ("catalog"). dashboard.dbrouter.OlapOltpRouter decides
 # which model goes where.
 conn_max_age = env.integer("CONN_MAX_AGE", 60)
+# Django's PostgreSQL engine and django_risingwave, each with a health check that asks the
+# server only when the connection may be dead (analytics_site/db_engines/__init__.py).
+POSTGRESQL_ENGINE = "analytics_site.db_engines.postgresql"
+RISINGWAVE_ENGINE = "analytics_site.db_engines.risingwave"
 DATABASES = {
     "default": env.database(
         "DATABASE_URL",
+        engine=POSTGRESQL_ENGINE,
         conn_max_age=conn_max_age,
         conn_health_checks=True,
         options={"connect_timeout": 5},
     ),
     "olap": env.database(
         "OLAP_DATABASE_URL",
-        engine="django_risingwave",
+        engine=RISINGWAVE_ENGINE,
         conn_max_age=conn_max_age,
         conn_health_checks=True,
         # RisingWave's DECLARE takes no WITH HOLD (v3.0 still), so no server-side cursors;
@@ -99,6 +104,7 @@ DATABASES = {
 if env.string("SHOP_DATABASE_URL", ""):
     DATABASES["shop"] = env.database(
         "SHOP_DATABASE_URL",
+        engine=POSTGRESQL_ENGINE,
         conn_max_age=conn_max_age,
         conn_health_checks=True,
         options={"connect_timeout": 5},

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import django_risingwave.base
 import pytest
 from django.conf import settings
 from django.db import connections
@@ -16,7 +17,7 @@ def test_production_defaults():
     debug, chartjs_url, olap_engine = result.stdout.split()
     assert debug == "False"
     assert chartjs_url.startswith("https://cdn.jsdelivr.net/npm/chart.js@4.6.1/")
-    assert olap_engine == "django_risingwave"
+    assert olap_engine == "analytics_site.db_engines.risingwave"
 
 
 @pytest.mark.parametrize(
@@ -61,18 +62,20 @@ def test_bad_settings_are_named_in_the_error(overrides, message):
 
 def test_olap_alias_uses_the_risingwave_connector_with_its_connection_options():
     olap = settings.DATABASES["olap"]
-    assert olap["ENGINE"] == "django_risingwave"
+    assert olap["ENGINE"] == "analytics_site.db_engines.risingwave"
     assert olap["OPTIONS"]["gssencmode"] == "disable"
     assert olap["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert olap["TEST"]["MIGRATE"] is False
-    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.DATABASES["default"]["ENGINE"] == "analytics_site.db_engines.postgresql"
 
 
 @pytest.mark.django_db(databases=["olap"])
 def test_live_olap_connection_carries_the_options():
     connection = connections["olap"]
     connection.ensure_connection()
-    assert type(connection).__module__ == "django_risingwave.base"
+    # django_risingwave's connection, with the site's health check (analytics_site/db_engines).
+    assert isinstance(connection, django_risingwave.base.DatabaseWrapper)
+    assert type(connection).__module__ == "analytics_site.db_engines.risingwave.base"
     assert connection.connection.get_dsn_parameters()["gssencmode"] == "disable"
 
 

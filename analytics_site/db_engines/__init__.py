@@ -1,0 +1,28 @@
+"""Database engines: Django's PostgreSQL engine and django_risingwave, each with a health check
+that asks the server only when its connection may be dead.
+
+Django checks a kept connection (CONN_HEALTH_CHECKS) the first time a request uses it, with
+`SELECT 1`: a round trip per database per request, about 0.3 ms each of an API answer here
+(docs/benchmarks.md). A server that restarts, crashes, is stopped or ends an idle session
+closes its end of the connection, and the kernel then has the client's socket readable (the
+end of the stream, after the server's last error message if it sent one); an idle, healthy
+connection has nothing to read, since the driver reads every reply in full. So a socket with
+nothing to read is taken as usable without asking, and only a readable one gets the real
+`SELECT 1`. A path that silently drops packets (no end ever arrives) is not noticed either
+way: `SELECT 1` would wait for the network's timeouts just as the request's own query does.
+
+May import Django and the database drivers only.
+"""
+
+import select
+from typing import Any
+
+
+def server_may_have_closed(connection: Any) -> bool:
+    """Whether the server end of the psycopg2 `connection` may have gone: the driver marked it
+    closed, or its socket has something to read while the connection is idle."""
+    if connection.closed:
+        return True
+    poller = select.poll()  # unlike select.select, any descriptor number
+    poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))

@@ -1,0 +1,13 @@
+"""django_risingwave's engine with the cheap health check (analytics_site.db_engines): the
+OLAP side, RisingWave or the PostgreSQL that stands in for it."""
+
+from django_risingwave import base
+
+from analytics_site.db_engines import server_may_have_closed
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def is_usable(self) -> bool:
+        if self.connection is None:
+            return False
+        return not server_may_have_closed(self.connection) or super().is_usable()
