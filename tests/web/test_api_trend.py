@@ -168,3 +168,14 @@ def test_without_a_state_one_row_a_day_is_read_and_agrees_with_the_states(user_c
         query["sql"] for query in sent.captured_queries if "orders_rollups_version" not in query["sql"]
     ]
     assert '"orders_day"' in statement and "orders_state_day" not in statement
+
+
+def test_all_time_runs_from_the_first_order_to_today(user_client):
+    # What the page asks by default: no filters at all, bucketed by the server over the days
+    # from the first order on.
+    insert_orders(ROWS)
+    body = user_client.get(URL).json()
+    today = timezone.localdate()
+    bucket = expected_bucket(D(2025, 6, 14), today)
+    assert (body["bucket"], body["start"], body["end"]) == (bucket, "2025-06-14", today.isoformat())
+    assert as_points(body) == expected_points(ROWS, D(2025, 6, 14), today, *BUCKETS[bucket])
