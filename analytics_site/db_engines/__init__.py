@@ -17,12 +17,20 @@ May import Django and the database drivers only.
 import select
 from typing import Any
 
+from psycopg2 import extensions
 
-def server_may_have_closed(connection: Any) -> bool:
-    """Whether the server end of the psycopg2 `connection` may have gone: the driver marked it
-    closed, or its socket has something to read while the connection is idle."""
-    if connection.closed:
-        return True
+# Idle, or inside a transaction that has not failed: ready for the next statement. A failed
+# transaction (SELECT 1 would fail there too), a statement under way or a broken connection
+# is left to the real check.
+_READY = (extensions.TRANSACTION_STATUS_IDLE, extensions.TRANSACTION_STATUS_INTRANS)
+
+
+def ready_by_its_own_account(connection: Any) -> bool:
+    """Whether the psycopg2 `connection` is, by what the client alone knows, open and ready for
+    a statement: not closed, idle or in a transaction that has not failed, and nothing on its
+    socket to read (a server that ended it would have left the end of the stream there)."""
+    if connection.closed or connection.info.transaction_status not in _READY:
+        return False
     poller = select.poll()  # unlike select.select, any descriptor number
     poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
-    return bool(poller.poll(0))
+    return not poller.poll(0)

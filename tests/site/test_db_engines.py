@@ -3,7 +3,7 @@ asks the server only when the server may have ended the connection."""
 
 import psycopg2
 import pytest
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 
 from dashboard.dbrouter import OLAP
 
@@ -67,3 +67,19 @@ def test_a_connection_with_nothing_to_read_but_closed_by_the_driver_is_unusable(
         assert connection.is_usable() is False
     finally:
         connection.close()  # Django's side too: the next use opens a new one
+
+
+@pytest.mark.django_db(transaction=True, databases=ALIASES)
+@pytest.mark.parametrize("alias", ALIASES)
+def test_a_connection_in_a_failed_transaction_is_unusable_as_with_django_s_own_check(alias):
+    # Django asks is_usable() before checking constraints at the end of a test's transaction
+    # and after a request's errors: a failed transaction cannot run SELECT 1 either.
+    connection = connections[alias]
+    with transaction.atomic(using=alias):  # rolled back at its end: the inner one failed
+        with (
+            pytest.raises(DatabaseError),
+            transaction.atomic(using=alias, savepoint=False),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SELECT 1 / 0")
+        assert connection.is_usable() is False

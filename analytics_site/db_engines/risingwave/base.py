@@ -3,11 +3,11 @@ OLAP side, RisingWave or the PostgreSQL that stands in for it."""
 
 from django_risingwave import base
 
-from analytics_site.db_engines import server_may_have_closed
+from analytics_site.db_engines import ready_by_its_own_account
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def is_usable(self) -> bool:
         if self.connection is None:
             return False
-        return not server_may_have_closed(self.connection) or super().is_usable()
+        return ready_by_its_own_account(self.connection) or super().is_usable()
