@@ -31,6 +31,8 @@ def ready_by_its_own_account(connection: Any) -> bool:
     socket to read (a server that ended it would have left the end of the stream there)."""
     if connection.closed or connection.info.transaction_status not in _READY:
         return False
+    if not hasattr(select, "poll"):  # Windows: Django's own check, a round trip each time
+        return False
     poller = select.poll()  # unlike select.select, any descriptor number
     poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
     return not poller.poll(0)

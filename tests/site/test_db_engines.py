@@ -1,6 +1,8 @@
 """The site's database engines (analytics_site/db_engines): a kept connection's health check
 asks the server only when the server may have ended the connection."""
 
+import select
+
 import psycopg2
 import pytest
 from django.db import DatabaseError, connections, transaction
@@ -83,3 +85,16 @@ def test_a_connection_in_a_failed_transaction_is_unusable_as_with_django_s_own_c
         ):
             cursor.execute("SELECT 1 / 0")
         assert connection.is_usable() is False
+
+
+@pytest.mark.django_db(transaction=True, databases=ALIASES)
+def test_without_poll_the_check_asks_the_server_as_django_does(monkeypatch):
+    # select.poll is missing on Windows.
+    monkeypatch.delattr(select, "poll")
+    connection = connections[OLAP]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'the request before'")
+    pid = connection.connection.get_backend_pid()
+
+    assert connection.is_usable() is True
+    assert last_statement(OLAP, pid) == "SELECT 1"
