@@ -3,11 +3,8 @@ OLAP side, RisingWave or the PostgreSQL that stands in for it."""
 
 from django_risingwave import base
 
-from analytics_site.db_engines import ready_by_its_own_account
+from analytics_site.db_engines import AsksOnlyWhenInDoubt
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
-    def is_usable(self) -> bool:
-        if self.connection is None:
-            return False
-        return ready_by_its_own_account(self.connection) or super().is_usable()
+class DatabaseWrapper(AsksOnlyWhenInDoubt, base.DatabaseWrapper):
+    pass
