@@ -32,7 +32,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the session and its user read in one statement (dashboard.sessions).
+    "dashboard.sessions.auth.SessionUserMiddleware",
     # The users' database down: 503 (JSON for the API) rather than a 500 per request.
     "dashboard.web.unavailable.DatabaseOutageMiddleware",
     # After sessions and auth: checks out the session's catalog branch, commits what changed.
@@ -118,6 +119,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions in the users' database, each row naming its user, so a request reads its session
+# and its user in one statement (dashboard/sessions/__init__.py).
+SESSION_ENGINE = "dashboard.sessions.store"
+AUTHENTICATION_BACKENDS = ["dashboard.sessions.auth.SessionUserBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:index"
 LOGOUT_REDIRECT_URL = "login"

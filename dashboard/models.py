@@ -17,6 +17,7 @@ from dashboard.orders.models import (
     StateSpan,
     StateTotal,
 )
+from dashboard.sessions.models import UserSession
 from dashboard.tokens.models import ApiToken
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "StateItemTotal",
     "StateSpan",
     "StateTotal",
+    "UserSession",
 ]

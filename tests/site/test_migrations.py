@@ -5,14 +5,20 @@ its content types, permissions, users' grants, catalog rows and Dolt history int
 import io
 
 import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
+from django.test import RequestFactory
 
 from dashboard.catalog import versions
 from dashboard.catalog.models import Item
+from dashboard.sessions.auth import user_of
+from dashboard.sessions.models import UserSession
+from dashboard.sessions.store import SessionStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(databases=["default", "catalog"], transaction=True)]
 
@@ -62,3 +68,46 @@ def test_the_models_and_the_migrations_agree():
     out = io.StringIO()
     call_command("makemigrations", "dashboard", check=True, dry_run=True, stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def test_the_move_to_sessions_that_name_their_user_keeps_everyone_logged_in():
+    """Migration 0010: the live sessions of Django's table are carried over, named after
+    their user and the new backend; expired ones, a deleted user's and ones that do not
+    verify are not."""
+    call_command("migrate", "dashboard", "0009_span_rollups", database="default", verbosity=0)
+    analyst, gone = User.objects.create_user("analyst"), User.objects.create_user("gone")
+
+    def django_session(user, **expiry):
+        session = DjangoSessionStore()
+        session.update(
+            {
+                SESSION_KEY: str(user.pk),
+                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                HASH_SESSION_KEY: user.get_session_auth_hash(),
+            }
+        )
+        if expiry:
+            session.set_expiry(**expiry)
+        session.save()
+        return session.session_key
+
+    live, expired = django_session(analyst), django_session(analyst, value=-60)
+    of_the_gone = django_session(gone)
+    with connections["default"].cursor() as cursor:
+        # Deleted as the previous release would (the ORM here would look for its sessions
+        # in a table that is not there yet).
+        cursor.execute("DELETE FROM auth_user WHERE id = %s", [gone.pk])
+        cursor.execute(
+            "INSERT INTO django_session VALUES (%s, 'not signed', now() + interval '1 day')",
+            ["forgedforgedforgedforged"],
+        )
+
+    call_command("migrate", database="default", verbosity=0)
+
+    carried = {session.session_key: session for session in UserSession.objects.all()}
+    assert set(carried) == {live}, (expired, of_the_gone)
+    assert carried[live].user_id == analyst.pk
+    assert carried[live].get_decoded()[BACKEND_SESSION_KEY] == "dashboard.sessions.auth.SessionUserBackend"
+    request = RequestFactory().get("/")
+    request.session = SessionStore(live)
+    assert user_of(request) == analyst  # still logged in: backend, session hash and all

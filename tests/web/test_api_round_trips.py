@@ -1,8 +1,9 @@
 """How many statements one /api/rankings/ answer sends to each database: the rankings, the
 headline, the period just before and the state's place come from one OLAP statement; the
 catalog is asked once for the item names and never sent back to main it never left; the
-users' database twice (the session, its user). A regression guard: each round trip is about
-a millisecond of an answer that should take a few. And which rows that statement reads."""
+users' database once (the session, read with its user). A regression guard: each round trip
+is about a millisecond of an answer that should take a few. And which rows that statement
+reads."""
 
 import pytest
 from django.db import connections
@@ -47,7 +48,7 @@ def test_one_answer_is_one_olap_statement_after_the_change_marker(user_client, c
     assert len(sent["olap"]) == 2, sent["olap"]
     assert "orders_rollups_version" in sent["olap"][0]
     assert len(sent["catalog"]) == 1 and "dashboard_item" in sent["catalog"][0], sent["catalog"]
-    assert len(sent["default"]) == 2, sent["default"]  # the session and its user
+    assert len(sent["default"]) == 1, sent["default"]  # the session, read with its user
     # All time reads the total rollups' rows as they are (one per key): nothing to group.
     assert ("GROUP BY" in sent["olap"][1]) == ("start" in query), sent["olap"][1]
 
