@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import MAX_PREC, ROUND_HALF_UP, Decimal, localcontext
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -27,17 +28,14 @@ from django.db import connections
 from django.db.models import (
     Avg,
     Count,
-    DateField,
     DecimalField,
     ExpressionWrapper,
     F,
     FloatField,
-    Max,
-    Min,
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, NullIf
 from psycopg2 import sql
 
 from dashboard.dbrouter import OLAP
@@ -367,9 +365,6 @@ def bucket_for(start: date, end: date) -> str:
     return MONTH
 
 
-_TRUNC = {DAY: TruncDay, WEEK: TruncWeek, MONTH: TruncMonth}
-
-
 @olap_errors()
 def trend(filters: OrderFilters, today: date) -> Trend:
     """Turnover and orders per bucket over the filters' range, from the headline's own source
@@ -377,43 +372,61 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     Without a start the range begins at the first order; without an end it ends `today`. A
     bucket with no orders is a zero; a week or month the range covers only in part is marked
     `partial`."""
-    source: QuerySet[Any] = (
-        StateDay.objects.filter(state=filters.state) if filters.state else Day.objects.all()
-    )
+    span_statement, buckets_statement = _trend_statements(by_state=filters.state is not None)
+    state = [filters.state] if filters.state else []
     end = filters.end or today
     # The first and last day with orders matter only for an open start or a range of
     # centuries: one aggregate over the rollup's key asks them. The figures are then bucketed
     # by the server, a row per bucket: reading a row per day and bucketing them here took
     # about 1.3 ms more of a year's trend (docs/benchmarks.md).
-    span: dict[str, date | None] = {"first": None, "last": None}
-    if filters.start is None or (end.year - filters.start.year) * 12 > MAX_MONTHS:
-        span = source.aggregate(first=Min("dt"), last=Max("dt"))
-    start = filters.start or span["first"]
-    if start is None or start > end:
-        return Trend(DAY, start, end, [])
-    if (end.year - start.year) * 12 > MAX_MONTHS:
-        first_day, last_day = span["first"], span["last"]
-        if first_day is None or last_day is None:
-            return Trend(MONTH, start, end, [])  # centuries with no order at all
-        start = max(start, first_day)
-        end = min(end, max(last_day, today))
-        if start > end:
+    first_day: date | None = None
+    last_day: date | None = None
+    with connections[OLAP].cursor() as cursor:
+        if filters.start is None or (end.year - filters.start.year) * 12 > MAX_MONTHS:
+            cursor.execute(span_statement, state)
+            first_day, last_day = cursor.fetchone()
+        start = filters.start or first_day
+        if start is None or start > end:
             return Trend(DAY, start, end, [])
-    bucket = bucket_for(start, end)
-    rows = (
-        source.filter(dt__gte=start, dt__lte=end)
-        .annotate(bucket=_TRUNC[bucket]("dt", output_field=DateField()))
-        .values("bucket")
-        .annotate(turnover=Sum("turnover"), orders=Sum("orders"))
-    )
-    found = {row["bucket"]: row for row in rows}
+        if (end.year - start.year) * 12 > MAX_MONTHS:
+            if first_day is None or last_day is None:
+                return Trend(MONTH, start, end, [])  # centuries with no order at all
+            start = max(start, first_day)
+            end = min(end, max(last_day, today))
+            if start > end:
+                return Trend(DAY, start, end, [])
+        bucket = bucket_for(start, end)
+        cursor.execute(buckets_statement, [bucket, *state, start, end])
+        found = {first: (turnover, orders) for first, turnover, orders in cursor.fetchall()}
     points = []
     for first in bucket_starts(start, end, bucket):
-        row = found.get(first)
-        turnover = as_money(row["turnover"] or Decimal(0)) if row else as_money(Decimal(0))
+        turnover, orders = found.get(first, (None, None))
         partial = first < start or _bucket_end(first, bucket) > end
-        points.append(TrendPoint(first, turnover, int(row["orders"] or 0) if row else 0, partial))
+        points.append(TrendPoint(first, as_money(turnover or Decimal(0)), int(orders or 0), partial))
     return Trend(bucket, start, end, points)
+
+
+@cache
+def _trend_statements(by_state: bool) -> tuple[sql.Composed, sql.Composed]:
+    """(the first and last day with orders; turnover and orders per bucket over a range) of
+    the day rollup, or of the (state, day) rollup for a state: the bucket's unit (DAY, WEEK,
+    MONTH: date_trunc's own), the state, the first and last day bound as parameters.
+
+    Written out, once per process: the trend is asked with every poll, and the ORM took
+    about 1.3 ms of each to build the two statements the server answers in 1 ms."""
+    model = StateDay if by_state else Day
+    names = {name: sql.Identifier(name) for name in ("dt", "turnover", "orders", "state")}
+    of_the_state = sql.SQL("{state} = %s AND ").format(**names) if by_state else sql.SQL("")
+    span = sql.SQL("SELECT min({dt}), max({dt}) FROM {table}{where}").format(
+        table=sql.Identifier(model._meta.db_table),
+        where=sql.SQL(" WHERE {state} = %s").format(**names) if by_state else sql.SQL(""),
+        **names,
+    )
+    buckets = sql.SQL(
+        "SELECT CAST(date_trunc(%s, {dt}) AS date), sum({turnover}), sum({orders}) FROM {table} "
+        "WHERE {of_the_state}{dt} >= %s AND {dt} <= %s GROUP BY 1"
+    ).format(table=sql.Identifier(model._meta.db_table), of_the_state=of_the_state, **names)
+    return span, buckets
 
 
 @dataclass(frozen=True)
