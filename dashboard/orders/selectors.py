@@ -588,12 +588,14 @@ Source = tuple[sql.Composable, list[Any]]
 
 # The rollup columns summed per group, with the type each is sent as (each part sums those it
 # needs, NULL for the others, so that the parts line up in one UNION ALL); the average follows
-# them. Counts of lines and orders as bigint: the driver makes ints of them, several times
-# faster than the Decimals a numeric becomes (about 2,000 values in a 90-day answer).
+# them. Counts and quantities as bigint: the driver makes ints of them, several times
+# faster than the Decimals a numeric becomes (about 2,000 values in a 90-day answer); the
+# average as float8, the float it is ranked as (the server's cast of the same numeric
+# division rounds as Python's float() of it would). Money stays numeric.
 _MEASURES = {
     "turnover": "numeric",
     "turnover_lines": "bigint",
-    "qty_sum": "numeric",
+    "qty_sum": "bigint",
     "qty_lines": "bigint",
     "lines": "bigint",
     "orders": "bigint",
@@ -691,9 +693,9 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
             current,
             *(sums.get(measure, sql.SQL("NULL::" + kind)) for measure, kind in _MEASURES.items()),
             # rollup_metrics()'s average: the same numeric division, by the server.
-            sql.SQL("{} / NULLIF({}, 0)").format(sums["qty_sum"], sums["qty_lines"])
+            sql.SQL("({}::numeric / NULLIF({}, 0))::float8").format(sums["qty_sum"], sums["qty_lines"])
             if "qty_sum" in measures
-            else sql.SQL("NULL::numeric"),
+            else sql.SQL("NULL::float8"),
         ]
         conditions = [condition for condition, _ in where]
         if key == "itemid":
@@ -735,11 +737,11 @@ def _group(
     value: Key | None,
     turnover: Decimal | None,
     turnover_lines: int | None,
-    qty_sum: Decimal | None,
+    qty_sum: int | None,
     qty_lines: int | None,
     lines: int | None,
     orders: int | None,
-    average: Decimal | None,
+    average: float | None,
 ) -> dict[str, Any]:
     """A group as _grouped_metrics() gives it (the ORM's conversions: sums of BIGINT as int,
     the average as float, money as Decimal), with the headline's sums beside; the measures in
@@ -748,9 +750,9 @@ def _group(
         key: value,
         "turnover_value": turnover,
         "turnover_known": turnover_lines,
-        "avg_qty_value": None if average is None else float(average),
+        "avg_qty_value": average,
         "avg_qty_known": qty_lines,
-        "total_qty_value": None if qty_sum is None else int(qty_sum),
+        "total_qty_value": qty_sum,
         "total_qty_known": qty_lines,
         "turnover": turnover,
         "lines": lines,
