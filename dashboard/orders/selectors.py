@@ -221,8 +221,13 @@ def _top_groups(
     groups: list[dict[str, Any]], key: str, metric: str, limit: int = TOP
 ) -> list[tuple[Key, Any]]:
     """[(key, value)] of the `limit` groups with the highest known `metric`, ties by key."""
-    known = [(group[key], group[f"{metric}_value"]) for group in groups if group[f"{metric}_known"]]
-    return heapq.nsmallest(limit, known, key=lambda pair: (-pair[1], pair[0]))
+    value, known = f"{metric}_value", f"{metric}_known"
+    # Ordered as (-value, key) tuples rather than through a key function: one call fewer per
+    # group (a few hundred per answer); the value itself is returned as read.
+    ranked = heapq.nsmallest(
+        limit, [(-group[value], group[key], group[value]) for group in groups if group[known]]
+    )
+    return [(group_key, group_value) for _, group_key, group_value in ranked]
 
 
 def as_money(value: Decimal) -> Decimal:
