@@ -42,7 +42,10 @@ class SessionStore(DatabaseSessionStore):
             return None
         session_data, expire_date, user_id, *user_row = row
         users = get_user_model()
-        self.user_as_read = None if user_row[0] is None else users.from_db(using, _user_fields(), user_row)
+        fields = _user_fields()
+        # No user row (a visitor's session, or its user gone): the joined columns are NULLs.
+        joined = user_row[fields.index(users._meta.pk.attname)] is not None
+        self.user_as_read = users.from_db(using, fields, user_row) if joined else None
         model: Any = self.model
         return cast(
             AbstractBaseSession,
