@@ -1,18 +1,8 @@
 """UserSession: Django's database session with its user's id in a column of its own."""
 
-from typing import ClassVar
-
 from django.conf import settings
-from django.contrib.sessions.base_session import AbstractBaseSession, BaseSessionManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
-from django.db.models import QuerySet
-
-
-class UserSessionManager(BaseSessionManager):
-    def get_queryset(self) -> QuerySet:
-        # Every read of a session brings its user along (a LEFT JOIN; NULL for a visitor who
-        # is not logged in): what lets a request authenticate in one statement.
-        return super().get_queryset().select_related("user")
 
 
 class UserSession(AbstractBaseSession):
@@ -27,8 +17,6 @@ class UserSession(AbstractBaseSession):
         db_constraint=False,
         related_name="+",
     )
-
-    objects: ClassVar[UserSessionManager] = UserSessionManager()
 
     class Meta(AbstractBaseSession.Meta):
         app_label = "dashboard"

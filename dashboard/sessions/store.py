@@ -74,7 +74,7 @@ def _user_fields() -> list[str]:
 def _read_statement() -> sql.Composed:
     """SELECT the session's data, expiry and user id, then every column of its user (NULLs
     without one), FROM the session LEFT JOIN its user, for a key and the time now."""
-    sessions = apps.get_model("dashboard", "UserSession")._meta
+    sessions = SessionStore.get_model_class()._meta
     users = get_user_model()._meta
     session_columns = {field.name: cast(str, field.column) for field in sessions.concrete_fields}
 
