@@ -8,8 +8,9 @@ settings (session.py) and turning failures into answers (errors.py); the admin's
 browser (browser.py); realistic sample orders (sample.py), which dashboard/gen_data.py loads;
 with ORDERS_SOURCE=cdc, the sample shop's own order table (ShopOrder, in the "default"
 database), change data capture from the shop (capture.py), the lines derived from a mapped
-shop's own tables (derivation.py, for SHOP_SCHEMA=oscar or a mapping file) and the worker
-that folds captured changes into the rollups (worker.py).
+shop's own tables (derivation.py, for SHOP_SCHEMA=oscar or a mapping file), a bulk import's
+lines summed as the loader sums a load (bulk_fold.py) and the worker that folds captured
+changes into the rollups (worker.py).
 Others ask it through selectors.py.
 
 May import: Django, psycopg2, numpy, Faker, dashboard.dbrouter, dashboard.readonly,

@@ -31,12 +31,13 @@ from datetime import datetime
 from typing import Any
 
 import dj_database_url
+import psycopg2.errors
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
 
-from dashboard.orders import derivation
+from dashboard.orders import bulk_fold, derivation
 from dashboard.orders.engine import RISINGWAVE, server_engine
 from dashboard.orders.schema import (
     DROP_CDC_SOURCE,
@@ -362,16 +363,39 @@ def drop_subscription(olap: BaseDatabaseWrapper) -> bool:
 class Fold:
     changes: int  # change rows folded (an update counts two)
     source_time: datetime | None  # every change the shop committed before this is folded
+    in_bulk: bool = False  # a bulk import's lines, summed in numpy (dashboard/orders/bulk_fold.py)
 
 
 def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = None) -> Fold | None:
     """Fold what was captured into the rollups, in one transaction; None when another folder
     holds the lock. Changes that arrive meanwhile wait for the next fold.
 
-    The sample table: the logged changes. A mapped shop: the orders its changes touched,
-    recomputed (`recompute`: derivation.recomputation), `changes` counting orders; while the
+    The sample table: the logged changes, and the lines applied since the last fold; a bulk
+    import's lines are summed in numpy when they can be (bulk_fold), otherwise by one
+    set-based statement. A mapped shop: the orders its changes touched, recomputed
+    (`recompute`: derivation.recomputation), `changes` counting orders; while the
     subscription's initial copy is under way nothing is folded, and once it is done its
     triggers go on and every order is noted, in the same transaction as its first fold."""
+    done = _fold(olap, recompute, in_bulk_if_big=recompute is None)
+    if done is BIG:
+        done = _fold_in_bulk(olap)
+        if done is DECLINED:
+            done = _fold(olap, recompute, in_bulk_if_big=False)
+    assert not isinstance(done, _Outcome)
+    return done
+
+
+class _Outcome:
+    """What _fold or _fold_in_bulk say instead of a Fold: the bulk path is to be tried (BIG),
+    or it does not fit (DECLINED); either way nothing was written."""
+
+
+BIG, DECLINED = _Outcome(), _Outcome()
+
+
+def _fold(
+    olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None, *, in_bulk_if_big: bool
+) -> Fold | _Outcome | None:
     heartbeat = (
         SAMPLE_CAPTURE.heartbeat
         if recompute is None
@@ -381,24 +405,19 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
         if not cursor.fetchone()[0]:
             return None
-        # Read before the fold's own snapshot: every change committed at the shop before this
-        # stamp was applied before the stamp, so the fold below sees it.
-        cursor.execute(
-            sql.SQL("SELECT beat FROM {} WHERE id = %s").format(sql.Identifier(*heartbeat)), [HEARTBEAT_ID]
-        )
-        row = cursor.fetchone()
-        source_time = row[0] if row else None
+        source_time = _source_time(cursor, heartbeat)
         cursor.execute("SET LOCAL work_mem = '64MB'")
         # A big fold's plan costs past jit_above_cost, and compiling it takes a second or
         # more: longer than running it.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SELECT folded_snapshot::TEXT FROM cdc_progress WHERE id = 1")
-        row = cursor.fetchone()
-        previous = row[0] if row and row[0] else FOLDED_SNAPSHOT_NOTHING
+        previous = _previous(cursor)
         snapshot = None
         if recompute is None:
             cursor.execute(PENDING_UP_TO, {"previous": previous, "limit": BIG_FOLD})
-            if cursor.fetchone()[0] >= BIG_FOLD:
+            logged, applied = cursor.fetchone()
+            if logged + applied >= BIG_FOLD:
+                if in_bulk_if_big and not logged:
+                    return BIG
                 cursor.execute(ANALYZE_SAMPLE)
             cursor.execute(FOLD_CHANGES, {"previous": previous})
             changes, snapshot = cursor.fetchone()
@@ -411,16 +430,73 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
             cursor.execute("SELECT pg_current_snapshot()::TEXT")
             (snapshot,) = cursor.fetchone()
             changes = _recompute(cursor, recompute, previous, every_order=state == SWITCHED_ON)
-        if changes:
-            cursor.execute("SELECT nextval(%s)", [ROLLUPS_VERSION])
-        cursor.execute(
-            "INSERT INTO cdc_progress (id, source_time, folded_at, folded_snapshot) "
-            "VALUES (1, %s, now(), %s::pg_snapshot) "
-            "ON CONFLICT (id) DO UPDATE SET source_time = EXCLUDED.source_time, folded_at = now(), "
-            "folded_snapshot = COALESCE(EXCLUDED.folded_snapshot, cdc_progress.folded_snapshot)",
-            [source_time, snapshot],
-        )
+        _record_progress(cursor, changes, source_time, snapshot)
     return Fold(changes, source_time)
+
+
+def _fold_in_bulk(olap: BaseDatabaseWrapper) -> Fold | _Outcome | None:
+    """The sample table's fold of a bulk import, summed in numpy (bulk_fold), in one
+    REPEATABLE READ transaction: the lines read, the checks and the snapshot recorded see the
+    same rows. DECLINED, with nothing written, when the lines do not fit that path, or when a
+    writer of the rollups got in the way (REPEATABLE READ does not wait for it)."""
+    try:
+        with transaction.atomic(using=olap.alias), olap.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
+            if not cursor.fetchone()[0]:
+                return None
+            source_time = _source_time(cursor, SAMPLE_CAPTURE.heartbeat)
+            previous = _previous(cursor)
+            cursor.execute("SELECT EXISTS (SELECT FROM orders_changes)")
+            if cursor.fetchone()[0]:
+                return DECLINED
+            lines = bulk_fold.read_applied(cursor, previous)
+            if not (
+                lines is not None
+                and BIG_FOLD <= len(lines) <= bulk_fold.MAX_LINES
+                and bulk_fold.summable(lines)
+                and bulk_fold.orders_all_new(cursor, lines)
+            ):
+                return DECLINED
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            bulk_fold.add_to_rollups(olap, cursor, lines)
+            cursor.execute("SELECT pg_current_snapshot()::TEXT")
+            (snapshot,) = cursor.fetchone()
+            _record_progress(cursor, len(lines), source_time, snapshot)
+    except OperationalError as error:
+        if isinstance(error.__cause__, psycopg2.errors.SerializationFailure):
+            return DECLINED
+        raise
+    return Fold(len(lines), source_time, in_bulk=True)
+
+
+def _source_time(cursor: Any, heartbeat: tuple[str, str]) -> datetime | None:
+    """The captured heartbeat: read before the fold's own snapshot (or in it), every change
+    committed at the shop before this stamp was applied before it, so the fold sees it."""
+    cursor.execute(
+        sql.SQL("SELECT beat FROM {} WHERE id = %s").format(sql.Identifier(*heartbeat)), [HEARTBEAT_ID]
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _previous(cursor: Any) -> str:
+    """The snapshot of the last fold, as text: every applied row it saw is folded."""
+    cursor.execute("SELECT folded_snapshot::TEXT FROM cdc_progress WHERE id = 1")
+    row = cursor.fetchone()
+    return row[0] if row and row[0] else FOLDED_SNAPSHOT_NOTHING
+
+
+def _record_progress(cursor: Any, changes: int, source_time: datetime | None, snapshot: str | None) -> None:
+    if changes:
+        cursor.execute("SELECT nextval(%s)", [ROLLUPS_VERSION])
+    cursor.execute(
+        "INSERT INTO cdc_progress (id, source_time, folded_at, folded_snapshot) "
+        "VALUES (1, %s, now(), %s::pg_snapshot) "
+        "ON CONFLICT (id) DO UPDATE SET source_time = EXCLUDED.source_time, folded_at = now(), "
+        "folded_snapshot = COALESCE(EXCLUDED.folded_snapshot, cdc_progress.folded_snapshot)",
+        [source_time, snapshot],
+    )
 
 
 # A fold of this many changes or orders or more (a bulk import, the initial snapshot) first
@@ -428,14 +504,14 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
 # a few thousand pages: a fraction of such a fold). Planned from statistics taken while
 # `orders` was empty (autovacuum may well take them during the big transaction's apply),
 # it would look each row up by scanning every change once per row: minutes, not seconds,
-# for a million lines. A mapped shop's big fold is followed by tidying (tidy_after_big_fold).
+# for a million lines. A mapped shop's big fold is followed by tidying (tidy_after_big_fold),
+# a bulk fold by the statistics it did not need itself (tidy_after_bulk_fold).
 BIG_FOLD = 5_000
 ANALYZE_SAMPLE = "ANALYZE orders, orders_changes"
-# How many changes wait for the sample table's fold, counted up to %(limit)s: by the index
-# on the stamps, a few rows for a small fold.
-PENDING_UP_TO = f"""\
-SELECT (SELECT count(*) FROM (SELECT FROM orders_changes LIMIT %(limit)s) AS logged)
-    + (SELECT count(*) FROM (
+# How many changes wait for the sample table's fold, logged and applied, each counted up to
+# %(limit)s: by the index on the stamps, a few rows for a small fold.
+PENDING_UP_TO = f"""SELECT (SELECT count(*) FROM (SELECT FROM orders_changes LIMIT %(limit)s) AS logged),
+    (SELECT count(*) FROM (
         SELECT FROM orders WHERE {applied_since("captured_xid", "%(previous)s::pg_snapshot")} LIMIT %(limit)s
     ) AS applied)"""  # noqa: S608 - constant text only: nothing from input
 
@@ -486,6 +562,13 @@ def _recompute(cursor: Any, recompute: derivation.Recompute, previous: str, *, e
     for statement in replace:
         cursor.execute(statement)
     return int(touched)
+
+
+def tidy_after_bulk_fold(olap: BaseDatabaseWrapper) -> None:
+    """After a bulk fold, which planned nothing from them: fresh statistics for `orders`, so
+    the next set-based folds plan from its size now, not from before the import."""
+    with olap.cursor() as cursor:
+        cursor.execute("ANALYZE orders")
 
 
 def tidy_after_big_fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute) -> None:

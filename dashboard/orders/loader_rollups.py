@@ -318,11 +318,14 @@ class LoadRollups:
     """Collects one load's sums by (state, day, item), (day, item) and (state, item), and its
     orders by (state, day); the other rollups are summed from those at the end."""
 
-    def __init__(self, replace: tuple[int, int]) -> None:
+    def __init__(self, replace: tuple[int, int], *, dense: bool = True) -> None:
+        """`dense`: sum in DenseSums until the cells grow too many (a load of millions of
+        lines fills them); otherwise sparse sums from the start, whose memory and time
+        follow the lines, not the span of days and items they cover."""
         self.low, self.high = replace
         self._after: int | None = None  # the highest order id of the batches so far
         self._turnover_bound = 0
-        self._dense: DenseSums | None = DenseSums()  # until the cells grow too many
+        self._dense: DenseSums | None = DenseSums() if dense else None
         self._fine = RunningSums(3)  # lines, qty, turnover
         self._item_days = RunningSums(3)
         self._state_items = RunningSums(3)

@@ -99,7 +99,9 @@ class Worker:
         done = capture.fold(olap, self._recompute)
         if done:
             self.folded += done.changes
-            if self._recompute is not None and done.changes >= capture.BIG_FOLD:
+            if done.in_bulk:
+                capture.tidy_after_bulk_fold(olap)
+            elif self._recompute is not None and done.changes >= capture.BIG_FOLD:
                 capture.tidy_after_big_fold(olap, self._recompute)
 
     def _olap(self) -> BaseDatabaseWrapper:

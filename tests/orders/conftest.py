@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 
 import pytest
 from django.core.management import call_command
@@ -15,6 +16,7 @@ from django.test import override_settings
 from tests.support import ROOT
 from tests.support.capture import shop_client, synced
 from tests.support.database_urls import database_env, database_url
+from tests.support.orders import lock_held_by_another_client
 
 
 def capture_env():
@@ -90,29 +92,36 @@ class WorkerProcess:
     def output(self):
         return self.log_path.read_text()
 
-    def kill_while_running(self, query_fragment, attempts=600):
+    def kill_while_running(self, query_fragment, attempts=600, blocked_on=None):
         """Start the worker, catch its query containing `query_fragment` running on the OLAP
-        server, SIGKILL the worker there, and wait until the server has rolled that back."""
-        self.start()
-        running = None
-        for _ in range(attempts):
-            with connections["olap"].cursor() as cursor:
-                cursor.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s",
-                    [f"%{query_fragment}%"],
-                )
-                running = cursor.fetchone()
-            if running:
-                break
-            time.sleep(0.01)
-        assert running, f"no query with {query_fragment!r} was seen running"
-        self.kill()
+        server, SIGKILL the worker there, and wait until the server has rolled that back.
+        `blocked_on`: a table another client holds locked meanwhile, so the query waits there
+        until the worker is dead (a query of a few milliseconds is then caught for sure)."""
+        held = lock_held_by_another_client(blocked_on) if blocked_on else nullcontext()
+        with held:
+            self.start()
+            running = None
+            for _ in range(attempts):
+                with connections["olap"].cursor() as cursor:
+                    cursor.execute(
+                        # Not this query, whose own text holds the fragment too.
+                        "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s "
+                        "AND pid <> pg_backend_pid()",
+                        [f"%{query_fragment}%"],
+                    )
+                    running = cursor.fetchone()
+                if running:
+                    break
+                time.sleep(0.01)
+            assert running, f"no query with {query_fragment!r} was seen running"
+            self.kill()
         with connections["olap"].cursor() as cursor:  # the server notices and rolls it back
             for _ in range(300):
                 cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [running[0]])
                 if cursor.fetchone() == (0,):
                     return
                 time.sleep(0.1)
+        raise AssertionError(f"the killed worker's query {query_fragment!r} was still running after 30 s")
 
 
 @pytest.fixture
