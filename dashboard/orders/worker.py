@@ -96,10 +96,16 @@ class Worker:
         olap = self._olap()
         if self._engine == RISINGWAVE:
             return  # its views follow the captured table by themselves
+        started = time.monotonic()
         done = capture.fold(olap, self._recompute)
         if done:
             self.folded += done.changes
             if done.in_bulk:
+                # A line per bulk import: what it took, and why the worker's memory grew.
+                self.say(
+                    f"folded a bulk import of {done.changes:,} lines in {time.monotonic() - started:.1f} s "
+                    "(summed in memory)"
+                )
                 capture.tidy_after_bulk_fold(olap)
             elif self._recompute is not None and done.changes >= capture.BIG_FOLD:
                 capture.tidy_after_big_fold(olap, self._recompute)

@@ -146,6 +146,8 @@ def test_the_worker_killed_in_the_middle_of_a_fold(worker, state, killed_in, blo
     worker.start()
     caught_up()
     assert_olap_matches(shop_orders())
+    bulk = "folded a bulk import of 150,000 lines in"
+    assert (bulk in worker.output()) == (blocked_on is not None), worker.output()
 
 
 def test_gen_data_writes_into_the_shop_and_reports_the_catch_up(worker):
