@@ -405,6 +405,8 @@ def _fold(
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
         if not cursor.fetchone()[0]:
             return None
+        if recompute is None:
+            cursor.execute(ORDERS_FIRST)
         source_time = _source_time(cursor, heartbeat)
         cursor.execute("SET LOCAL work_mem = '64MB'")
         # A big fold's plan costs past jit_above_cost, and compiling it takes a second or
@@ -445,6 +447,7 @@ def _fold_in_bulk(olap: BaseDatabaseWrapper) -> Fold | _Outcome | None:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
             if not cursor.fetchone()[0]:
                 return None
+            cursor.execute(ORDERS_FIRST)
             source_time = _source_time(cursor, SAMPLE_CAPTURE.heartbeat)
             previous = _previous(cursor)
             cursor.execute("SELECT EXISTS (SELECT FROM orders_changes)")
@@ -498,6 +501,13 @@ def _record_progress(cursor: Any, changes: int, source_time: datetime | None, sn
         [source_time, snapshot],
     )
 
+
+# The sample table's folds lock `orders` before anything else they read or write. A
+# replicated TRUNCATE holds `orders` and then, in its trigger, empties the rollups and the
+# change log: a fold that had read the log first and then waited for `orders` deadlocked
+# with it (PostgreSQL broke the tie by failing the fold, which the worker reported as the
+# OLAP database unavailable). Taken first, the fold waits for the TRUNCATE's commit instead.
+ORDERS_FIRST = "LOCK TABLE orders IN ACCESS SHARE MODE"
 
 # A fold of this many changes or orders or more (a bulk import, the initial snapshot) first
 # refreshes the statistics of the tables it reads, inside its transaction (ANALYZE samples

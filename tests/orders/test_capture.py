@@ -7,15 +7,18 @@ clusters."""
 import datetime
 import io
 import random
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
+from django.db import DatabaseError, connections
 from psycopg2 import sql
 
 from dashboard.orders import capture
 from tests.support.capture import assert_olap_matches, shop_client, shop_insert, shop_orders, synced
+from tests.support.orders import another_client
 from tests.support.rollups import ROWS
 
 pytestmark = [
@@ -169,3 +172,46 @@ def test_a_big_fold_plans_with_fresh_statistics_not_those_taken_while_the_table_
     assert len(rows) >= capture.BIG_FOLD
     assert olap_row_estimate() == len(rows)
     assert_olap_matches(rows)
+
+
+def test_a_fold_waits_for_a_replicated_truncate_instead_of_deadlocking():
+    """A TRUNCATE applied from the shop holds `orders` and then its trigger empties the
+    rollups and the change log. Here another client takes the same locks in the same order,
+    with a fold started in between: a fold that read the log before `orders` deadlocked with
+    it; it takes `orders` first and waits."""
+    shop_insert(ROWS)
+    synced()
+    outcome = {}
+
+    def fold():
+        try:
+            outcome["fold"] = capture.fold(connections["olap"])
+        except DatabaseError as error:
+            outcome["error"] = error
+        finally:
+            connections.close_all()  # this thread's
+
+    with another_client() as truncating:
+        truncating.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
+        folder = threading.Thread(target=fold)
+        folder.start()
+        waiting_for_lock(folder)
+        truncating.execute("LOCK TABLE orders_changes IN ACCESS EXCLUSIVE MODE")  # the trigger's
+    folder.join(60)
+    assert "error" not in outcome and outcome["fold"] is not None, outcome
+    assert_olap_matches(shop_orders())
+
+
+def waiting_for_lock(folder, timeout=30):
+    """Until a backend other than ours waits for a lock (the fold, blocked)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with connections["olap"].cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+        assert folder.is_alive() and time.monotonic() < deadline, "the fold never waited for a lock"
+        time.sleep(0.02)
