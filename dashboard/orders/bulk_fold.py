@@ -13,19 +13,20 @@ Only what the loader can sum exactly takes this path; anything else is left to t
 set-based fold (capture.fold), which handles every case:
 - insert-only: nothing logged since the last fold (no update or delete to take off);
 - between BIG_FOLD and MAX_LINES lines (small folds cost a few milliseconds as they are;
-  the cap bounds the worker's memory, about 90 bytes a line while they are summed);
+  the cap bounds the worker's memory: a million lines took it from about 60 to 215 MB);
 - every line with a quantity of zero or more, a price of zero or more in whole cents and no
   amount of its own (as the sample table's lines are: turnover is qty * price), a day
   within loader_rollups' range, and a state of two printable ASCII characters: no NULL
   anywhere;
 - every order new: no line of `orders` outside this fold lies within its order ids, so an
   order's days gain it exactly when its lines arrive here.
-Those checks and the reads run in one REPEATABLE READ transaction (capture.fold's), so the
-lines read, the order-id check and the snapshot recorded as folded are the same view.
+Those checks and the reads run in one REPEATABLE READ transaction (capture._fold_in_bulk),
+so the lines read, the order-id check and the snapshot recorded as folded are the same view;
+a writer of the rollups that commits meanwhile fails it, and the set-based fold runs instead.
 
 Owns only the reading, the checks and the sums; capture.py owns the transaction, the lock
-and the progress. May import numpy, psycopg2, Django's database layer and the order side's
-schema, binary COPY and loader sums.
+and the progress. May import numpy, Django's database layer and the order side's schema,
+binary COPY, loader sums and OrderLines (loading.py).
 """
 
 import io
@@ -43,7 +44,7 @@ MAX_LINES = 2_000_000
 # Lines summed at a time: the sums' temporaries (a dozen arrays of one number per line) stay
 # a quarter of what the whole fold's would be.
 BATCH_LINES = 250_000
-DENSE_CELLS_PER_LINE = 4
+DENSE_CELLS_PER_LINE = 4  # dense sums when their cells are at most this many per line (_dense)
 LINE_COLUMNS = ("orderid", "itemid", "qty", "price_cents", "dt", "state")
 
 # The lines applied since the last fold, every field fixed-width and never NULL, so the COPY's
