@@ -376,11 +376,18 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
     (`recompute`: derivation.recomputation), `changes` counting orders; while the
     subscription's initial copy is under way nothing is folded, and once it is done its
     triggers go on and every order is noted, in the same transaction as its first fold."""
-    done = _fold(olap, recompute, in_bulk_if_big=recompute is None)
-    if done is BIG:
-        done = _fold_in_bulk(olap)
-        if done is DECLINED:
-            done = _fold(olap, recompute, in_bulk_if_big=False)
+    try:
+        done = _fold(olap, recompute, in_bulk_if_big=recompute is None)
+        if done is BIG:
+            done = _fold_in_bulk(olap)
+            if done is DECLINED:
+                done = _fold(olap, recompute, in_bulk_if_big=False)
+    except OperationalError as error:
+        # A writer of the rollups other than the folds (a direct load beside the capture)
+        # committed in the middle: as if another folder held the lock, the next fold retries.
+        if _serialization_failure(error):
+            return None
+        raise
     assert not isinstance(done, _Outcome)
     return done
 
@@ -402,11 +409,11 @@ def _fold(
         else (derivation.HEARTBEAT_SCHEMA, derivation.HEARTBEAT_TABLE)
     )
     with transaction.atomic(using=olap.alias), olap.cursor() as cursor:
+        if recompute is None:
+            _one_view_of_orders(cursor)
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
         if not cursor.fetchone()[0]:
             return None
-        if recompute is None:
-            cursor.execute(ORDERS_FIRST)
         source_time = _source_time(cursor, heartbeat)
         cursor.execute("SET LOCAL work_mem = '64MB'")
         # A big fold's plan costs past jit_above_cost, and compiling it takes a second or
@@ -443,11 +450,10 @@ def _fold_in_bulk(olap: BaseDatabaseWrapper) -> Fold | _Outcome | None:
     writer of the rollups got in the way (REPEATABLE READ does not wait for it)."""
     try:
         with transaction.atomic(using=olap.alias), olap.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            _one_view_of_orders(cursor)
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
             if not cursor.fetchone()[0]:
                 return None
-            cursor.execute(ORDERS_FIRST)
             source_time = _source_time(cursor, SAMPLE_CAPTURE.heartbeat)
             previous = _previous(cursor)
             cursor.execute("SELECT EXISTS (SELECT FROM orders_changes)")
@@ -467,10 +473,25 @@ def _fold_in_bulk(olap: BaseDatabaseWrapper) -> Fold | _Outcome | None:
             (snapshot,) = cursor.fetchone()
             _record_progress(cursor, len(lines), source_time, snapshot)
     except OperationalError as error:
-        if isinstance(error.__cause__, psycopg2.errors.SerializationFailure):
+        if _serialization_failure(error):
             return DECLINED
         raise
     return Fold(len(lines), source_time, in_bulk=True)
+
+
+def _one_view_of_orders(cursor: Any) -> None:
+    """Start a sample table's fold: REPEATABLE READ, so what it counts, reads and records as
+    folded is one snapshot (read committed gave each statement its own, and a big apply
+    committing between the count of pending changes and the fold went unnoticed: no
+    statistics, no bulk path); and `orders` locked before that snapshot is taken
+    (ORDERS_FIRST; a snapshot taken before waiting for a TRUNCATE would see the table
+    emptied under it)."""
+    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    cursor.execute(ORDERS_FIRST)
+
+
+def _serialization_failure(error: OperationalError) -> bool:
+    return isinstance(error.__cause__, psycopg2.errors.SerializationFailure)
 
 
 def _source_time(cursor: Any, heartbeat: tuple[str, str]) -> datetime | None:
@@ -502,11 +523,12 @@ def _record_progress(cursor: Any, changes: int, source_time: datetime | None, sn
     )
 
 
-# The sample table's folds lock `orders` before anything else they read or write. A
-# replicated TRUNCATE holds `orders` and then, in its trigger, empties the rollups and the
-# change log: a fold that had read the log first and then waited for `orders` deadlocked
-# with it (PostgreSQL broke the tie by failing the fold, which the worker reported as the
-# OLAP database unavailable). Taken first, the fold waits for the TRUNCATE's commit instead.
+# The sample table's folds lock `orders` before anything else they read or write, and before
+# their snapshot (_one_view_of_orders). A replicated TRUNCATE holds `orders` and then, in its
+# trigger, empties the rollups and the change log: a fold that had read the log first and
+# then waited for `orders` deadlocked with it (PostgreSQL broke the tie by failing the fold,
+# which the worker reported as the OLAP database unavailable). Taken first, the fold waits
+# for the TRUNCATE's commit instead.
 ORDERS_FIRST = "LOCK TABLE orders IN ACCESS SHARE MODE"
 
 # A fold of this many changes or orders or more (a bulk import, the initial snapshot) first
