@@ -12,7 +12,7 @@ scatter-adds, and the deltas go back as binary COPY.
 Only what the loader can sum exactly takes this path; anything else is left to the
 set-based fold (capture.fold), which handles every case:
 - insert-only: nothing logged since the last fold (no update or delete to take off);
-- between BIG_FOLD and MAX_LINES lines (small folds cost a few milliseconds as they are;
+- between capture.BIG_FOLD and MAX_LINES lines (small folds cost a few milliseconds as they are;
   the cap bounds the worker's memory: a million lines took it from about 60 to 215 MB);
 - every line with a quantity of zero or more, a price of zero or more in whole cents and no
   amount of its own (as the sample table's lines are: turnover is qty * price), a day
@@ -20,9 +20,10 @@ set-based fold (capture.fold), which handles every case:
   anywhere;
 - every order new: no line of `orders` outside this fold lies within its order ids, so an
   order's days gain it exactly when its lines arrive here.
-Those checks and the reads run in one REPEATABLE READ transaction (capture._fold_in_bulk),
-so the lines read, the order-id check and the snapshot recorded as folded are the same view;
-a writer of the rollups that commits meanwhile fails it, and the set-based fold runs instead.
+Those checks and the reads run in the fold's REPEATABLE READ transaction (capture._fold), so
+the count of pending changes, the lines read, the order-id check and the snapshot recorded as
+folded are the same view; a writer of the rollups that commits meanwhile fails the fold, and
+the next one starts again.
 
 Owns only the reading, the checks and the sums; capture.py owns the transaction, the lock
 and the progress. May import numpy, Django's database layer and the order side's schema,
@@ -124,6 +125,15 @@ def _columns(data: memoryview) -> OrderLines | None:
         dt=PG_EPOCH + rows["dt"].astype(np.int64).astype("timedelta64[D]"),
         state=rows["state"].copy(),
     )
+
+
+def summable_lines(cursor: CursorWrapper, previous: str) -> OrderLines | None:
+    """The lines applied since the snapshot `previous`, if the loader's sums take them
+    exactly (see the module's docstring); None, with nothing written, if not."""
+    lines = read_applied(cursor, previous)
+    if lines is None or len(lines) > MAX_LINES or not summable(lines) or not orders_all_new(cursor, lines):
+        return None
+    return lines
 
 
 def summable(lines: OrderLines) -> bool:

@@ -377,32 +377,16 @@ def fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None = Non
     subscription's initial copy is under way nothing is folded, and once it is done its
     triggers go on and every order is noted, in the same transaction as its first fold."""
     try:
-        done = _fold(olap, recompute, in_bulk_if_big=recompute is None)
-        if done is BIG:
-            done = _fold_in_bulk(olap)
-            if done is DECLINED:
-                done = _fold(olap, recompute, in_bulk_if_big=False)
+        return _fold(olap, recompute)
     except OperationalError as error:
         # A writer of the rollups other than the folds (a direct load beside the capture)
         # committed in the middle: as if another folder held the lock, the next fold retries.
-        if _serialization_failure(error):
+        if isinstance(error.__cause__, psycopg2.errors.SerializationFailure):
             return None
         raise
-    assert not isinstance(done, _Outcome)
-    return done
 
 
-class _Outcome:
-    """What _fold or _fold_in_bulk say instead of a Fold: the bulk path is to be tried (BIG),
-    or it does not fit (DECLINED); either way nothing was written."""
-
-
-BIG, DECLINED = _Outcome(), _Outcome()
-
-
-def _fold(
-    olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None, *, in_bulk_if_big: bool
-) -> Fold | _Outcome | None:
+def _fold(olap: BaseDatabaseWrapper, recompute: derivation.Recompute | None) -> Fold | None:
     heartbeat = (
         SAMPLE_CAPTURE.heartbeat
         if recompute is None
@@ -425,8 +409,8 @@ def _fold(
             cursor.execute(PENDING_UP_TO, {"previous": previous, "limit": BIG_FOLD})
             logged, applied = cursor.fetchone()
             if logged + applied >= BIG_FOLD:
-                if in_bulk_if_big and not logged:
-                    return BIG
+                if not logged and (bulk := _fold_in_bulk(olap, cursor, previous, source_time)):
+                    return bulk
                 cursor.execute(ANALYZE_SAMPLE)
             cursor.execute(FOLD_CHANGES, {"previous": previous})
             changes, snapshot = cursor.fetchone()
@@ -443,39 +427,17 @@ def _fold(
     return Fold(changes, source_time)
 
 
-def _fold_in_bulk(olap: BaseDatabaseWrapper) -> Fold | _Outcome | None:
-    """The sample table's fold of a bulk import, summed in numpy (bulk_fold), in one
-    REPEATABLE READ transaction: the lines read, the checks and the snapshot recorded see the
-    same rows. DECLINED, with nothing written, when the lines do not fit that path, or when a
-    writer of the rollups got in the way (REPEATABLE READ does not wait for it)."""
-    try:
-        with transaction.atomic(using=olap.alias), olap.cursor() as cursor:
-            _one_view_of_orders(cursor)
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
-            if not cursor.fetchone()[0]:
-                return None
-            source_time = _source_time(cursor, SAMPLE_CAPTURE.heartbeat)
-            previous = _previous(cursor)
-            cursor.execute("SELECT EXISTS (SELECT FROM orders_changes)")
-            if cursor.fetchone()[0]:
-                return DECLINED
-            lines = bulk_fold.read_applied(cursor, previous)
-            if not (
-                lines is not None
-                and BIG_FOLD <= len(lines) <= bulk_fold.MAX_LINES
-                and bulk_fold.summable(lines)
-                and bulk_fold.orders_all_new(cursor, lines)
-            ):
-                return DECLINED
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-            bulk_fold.add_to_rollups(olap, cursor, lines)
-            cursor.execute("SELECT pg_current_snapshot()::TEXT")
-            (snapshot,) = cursor.fetchone()
-            _record_progress(cursor, len(lines), source_time, snapshot)
-    except OperationalError as error:
-        if _serialization_failure(error):
-            return DECLINED
-        raise
+def _fold_in_bulk(
+    olap: BaseDatabaseWrapper, cursor: Any, previous: str, source_time: datetime | None
+) -> Fold | None:
+    """A bulk import's lines summed as the loader sums a load (bulk_fold), in the fold's
+    transaction; None, with nothing written, when the sums cannot take them exactly."""
+    lines = bulk_fold.summable_lines(cursor, previous)
+    if lines is None:
+        return None
+    bulk_fold.add_to_rollups(olap, cursor, lines)
+    cursor.execute("SELECT pg_current_snapshot()::TEXT")
+    _record_progress(cursor, len(lines), source_time, cursor.fetchone()[0])
     return Fold(len(lines), source_time, in_bulk=True)
 
 
@@ -488,10 +450,6 @@ def _one_view_of_orders(cursor: Any) -> None:
     emptied under it)."""
     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     cursor.execute(ORDERS_FIRST)
-
-
-def _serialization_failure(error: OperationalError) -> bool:
-    return isinstance(error.__cause__, psycopg2.errors.SerializationFailure)
 
 
 def _source_time(cursor: Any, heartbeat: tuple[str, str]) -> datetime | None:
