@@ -57,6 +57,7 @@ from dashboard.orders.models import (
 from dashboard.orders.schema import FRESHNESS, FRESHNESS_MAPPED_RISINGWAVE
 from dashboard.orders.spans import spans_covering
 from dashboard.shop.configured import shop_schema
+from dashboard.statements import rendered
 
 __all__ = [
     "ALL_ORDERS",
@@ -377,7 +378,7 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     Without a start the range begins at the first order; without an end it ends `today`. A
     bucket with no orders is a zero; a week or month the range covers only in part is marked
     `partial`."""
-    span_statement, buckets_statement = _trend_statements(by_state=filters.state is not None)
+    by_state = filters.state is not None
     state = [filters.state] if filters.state else []
     end = filters.end or today
     # The first and last day with orders matter only for an open start or a range of
@@ -388,7 +389,10 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     last_day: date | None = None
     with connections[OLAP].cursor() as cursor:
         if filters.start is None or (end.year - filters.start.year) * 12 > MAX_MONTHS:
-            cursor.execute(span_statement, state)
+            first_and_last = rendered(
+                ("trend span", by_state), lambda: _trend_statements(by_state)[0], cursor.cursor
+            )
+            cursor.execute(first_and_last, state)
             first_day, last_day = cursor.fetchone()
         start = filters.start or first_day
         if start is None or start > end:
@@ -401,7 +405,8 @@ def trend(filters: OrderFilters, today: date) -> Trend:
             if start > end:
                 return Trend(DAY, start, end, [])
         bucket = bucket_for(start, end)
-        cursor.execute(buckets_statement, [bucket, *state, start, end])
+        buckets = rendered(("trend buckets", by_state), lambda: _trend_statements(by_state)[1], cursor.cursor)
+        cursor.execute(buckets, [bucket, *state, start, end])
         found = {first: (turnover, orders) for first, turnover, orders in cursor.fetchall()}
     points = []
     for first in bucket_starts(start, end, bucket):
@@ -417,8 +422,9 @@ def _trend_statements(by_state: bool) -> tuple[sql.Composed, sql.Composed]:
     the day rollup, or of the (state, day) rollup for a state: the bucket's unit (DAY, WEEK,
     MONTH: date_trunc's own), the state, the first and last day bound as parameters.
 
-    Written out, once per process: the trend is asked with every poll, and the ORM took
-    about 1.3 ms of each to build the two statements the server answers in 1 ms."""
+    Written out, and rendered once per process (dashboard.statements): the trend is asked
+    with every poll, and the ORM took about 1.3 ms of each to build the two statements the
+    server answers in 1 ms."""
     model = StateDay if by_state else Day
     names = {name: sql.Identifier(name) for name in ("dt", "turnover", "orders", "state")}
     of_the_state = sql.SQL("{state} = %s AND ").format(**names) if by_state else sql.SQL("")
@@ -586,11 +592,6 @@ def _headline_of(states: list[dict[str, Any]]) -> Headline:
     )
 
 
-# A WHERE condition and its parameters; a FROM item (a table, or a subquery with its alias)
-# and its parameters.
-Condition = tuple[sql.Composable, list[Any]]
-Source = tuple[sql.Composable, list[Any]]
-
 # The rollup columns summed per group, with the type each is sent as (each part sums those it
 # needs, NULL for the others, so that the parts line up in one UNION ALL); the average follows
 # them. Counts and quantities as bigint: the driver makes ints of them, several times
@@ -618,73 +619,114 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
     state's place), NULL included (the headline sums every row); the item groups the filtered
     state's items, never a NULL item, as the rankings read them."""
     ranged = bool(filters.date_range())
-    # Which period a row is in: true for the filters' range (a span lies wholly in one).
-    current = sql.SQL("{} >= %s").format(sql.Identifier("dt")) if before else sql.SQL("TRUE")
-    current_params = [filters.start] if before else []
     first = before.start if before else filters.start
     low, high = first or date.min, filters.end or date.max
     if before and filters.start:  # the period before ends the day before the filters' start
         spans = spans_covering(low, filters.start - timedelta(days=1)) + spans_covering(filters.start, high)
     else:
         spans = spans_covering(low, high) if ranged else []
+    single = [first_day for first_day, length in spans if length == 1]
+    longer: list[Any] = [value for first_day, length in spans if length > 1 for value in (first_day, length)]
+    # The state's item rows over the days of both periods: the ends the range has.
+    bounds = (
+        [bound for bound in (first, filters.end) if bound is not None] if ranged and filters.state else []
+    )
+    shape = _FiguresShape(
+        ranged=ranged,
+        compared=before is not None,
+        state=filters.state is not None,
+        singles=len(single),
+        longer=len(longer) // 2,
+        bounded=(first is not None, filters.end is not None) if bounds else (False, False),
+    )
+    # Its values, in the order of its placeholders: the states' part, then the items'.
+    current: list[Any] = [filters.start] if before else []
+    states_values: list[Any] = [*current, *single, *longer]  # all time: none
+    state_is: list[Any] = [filters.state] if filters.state else []
+    if not ranged:
+        items_values = state_is
+    elif filters.state:
+        items_values = [*current, *bounds, *state_is]
+    else:
+        items_values = states_values
+    with connections[OLAP].cursor() as cursor:
+        text = rendered(shape, lambda: _figures_statement(shape), cursor.cursor)
+        cursor.execute(text, states_values + items_values)
+        rows = cursor.fetchall()
+    periods: dict[bool, Groups] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
+    for kind, state, itemid, in_range, *measured in rows:
+        periods[in_range][kind].append(_group(kind, state if kind == "state" else itemid, *measured))
+    return periods[True], (periods[False] if before else None)
+
+
+@dataclass(frozen=True)
+class _FiguresShape:
+    """What the text of the figures' statement depends on; everything else is a bound value.
+    A range's spans differ in their days, not in how many of each kind there are, so the few
+    texts an answer can take are rendered once per process (dashboard.statements: composing
+    and rendering one took about 0.3 ms of an all-time answer, a third of its statement's)."""
+
+    ranged: bool  # a date range (else all time)
+    compared: bool  # with the period just before, grouped apart
+    state: bool  # one state's items (else every item)
+    singles: int  # single days, read from the day rollups
+    longer: int  # longer spans, read from the span rollups
+    bounded: tuple[bool, bool]  # a state's item rows over a range: (a first day, a last day)
+
+
+def _figures_statement(shape: _FiguresShape) -> sql.Composed:
+    """The figures' statement for `shape`, its values as placeholders in the order
+    _periods_from_rollups binds them."""
+    # Which period a row is in: true for the filters' range (a span lies wholly in one).
+    current = sql.SQL("{} >= %s").format(sql.Identifier("dt")) if shape.compared else sql.SQL("TRUE")
 
     def over_spans(
         day: type[RollupMeasures], span: type[RollupMeasures], key: str, measures: set[str]
-    ) -> Source:
-        """The rows of `spans`, by `key`, with `measures`: the single days' rows of `day` (by
-        key), the longer spans' of `span` (OR'ed equalities, which both engines plan as index
-        lookups)."""
+    ) -> sql.Composable:
+        """The rows of the spans, by `key`, with `measures`: the single days' rows of `day`
+        (by key), the longer spans' of `span` (OR'ed equalities, which both engines plan as
+        index lookups)."""
         kept = [measure for measure in _MEASURES if measure in measures]
         columns = sql.SQL(", ").join(map(sql.Identifier, [key, "dt", *kept]))
-        single = [first_day for first_day, length in spans if length == 1]
-        longer = [(first_day, length) for first_day, length in spans if length > 1]
         one_span = sql.SQL("({} = %s AND {} = %s)").format(sql.Identifier("dt"), sql.Identifier("days"))
-        selects: list[Source] = []
-        if single:
-            in_list = sql.SQL(", ").join([sql.Placeholder()] * len(single))
+        selects: list[sql.Composable] = []
+        if shape.singles:
+            in_list = sql.SQL(", ").join([sql.Placeholder()] * shape.singles)
             selects.append(
-                (
-                    sql.SQL("SELECT {} FROM {} WHERE {} IN ({})").format(
-                        columns, sql.Identifier(day._meta.db_table), sql.Identifier("dt"), in_list
-                    ),
-                    single,
+                sql.SQL("SELECT {} FROM {} WHERE {} IN ({})").format(
+                    columns, sql.Identifier(day._meta.db_table), sql.Identifier("dt"), in_list
                 )
             )
-        if longer:
+        if shape.longer:
             selects.append(
-                (
-                    sql.SQL("SELECT {} FROM {} WHERE {}").format(
-                        columns,
-                        sql.Identifier(span._meta.db_table),
-                        sql.SQL(" OR ").join([one_span] * len(longer)),
-                    ),
-                    [value for pair in longer for value in pair],
+                sql.SQL("SELECT {} FROM {} WHERE {}").format(
+                    columns,
+                    sql.Identifier(span._meta.db_table),
+                    sql.SQL(" OR ").join([one_span] * shape.longer),
                 )
             )
         if not selects:  # an empty range (start after end)
-            empty = sql.SQL("SELECT {} FROM {} WHERE FALSE").format(
-                columns, sql.Identifier(span._meta.db_table)
+            selects.append(
+                sql.SQL("SELECT {} FROM {} WHERE FALSE").format(columns, sql.Identifier(span._meta.db_table))
             )
-            selects.append((empty, []))
-        union = sql.SQL(" UNION ALL ").join([statement for statement, _ in selects])
-        return sql.SQL("({}) AS spans").format(union), [value for _, values in selects for value in values]
+        return sql.SQL("({}) AS spans").format(sql.SQL(" UNION ALL ").join(selects))
 
-    def table(model: type[RollupMeasures]) -> Source:
-        return sql.Identifier(model._meta.db_table), []
+    def table(model: type[RollupMeasures]) -> sql.Composable:
+        return sql.Identifier(model._meta.db_table)
 
-    def compare(column: str, operator: str, value: Any) -> Condition:
-        return sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator)), [value]
+    def compare(column: str, operator: str) -> sql.Composable:
+        return sql.SQL("{} {} %s").format(sql.Identifier(column), sql.SQL(operator))
 
     def part(
-        key: str, source: Source, measures: set[str], where: list[Condition]
-    ) -> tuple[sql.Composed, list[Any]]:
-        """The groups by `key` and period of `source`'s rows that `where` keeps ([(condition,
-        its parameters)]): their sums of `measures`, and the average where qty is summed. A
-        range's rows are summed per key and period. A total rollup holds one row per key (its
-        primary key; on RisingWave, its view's GROUP BY), so its rows are the groups as they
-        stand: summing them again cost the server a plan and an aggregate, about 0.4 ms of an
-        all-time answer. Cast, they have the sums' types."""
-        total = "SUM({})::" if ranged else "{}::"
+        key: str, source: sql.Composable, measures: set[str], where: list[sql.Composable]
+    ) -> sql.Composed:
+        """The groups by `key` and period of `source`'s rows that `where` keeps: their sums of
+        `measures`, and the average where qty is summed. A range's rows are summed per key
+        and period. A total rollup holds one row per key (its primary key; on RisingWave, its
+        view's GROUP BY), so its rows are the groups as they stand: summing them again cost
+        the server a plan and an aggregate, about 0.4 ms of an all-time answer. Cast, they
+        have the sums' types."""
+        total = "SUM({})::" if shape.ranged else "{}::"
         sums = {
             measure: sql.SQL(total + _MEASURES[measure]).format(sql.Identifier(measure))
             for measure in measures
@@ -702,39 +744,33 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
             if "qty_sum" in measures
             else sql.SQL("NULL::float8"),
         ]
-        conditions = [condition for condition, _ in where]
         if key == "itemid":
-            conditions.append(sql.SQL("{} IS NOT NULL").format(sql.Identifier(key)))
-        statement = sql.SQL("SELECT {columns} FROM {source}{where}{group}").format(
+            where = [*where, sql.SQL("{} IS NOT NULL").format(sql.Identifier(key))]
+        return sql.SQL("SELECT {columns} FROM {source}{where}{group}").format(
             columns=sql.SQL(", ").join(columns),
-            source=source[0],
-            where=sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
-            group=sql.SQL(" GROUP BY 2, 3, 4") if ranged else sql.SQL(""),
+            source=source,
+            where=sql.SQL(" WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL(""),
+            group=sql.SQL(" GROUP BY 2, 3, 4") if shape.ranged else sql.SQL(""),
         )
-        return statement, current_params + source[1] + [value for _, values in where for value in values]
 
     state_measures = {"turnover", "turnover_lines", "lines", "orders"}
     item_measures = {"turnover", "turnover_lines", "qty_sum", "qty_lines"}
-    if not ranged:
+    state_is = [compare("state", "=")] if shape.state else []
+    if not shape.ranged:
         states = part("state", table(StateTotal), state_measures, [])
-        by_item = StateItemTotal if filters.state else ItemTotal
-        state_is = [compare("state", "=", filters.state)] if filters.state else []
-        items = part("itemid", table(by_item), item_measures, state_is)
+        items = part("itemid", table(StateItemTotal if shape.state else ItemTotal), item_measures, state_is)
     else:
         states = part("state", over_spans(StateDay, StateSpan, "state", state_measures), state_measures, [])
-        if filters.state:  # the state's (state, day, item) rows over the days of both periods
-            bounds = [("dt", ">=", first), ("dt", "<=", filters.end), ("state", "=", filters.state)]
-            where = [compare(*bound) for bound in bounds if bound[2] is not None]
-            items = part("itemid", table(StateItemDay), item_measures, where)
+        if shape.state:  # the state's (state, day, item) rows over the days of both periods
+            ends = [
+                compare("dt", operator)
+                for operator, bound in zip((">=", "<="), shape.bounded, strict=True)
+                if bound
+            ]
+            items = part("itemid", table(StateItemDay), item_measures, [*ends, *state_is])
         else:
             items = part("itemid", over_spans(ItemDay, ItemSpan, "itemid", item_measures), item_measures, [])
-    with connections[OLAP].cursor() as cursor:
-        cursor.execute(sql.SQL(" UNION ALL ").join([states[0], items[0]]), states[1] + items[1])
-        rows = cursor.fetchall()
-    periods: dict[bool, Groups] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
-    for kind, state, itemid, in_range, *measured in rows:
-        periods[in_range][kind].append(_group(kind, state if kind == "state" else itemid, *measured))
-    return periods[True], (periods[False] if before else None)
+    return sql.SQL(" UNION ALL ").join([states, items])
 
 
 def _group(

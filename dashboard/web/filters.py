@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import QueryDict
 
-from dashboard.orders.selectors import OlapUnavailable, OrderFilters, state_in_orders
+from dashboard.orders.selectors import ALL_ORDERS, OlapUnavailable, OrderFilters, state_in_orders
 from dashboard.us_states import is_us_state
 
 ISO_DATE = "%Y-%m-%d"
@@ -54,6 +54,10 @@ class FilterForm(forms.Form):
         return cleaned
 
 
+# The query's names the form reads: start, end, state.
+FILTER_FIELDS = tuple(FilterForm.base_fields)
+
+
 def _in_orders(code: str) -> bool:
     """Whether the orders hold the state `code`. With the OLAP side down the code is let
     through: the figures it asks for next fail with the right answer (503 or 504)."""
@@ -65,6 +69,10 @@ def _in_orders(code: str) -> bool:
 
 def parse_filters(query: QueryDict) -> OrderFilters:
     """OrderFilters from a QueryDict; InvalidFilters says what is wrong with it."""
+    if not any(field in query for field in FILTER_FIELDS):
+        # No filter given (the dashboard's default view and most polls): every field would
+        # be empty and valid, so the form is not built (about 0.1-0.2 ms of such an answer).
+        return ALL_ORDERS
     form = FilterForm(query)
     if not form.is_valid():
         problems = [
