@@ -2,7 +2,6 @@
 request sends (the session and its user, the figures, the trend) are not composed and
 rendered again on each request, and their values stay bound parameters."""
 
-
 import pytest
 from django.contrib.auth.models import User
 from django.db import connections
