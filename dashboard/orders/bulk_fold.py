@@ -18,8 +18,12 @@ set-based fold (capture.fold), which handles every case:
   amount of its own (as the sample table's lines are: turnover is qty * price), a day
   within loader_rollups' range, and a state of two printable ASCII characters: no NULL
   anywhere;
-- every order new: no line of `orders` outside this fold lies within its order ids, so an
-  order's days gain it exactly when its lines arrive here.
+- every order either new, or continuing one folded before (its earlier lines applied by an
+  earlier transaction, as when a shop's import commits every 1,000 lines and an order
+  straddles two commits): where its earlier lines already count it in a (state, day), its
+  lines here do not count it again (LoadRollups.uncount_orders). Those earlier lines are
+  read only when `orders` holds lines within the fold's order ids besides the fold's own,
+  at most MAX_EARLIER of them.
 Those checks and the reads run in the fold's REPEATABLE READ transaction (capture._fold), so
 the count of pending changes, the lines read, the order-id check and the snapshot recorded as
 folded are the same view; a writer of the rollups that commits meanwhile fails the fold, and
@@ -31,6 +35,7 @@ binary COPY, loader sums and OrderLines (loading.py).
 """
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -69,6 +74,15 @@ COPY (
 # No line outside the fold within its order ids: then the fold's lines are all `orders` holds
 # there (they are in it), and they are this many.
 LINES_BETWEEN = "SELECT count(*) FROM orders WHERE orderid BETWEEN %s AND %s"
+# Otherwise, where the lines outside the fold within its order ids count their orders: those
+# applied before the fold's snapshot, and any a direct writer stamped with no transaction.
+EARLIER_LINES = f"""\
+SELECT DISTINCT orderid, state, dt
+FROM orders
+WHERE orderid BETWEEN %(low)s AND %(high)s AND state IS NOT NULL AND dt IS NOT NULL
+    AND ({applied_since("captured_xid", "%(previous)s::pg_snapshot")}) IS NOT TRUE
+LIMIT %(limit)s"""  # noqa: S608 - constant text only: nothing from input
+MAX_EARLIER = 100_000
 
 COPY_HEADER_BYTES = 19  # signature, flags, header extension length
 COPY_TRAILER_BYTES = 2
@@ -127,13 +141,23 @@ def _columns(data: memoryview) -> OrderLines | None:
     )
 
 
-def summable_lines(cursor: CursorWrapper, previous: str) -> OrderLines | None:
+@dataclass(frozen=True)
+class Summable:
+    """A fold's lines the loader's sums take exactly, and the (state, day) of each order among
+    them that its earlier lines already count there (two arrays, S2 and datetime64[D])."""
+
+    lines: OrderLines
+    counted_before: tuple[np.ndarray, np.ndarray]
+
+
+def summable_lines(cursor: CursorWrapper, previous: str) -> Summable | None:
     """The lines applied since the snapshot `previous`, if the loader's sums take them
     exactly (see the module's docstring); None, with nothing written, if not."""
     lines = read_applied(cursor, previous)
-    if lines is None or len(lines) > MAX_LINES or not summable(lines) or not orders_all_new(cursor, lines):
+    if lines is None or len(lines) > MAX_LINES or not summable(lines):
         return None
-    return lines
+    counted_before = orders_counted_before(cursor, lines, previous)
+    return None if counted_before is None else Summable(lines, counted_before)
 
 
 def summable(lines: OrderLines) -> bool:
@@ -153,15 +177,42 @@ def summable(lines: OrderLines) -> bool:
     )
 
 
-def orders_all_new(cursor: CursorWrapper, lines: OrderLines) -> bool:
-    """Whether no line of `orders` besides `lines` lies within their order ids."""
-    cursor.execute(LINES_BETWEEN, [int(lines.orderid.min()), int(lines.orderid.max())])
-    return cursor.fetchone()[0] == len(lines)
+def orders_counted_before(
+    cursor: CursorWrapper, lines: OrderLines, previous: str
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(state, day) of each (order, state, day) of `lines` that lines of `orders` outside the
+    fold (see EARLIER_LINES) already count: empty when every order is new; None when those
+    lines are more than MAX_EARLIER."""
+    low, high = int(lines.orderid.min()), int(lines.orderid.max())
+    cursor.execute(LINES_BETWEEN, [low, high])
+    if cursor.fetchone()[0] == len(lines):  # no other line there: every order is new
+        return np.empty(0, dtype="S2"), np.empty(0, dtype="datetime64[D]")
+    cursor.execute(EARLIER_LINES, {"low": low, "high": high, "previous": previous, "limit": MAX_EARLIER + 1})
+    earlier = cursor.fetchall()
+    if len(earlier) > MAX_EARLIER:
+        return None
+    # Only the lines of orders the fold continues: a few, next to the fold's own.
+    counted = {(orderid, state.encode(), dt) for orderid, state, dt in earlier}
+    continued = np.isin(lines.orderid, np.fromiter((orderid for orderid, _, _ in counted), np.int64))
+    again = {
+        (orderid, state, dt)
+        for orderid, state, dt in zip(
+            lines.orderid[continued].tolist(),
+            lines.state[continued].tolist(),
+            lines.dt[continued].astype(object).tolist(),
+            strict=True,
+        )
+    } & counted
+    return np.array([state for _, state, _ in again], dtype="S2"), np.array(
+        [dt for _, _, dt in again], dtype="datetime64[D]"
+    )
 
 
-def add_to_rollups(connection: BaseDatabaseWrapper, cursor: CursorWrapper, lines: OrderLines) -> None:
+def add_to_rollups(connection: BaseDatabaseWrapper, cursor: CursorWrapper, summable: Summable) -> None:
     """Add the lines' sums to every rollup, as the loader adds a load's: in ascending order
-    ids, a batch of whole orders at a time (LoadRollups counts each order once per batch)."""
+    ids, a batch of whole orders at a time (LoadRollups counts each order once per batch);
+    an order counted before in a (state, day) is not counted there again."""
+    lines = summable.lines
     if np.any(lines.orderid[1:] < lines.orderid[:-1]):  # as applied: in the shop's order
         by_order = np.argsort(lines.orderid, kind="stable")
         lines = OrderLines(*(getattr(lines, name)[by_order] for name in LINE_COLUMNS))
@@ -174,6 +225,7 @@ def add_to_rollups(connection: BaseDatabaseWrapper, cursor: CursorWrapper, lines
         )
         sums.add(OrderLines(*(getattr(lines, name)[start:stop] for name in LINE_COLUMNS)))
         start = stop
+    sums.uncount_orders(*summable.counted_before)
     write_deltas(connection, cursor, sums)
 
 

@@ -432,13 +432,13 @@ def _fold_in_bulk(
 ) -> Fold | None:
     """A bulk import's lines summed as the loader sums a load (bulk_fold), in the fold's
     transaction; None, with nothing written, when the sums cannot take them exactly."""
-    lines = bulk_fold.summable_lines(cursor, previous)
-    if lines is None:
+    summable = bulk_fold.summable_lines(cursor, previous)
+    if summable is None:
         return None
-    bulk_fold.add_to_rollups(olap, cursor, lines)
+    bulk_fold.add_to_rollups(olap, cursor, summable)
     cursor.execute("SELECT pg_current_snapshot()::TEXT")
-    _record_progress(cursor, len(lines), source_time, cursor.fetchone()[0])
-    return Fold(len(lines), source_time, in_bulk=True)
+    _record_progress(cursor, len(summable.lines), source_time, cursor.fetchone()[0])
+    return Fold(len(summable.lines), source_time, in_bulk=True)
 
 
 def _one_view_of_orders(cursor: Any) -> None:

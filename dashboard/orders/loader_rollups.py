@@ -14,7 +14,9 @@ that occur.
 Counting orders per (state, day) needs to know which orders are new. The loader only takes
 this path when it replaces a whole range of order ids (deleted first, in the same
 transaction), every line lies inside that range, and batches come in ascending, disjoint
-order-id ranges, so each order is new and wholly inside one batch. The lines of an
+order-id ranges, so each order is new and wholly inside one batch. (The capture's bulk fold
+also sums orders that continue ones summed before, and says where they were counted already:
+LoadRollups.uncount_orders.) The lines of an
 OrderLines batch carry no NULLs, so every line has a known qty and turnover.
 """
 
@@ -32,9 +34,9 @@ from dashboard.orders.binary_copy import (
     DATE,
     INT4,
     INT8,
-    ChunkReader,
     Kind,
     RowEncoder,
+    ChunkReader,
     money,
     worked_ahead,
 )
@@ -210,6 +212,14 @@ class DenseSums:
         np.add.at(self.orders.reshape(-1), order_cells, np.ones_like(order_cells))
         return True
 
+    def uncount(self, state: np.ndarray, dt: np.ndarray) -> None:
+        """One order fewer in each (state, day) given (LoadRollups.uncount_orders)."""
+        places = self._place[state.view(">u2")]
+        days = (dt - DAY_ZERO).astype(np.int64) - self.first_day
+        if np.any(places < 0) or np.any(days < 0) or np.any(days >= self.days):
+            raise ValueError("an order can only be uncounted where this load counted it")
+        np.add.at(self.orders, (places, days), -1)
+
     def _widen(self, states: int, first_day: int, days: int, first_item: int, items: int) -> None:
         """Room for more states, days or items; the sums so far keep their cells."""
         old_states, old_days, old_items = self.sums.shape[1:]
@@ -302,9 +312,12 @@ def _order_cells(orderid: np.ndarray, cell: np.ndarray) -> np.ndarray:
 def _cell_keys(lines: Lines) -> np.ndarray:
     """(state, day) as the top 32 bits of a uint64, in the order of (state code, day); the
     days already checked to lie in range (LoadRollups.add)."""
-    state = lines.state.view(">u2").astype(np.uint64)
-    day = ((lines.dt - DAY_ZERO).astype(np.int64) + DAY_LIMIT).astype(np.uint64)
-    return state << np.uint64(48) | day << np.uint64(32)
+    return _state_day_keys(lines.state, lines.dt)
+
+
+def _state_day_keys(state: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    day = ((dt - DAY_ZERO).astype(np.int64) + DAY_LIMIT).astype(np.uint64)
+    return state.view(">u2").astype(np.uint64) << np.uint64(48) | day << np.uint64(32)
 
 
 def _unpack(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -360,6 +373,19 @@ class LoadRollups:
         self._state_items.add(cells & STATE_BITS | items, sums)
         (order_cells, _), _ = group([cells, lines.orderid], [])
         self._orders.add(order_cells, [np.ones(len(order_cells), dtype=np.int64)])
+
+    def uncount_orders(self, state: np.ndarray, dt: np.ndarray) -> None:
+        """One order fewer in each (state, day) given (states as S2, days as datetime64[D]):
+        where an order of this load continues one summed before, whose earlier lines already
+        count it in that (state, day). The capture's fold meets such orders when a shop's
+        import commits every so many lines and an order straddles two commits. Each pair
+        must be one where an add() counted the order; call it after the last add()."""
+        if not len(state):
+            return
+        if self._dense is not None:
+            self._dense.uncount(state, dt)
+        else:
+            self._orders.add(_state_day_keys(state, dt), [np.full(len(state), -1, dtype=np.int64)])
 
     def deltas(self) -> Iterator[tuple[Rollup, Iterable[list[np.ndarray]]]]:
         """(rollup, chunks of its columns in the rollup's order), one rollup at a time; each

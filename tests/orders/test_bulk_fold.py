@@ -92,15 +92,73 @@ def test_lines_the_sums_cannot_take_exactly_are_folded_set_based(lines):
     assert_olap_matches(shop_orders())
 
 
-def test_an_order_with_lines_from_before_is_folded_set_based():
+def mid_order(rows, at):
+    """The first line from `at` on that is not the first line of its order."""
+    return next(number for number in range(at, len(rows)) if rows[number][0] == rows[number - 1][0])
+
+
+@pytest.mark.parametrize("cells_per_line", [bulk_fold.DENSE_CELLS_PER_LINE, 0], ids=["dense", "sparse"])
+def test_orders_that_straddle_two_commits_count_once_in_each_state_and_day(monkeypatch, cells_per_line):
+    """A shop's import that commits every few thousand lines cuts orders in two: the fold of
+    the second part finds their first lines folded already, and counts such an order in a
+    (state, day) only where those lines did not. One order's second part also moves to
+    another day and state (its first lines count it in theirs, these in their own). Summed
+    in dense cells, and in sparse sums."""
+    monkeypatch.setattr(bulk_fold, "DENSE_CELLS_PER_LINE", cells_per_line)
+    rows = bulk_import(random.Random(5), 1, 7_000)
+    first_cut = mid_order(rows, capture.BIG_FOLD + 100)
+    second_cut = mid_order(rows, first_cut + capture.BIG_FOLD + 100)
+    moved = rows[second_cut][0]
+    rows = [
+        (orderid, itemid, qty, price, datetime.date(2026, 6, 1), "WA")
+        if number >= second_cut and orderid == moved
+        else (orderid, itemid, qty, price, day, state)
+        for number, (orderid, itemid, qty, price, day, state) in enumerate(rows)
+    ]
+    for part in (rows[:first_cut], rows[first_cut:second_cut], rows[second_cut:]):
+        assert len(part) >= capture.BIG_FOLD
+        shop_insert(part)
+        assert fold_now().in_bulk
+    assert_olap_matches(shop_orders())
+
+
+def test_an_order_whose_first_line_came_before_is_summed_in_bulk():
     """An order already counted in its day gains lines in the import: counting orders from the
     import alone would count it twice."""
-    rng = random.Random(5)
-    rows = bulk_import(rng, 1, 3_000)
-    first, rest = rows[:1], rows[1:]
-    shop_insert(first)
+    rows = bulk_import(random.Random(5), 1, 3_000)
+    shop_insert(rows[:1])
     synced()
-    shop_insert(rest)
+    shop_insert(rows[1:])
+    assert fold_now().in_bulk
+    assert_olap_matches(shop_orders())
+
+
+def test_an_earlier_line_without_a_state_counts_no_order():
+    """The order's first line has no state, so it counts the order nowhere: its lines in the
+    import count it in their state and day."""
+    rows = bulk_import(random.Random(12), 1, 3_000)
+    shop_insert([(*rows[0][:5], None)])
+    synced()
+    shop_insert(rows[1:])
+    assert fold_now().in_bulk
+    assert_olap_matches(shop_orders())
+
+
+def test_other_orders_within_the_import_s_order_ids_are_left_as_they_are():
+    rows = bulk_import(random.Random(13), 1, 6_000)
+    shop_insert([row for row in rows if row[0] % 2])
+    synced()
+    shop_insert([row for row in rows if not row[0] % 2])
+    assert fold_now().in_bulk
+    assert_olap_matches(shop_orders())
+
+
+def test_more_earlier_lines_than_the_fold_reads_are_left_to_the_set_based_fold(monkeypatch):
+    monkeypatch.setattr(bulk_fold, "MAX_EARLIER", 10)
+    rows = bulk_import(random.Random(13), 1, 6_000)
+    shop_insert([row for row in rows if row[0] % 2])
+    synced()
+    shop_insert([row for row in rows if not row[0] % 2])
     assert not fold_now().in_bulk
     assert_olap_matches(shop_orders())
 
@@ -133,11 +191,11 @@ def test_a_writer_of_the_rollups_meanwhile_makes_the_fold_start_again(monkeypatc
     add_to_rollups = bulk_fold.add_to_rollups
     tried = threading.Event()
 
-    def after_a_concurrent_write(connection, cursor, lines):
+    def after_a_concurrent_write(connection, cursor, summable):
         with another_client() as other:  # committed on exit, after the fold's snapshot
             other.execute("UPDATE orders_state_total SET lines = lines")
         tried.set()
-        add_to_rollups(connection, cursor, lines)
+        add_to_rollups(connection, cursor, summable)
 
     monkeypatch.setattr(bulk_fold, "add_to_rollups", after_a_concurrent_write)
     assert capture.fold(connections["olap"]) is None and tried.is_set()
