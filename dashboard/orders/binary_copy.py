@@ -100,22 +100,47 @@ class RowEncoder:
 
 
 class ChunkReader:
-    """A file-like object over an iterator of bytes, for psycopg2's copy_expert."""
+    """A file-like object over an iterator of bytes, for psycopg2's copy_expert; what the
+    iterator raised is kept in `error` (see copy_from)."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
         self._buffer = memoryview(b"")
+        self.error: BaseException | None = None
 
     def read(self, size: int | None = -1) -> bytes:
-        while not self._buffer:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return b""
-            self._buffer = memoryview(chunk)
+        try:
+            while not self._buffer:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    return b""
+                self._buffer = memoryview(chunk)
+        except BaseException as error:
+            self.error = error  # for copy_from, which raises it in place of psycopg2's own
+            raise
         if size is None or size < 0:
             size = len(self._buffer)
         piece, self._buffer = self._buffer[:size], self._buffer[size:]
         return bytes(piece)
+
+
+def copy_from(cursor: Any, statement: str, chunks: Iterable[bytes], size: int = 1 << 20) -> None:
+    """Run the `COPY ... FROM STDIN` statement on `cursor` with `chunks` as its data; what
+    producing the chunks raised is raised as it was.
+
+    psycopg2 turns any exception raised while it reads the data (Ctrl-C or SIGTERM arriving
+    then, which Python raises in whatever code runs next; an error the load's thread hands
+    on) into the server's answer to the aborted COPY, QueryCanceled "COPY from stdin failed:
+    error in .read() call". To the loader's patience that is a connection fault: a stop
+    signal was taken for an outage and the load went on (caught by the live feed's fault
+    test, which then ran two minutes past its SIGTERM)."""
+    reader = ChunkReader(chunks)
+    try:
+        cursor.copy_expert(statement, reader, size)
+    except Exception:
+        if reader.error is not None:
+            raise reader.error from None
+        raise
 
 
 Item = TypeVar("Item")

@@ -36,7 +36,7 @@ from dashboard.orders.binary_copy import (
     INT8,
     Kind,
     RowEncoder,
-    ChunkReader,
+    copy_from,
     money,
     worked_ahead,
 )
@@ -479,7 +479,7 @@ def write_deltas(connection: BaseDatabaseWrapper, cursor: CursorWrapper, load_ro
         # The delta log's millions of rows are encoded in a thread while the server takes
         # in the ones before (binary_copy.worked_ahead).
         with connection.wrap_database_errors, worked_ahead(data) as chunks_ahead:
-            cursor.copy_expert(copy, ChunkReader(chunks_ahead), 1 << 20)
+            copy_from(cursor, copy, chunks_ahead)
         if not rollup.delta_log:
             cursor.execute(upsert(rollup, f"SELECT {', '.join(columns)} FROM {target}"))  # noqa: S608
             cursor.execute(f"DROP TABLE {target}")

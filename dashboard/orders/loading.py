@@ -32,8 +32,8 @@ from dashboard.orders.binary_copy import (
     DATE,
     INT4,
     INT8,
-    ChunkReader,
     RowEncoder,
+    copy_from,
     money,
     money_limit,
     worked_ahead,
@@ -224,7 +224,7 @@ def load_postgresql(
         # own, like every other query, so callers catch one kind of DatabaseError.
         with connection.wrap_database_errors, _driver_prints_suppressed():
             copy = COPY_FROZEN_SQL if rebuild_key else COPY_SQL
-            cursor.copy_expert(copy, ChunkReader(stream(work)), 1 << 20)
+            copy_from(cursor, copy, stream(work))
         if rebuild_key:
             cursor.execute(rollup_trigger("insert"))
             cursor.execute(KEY_BUILD_MEMORY_SQL)

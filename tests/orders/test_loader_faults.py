@@ -1,6 +1,7 @@
 """gen_data through a real outage of the OLAP server (`pg_ctl stop -m immediate`, as in a
 crash): a bulk load and a live feed wait for it, resume, and leave every order line exactly
-once, the rollups equal to a row-by-row computation over the table."""
+once, the rollups equal to a row-by-row computation over the table. And a stop signal that
+lands in the middle of a COPY is a stop, not an outage to wait out."""
 
 import os
 import re
@@ -89,6 +90,23 @@ def test_a_bulk_load_waits_out_a_crash_of_the_olap_server_and_completes(empty_or
     rows = all_orders()
     assert len({orderid for orderid, *_ in rows}) == 30_000
     assert len(rows) == len({(orderid, itemid) for orderid, itemid, *_ in rows})
+    assert_rollups_match_orders()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_in_the_middle_of_a_copy_stops_the_load(empty_orders, loader, stop):
+    # Python raises the signal's KeyboardInterrupt in the next code it runs: here, reading
+    # the COPY's data for psycopg2, which used to turn it into a failed COPY that the loader's
+    # patience (--retry-for 120) took for an outage, loading the whole thing again.
+    process = loader("--orders", "30000", "--seed", "4", "--quiet")
+    with loader_paused_mid_copy(process, settings.DATABASES["olap"]["NAME"]):
+        process.send_signal(stop)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "gen_data.py: interrupted; nothing from the unfinished load is kept" in stderr, stderr
+    assert "unavailable" not in stderr and "Traceback" not in stderr, stderr
+    assert "Loaded" not in stdout
+    assert all_orders() == []
     assert_rollups_match_orders()
 
 
