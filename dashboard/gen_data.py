@@ -475,6 +475,10 @@ def load_all(args: argparse.Namespace, olap: "BaseDatabaseWrapper", out: TextIO)
                 lines += patience.run(step, "loading", after_reconnect=destination.after_reconnect)
             except (DatabaseError, GaveUp) as error:
                 raise LoadError(interrupted_load_message(args.seed, target, engine, error)) from None
+            except ValueError as error:
+                # What the loader refuses to load exactly (order dates outside the range its
+                # sums take, a price it cannot encode): said as it is, and never retried.
+                raise LoadError(f"the load was refused: {error}; nothing from it was kept") from None
             patience.run(lambda: report_catch_up(destination, args.catch_up_timeout, out), "catching up")
     if args.follow:
         lines += follow(args, destination, load, catalog, out, patience)

@@ -173,6 +173,20 @@ def test_bad_arguments_get_one_line_and_exit_code_2(argv, message):
     assert result.stdout == ""
 
 
+@pytest.mark.django_db(databases=["default", "olap", "catalog"], transaction=True)
+def test_orders_the_loader_cannot_sum_exactly_are_refused_in_one_line(empty_orders):
+    # Dated in the year 5: outside the days the loader's sums take. The refusal comes from
+    # the load's own thread, in the middle of its COPY: said as it is, not as an outage.
+    argv = ["--orders", "100", "--seed", "5", "--end", "0005-01-01", "--days", "30", "--retry-for", "30"]
+    result = run_script(*argv, env=database_env())
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "gen_data.py: error: the load was refused: order dates must be from 1910-04-15 to 2089-09-17; "
+        "nothing from it was kept"
+    ]
+    assert all_orders() == []
+
+
 def closed_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
