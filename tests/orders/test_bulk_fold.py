@@ -122,22 +122,13 @@ def test_orders_that_straddle_two_commits_count_once_in_each_state_and_day(monke
     assert_olap_matches(shop_orders())
 
 
-def test_an_order_whose_first_line_came_before_is_summed_in_bulk():
-    """An order already counted in its day gains lines in the import: counting orders from the
-    import alone would count it twice."""
+@pytest.mark.parametrize("state", [True, False], ids=["with its state", "without a state"])
+def test_an_order_whose_first_line_came_before_is_summed_in_bulk(state):
+    """An order already counted in its state and day gains lines in the import: counting
+    orders from the import alone would count it twice. A first line without a state counts
+    the order nowhere, so the import's lines count it in theirs."""
     rows = bulk_import(random.Random(5), 1, 3_000)
-    shop_insert(rows[:1])
-    synced()
-    shop_insert(rows[1:])
-    assert fold_now().in_bulk
-    assert_olap_matches(shop_orders())
-
-
-def test_an_earlier_line_without_a_state_counts_no_order():
-    """The order's first line has no state, so it counts the order nowhere: its lines in the
-    import count it in their state and day."""
-    rows = bulk_import(random.Random(12), 1, 3_000)
-    shop_insert([(*rows[0][:5], None)])
+    shop_insert([rows[0] if state else (*rows[0][:5], None)])
     synced()
     shop_insert(rows[1:])
     assert fold_now().in_bulk
