@@ -41,7 +41,7 @@ import numpy as np
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
-from dashboard.orders.binary_copy import PG_EPOCH
+from dashboard.orders.binary_copy import COPY_HEADER, COPY_TRAILER, PG_EPOCH
 from dashboard.orders.loader_rollups import FIRST_DAY, INT64_LIMIT, LAST_DAY, LoadRollups, write_deltas
 from dashboard.orders.loading import OrderLines
 from dashboard.orders.schema import applied_since
@@ -84,8 +84,6 @@ WHERE orderid BETWEEN %(low)s AND %(high)s AND state IS NOT NULL AND dt IS NOT N
 LIMIT %(limit)s"""  # noqa: S608 - constant text only: nothing from input
 MAX_EARLIER = 100_000
 
-COPY_HEADER_BYTES = 19  # signature, flags, header extension length
-COPY_TRAILER_BYTES = 2
 ROW = np.dtype(
     [
         ("fields", ">i2"),
@@ -123,10 +121,10 @@ def read_applied(cursor: CursorWrapper, previous: str) -> OrderLines | None:
 
 def _columns(data: memoryview) -> OrderLines | None:
     """The COPY's rows as columns, if every row has the fields and widths of ROW."""
-    rows_bytes = len(data) - COPY_HEADER_BYTES - COPY_TRAILER_BYTES
+    rows_bytes = len(data) - len(COPY_HEADER) - len(COPY_TRAILER)
     if rows_bytes % ROW.itemsize:
         return None
-    rows = np.frombuffer(data, dtype=ROW, count=rows_bytes // ROW.itemsize, offset=COPY_HEADER_BYTES)
+    rows = np.frombuffer(data, dtype=ROW, count=rows_bytes // ROW.itemsize, offset=len(COPY_HEADER))
     if np.any(rows["fields"] != len(WIDTHS)) or any(
         np.any(rows[name] != width) for name, width in WIDTHS.items()
     ):

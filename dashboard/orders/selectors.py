@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import MAX_PREC, ROUND_HALF_UP, Decimal, localcontext
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -416,7 +415,6 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     return Trend(bucket, start, end, points)
 
 
-@cache
 def _trend_statements(by_state: bool) -> tuple[sql.Composed, sql.Composed]:
     """(the first and last day with orders; turnover and orders per bucket over a range) of
     the day rollup, or of the (state, day) rollup for a state: the bucket's unit (DAY, WEEK,

@@ -4,8 +4,8 @@ sessions, in UserSession rows that name their user, each read with that user's r
 The read is one statement written out (the session LEFT JOIN its user, bound parameters) and
 rendered once per process (dashboard.statements): the ORM's select_related() builds the same
 statement, but compiling it took about 1.2 ms of every request on the benchmark's machine,
-the statement itself 0.3 ms. Everything else (saving,
-cycling keys, expiry, clearsessions) is Django's database engine as it is.
+the statement itself 0.3 ms. Everything else (saving, cycling keys, expiry, clearsessions)
+is Django's database engine as it is.
 """
 
 from functools import cache
@@ -74,7 +74,6 @@ def _user_fields() -> list[str]:
     return [field.attname for field in get_user_model()._meta.concrete_fields]
 
 
-@cache
 def _read_statement() -> sql.Composed:
     """SELECT the session's data, expiry and user id, then every column of its user (NULLs
     without one), FROM the session LEFT JOIN its user, for a key and the time now."""
