@@ -444,6 +444,7 @@ def destination_for(olap: "BaseDatabaseWrapper") -> Destination:
 def load_all(args: argparse.Namespace, olap: "BaseDatabaseWrapper", out: TextIO) -> int:
     from django.db import DatabaseError
 
+    from dashboard.orders.loader_rollups import LoadRefused
     from dashboard.orders.loading import loader_for
     from dashboard.orders.sample import make_catalog
     from dashboard.outages import GaveUp, Patience
@@ -475,7 +476,7 @@ def load_all(args: argparse.Namespace, olap: "BaseDatabaseWrapper", out: TextIO)
                 lines += patience.run(step, "loading", after_reconnect=destination.after_reconnect)
             except (DatabaseError, GaveUp) as error:
                 raise LoadError(interrupted_load_message(args.seed, target, engine, error)) from None
-            except ValueError as error:
+            except LoadRefused as error:
                 # What the loader refuses to load exactly (order dates outside the range its
                 # sums take, a price it cannot encode): said as it is, and never retried.
                 raise LoadError(f"the load was refused: {error}; nothing from it was kept") from None

@@ -56,6 +56,14 @@ from dashboard.orders.schema import (
 from dashboard.orders.spans import EPOCH, STORED_SPAN_DAYS
 
 INT64_LIMIT = 2**63
+
+
+class LoadRefused(ValueError):
+    """Lines a load cannot take exactly (a turnover past int64's cents, a day outside the
+    range the sums key, a price the COPY cannot encode): what is wrong with the data, as
+    opposed to a caller breaking the loader's contract (a plain ValueError)."""
+
+
 # How each rollup column is sent: turnover in cents, up to int64's limit.
 KINDS: dict[str, Kind] = {"state": CHAR2, "dt": DATE, "itemid": INT4, "days": INT4, "turnover": money(5)}
 # A (state, day, item) group is one uint64 key: 16 bits of state code, 16 of day, 32 of item.
@@ -356,9 +364,9 @@ class LoadRollups:
         # Every sum is at most the whole load's turnover: keep that inside int64.
         self._turnover_bound += int(lines.qty.max()) * int(lines.price_cents.max()) * len(lines)
         if int(lines.qty.min()) < 0 or self._turnover_bound >= INT64_LIMIT:
-            raise ValueError("this load's turnover is too large to sum exactly; load it in smaller parts")
+            raise LoadRefused("this load's turnover is too large to sum exactly; load it in smaller parts")
         if len(lines) and (lines.dt.min() < FIRST_DAY or lines.dt.max() > LAST_DAY):
-            raise ValueError(f"order dates must be from {FIRST_DAY} to {LAST_DAY}")
+            raise LoadRefused(f"order dates must be from {FIRST_DAY} to {LAST_DAY}")
         if self._dense is not None:
             if self._dense.add(lines):
                 return

@@ -39,7 +39,7 @@ from dashboard.orders.binary_copy import (
     worked_ahead,
 )
 from dashboard.orders.engine import RISINGWAVE
-from dashboard.orders.loader_rollups import LoadRollups, skip_triggers, write_deltas
+from dashboard.orders.loader_rollups import LoadRefused, LoadRollups, skip_triggers, write_deltas
 from dashboard.orders.schema import INSERT_TRIGGER, ORDER_COLUMNS, ROLLUPS, rollup_trigger
 
 MAX_PRICE_CENTS = money_limit(money(3))  # $1 trillion
@@ -128,7 +128,7 @@ def copy_tuples(lines: OrderLines, encoder: RowEncoder | None = None) -> bytes:
     `encoder`, one kept from batch to batch, saves building its buffer each time."""
     cents = lines.price_cents
     if len(lines) and (cents.min() < 0 or cents.max() >= MAX_PRICE_CENTS):
-        raise ValueError(f"prices must be from 0 to {MAX_PRICE_CENTS - 1} cents")
+        raise LoadRefused(f"prices must be from 0 to {MAX_PRICE_CENTS - 1} cents")
     columns = (lines.orderid, lines.itemid, lines.qty, cents, lines.dt, lines.state)
     return (encoder or RowEncoder(_ORDER_KINDS))(columns)
 

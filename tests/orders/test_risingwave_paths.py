@@ -12,6 +12,7 @@ from django.db import DatabaseError, connections
 from dashboard.orders.binary_copy import ChunkReader
 from dashboard.orders.engine import POSTGRESQL, RISINGWAVE, engine_from_version, server_engine
 from dashboard.orders.errors import OlapUnavailable, olap_errors
+from dashboard.orders.loader_rollups import LoadRefused
 from dashboard.orders.loading import (
     OrderLines,
     insert_statements,
@@ -131,7 +132,7 @@ def test_binary_copy_refuses_prices_it_cannot_encode(empty_orders):
     too_big = [(1, 1, 1, 10**14, "2026-01-01", b"CA")]
     # Raised as it was, from the load's thread in the middle of the COPY (not as the failed
     # COPY psycopg2 makes of it, which the loader's patience took for an outage).
-    with pytest.raises(ValueError, match="prices must be"):
+    with pytest.raises(LoadRefused, match="prices must be"):
         load_postgresql(connections["olap"], [make_lines(ROWS), make_lines(too_big)], replace=(1, 10))
     assert all_orders() == []
 
