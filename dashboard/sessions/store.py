@@ -4,8 +4,9 @@ sessions, in UserSession rows that name their user, each read with that user's r
 The read is one statement written out (the session LEFT JOIN its user, bound parameters) and
 rendered once per process (dashboard.statements): the ORM's select_related() builds the same
 statement, but compiling it took about 1.2 ms of every request on the benchmark's machine,
-the statement itself 0.3 ms. Everything else (saving, cycling keys, expiry, clearsessions)
-is Django's database engine as it is.
+the statement itself 0.3 ms. A connection keeps the rows it read until the database says a
+session or a user changed (dashboard.sessions.kept). Everything else (saving, cycling keys,
+expiry, clearsessions) is Django's database engine as it is.
 """
 
 from functools import cache
@@ -20,6 +21,7 @@ from django.db import connections, router
 from django.utils import timezone
 from psycopg2 import sql
 
+from dashboard.sessions.kept import kept_rows, live
 from dashboard.statements import rendered
 
 
@@ -37,10 +39,18 @@ class SessionStore(DatabaseSessionStore):
         """The live session of this key, as Django's engine reads it, with its user's row
         kept in user_as_read; None (and no key) when there is none."""
         using = router.db_for_read(self.model)
+        now = timezone.now()
         with connections[using].cursor() as cursor:
-            text = rendered("session and its user", _read_statement, cursor.cursor)
-            cursor.execute(text, [self.session_key, timezone.now()])
-            row = cursor.fetchone()
+            # Read once per connection while no session or user changes (dashboard.sessions.kept).
+            key = self.session_key  # Django's load() asks only with one
+            kept = kept_rows(connections[using]) if key is not None else None
+            row = kept.get(key) if kept is not None and key is not None else None
+            if row is None or not live(row, now):
+                text = rendered("session and its user", _read_statement, cursor.cursor)
+                cursor.execute(text, [key, now])
+                row = cursor.fetchone()
+                if kept is not None and key is not None and row is not None:
+                    kept[key] = row
         if row is None:
             self._session_key = None
             return None

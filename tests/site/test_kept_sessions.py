@@ -1,0 +1,245 @@
+"""Sessions kept by the connection that read them (dashboard.sessions.kept): read once, and
+forgotten as soon as the users' database says a session or a user changed, whoever changed
+it: another worker (here, another thread with its own connection), the ORM, or SQL. The
+notice reaches a connection a little after the commit (about 10 µs here, a few ms at worst
+on a busy machine): the tests wait for it, up to a second, as a request a moment later would.
+
+Outside a transaction, as the site serves requests (transactional tests: each statement
+commits, so the database's notices flow as they do in production)."""
+
+import select
+import threading
+import time
+from collections.abc import Callable
+
+import psycopg2
+import pytest
+from django.contrib.auth.models import User
+from django.db import close_old_connections, connections, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
+
+from dashboard.sessions.kept import CHANNEL
+from dashboard.sessions.models import UserSession
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "olap", "catalog"])
+
+API = reverse("dashboard:api-rankings")
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def analyst():
+    return User.objects.create_user("analyst", password=PASSWORD)
+
+
+@pytest.fixture
+def logged_in(client, analyst):
+    response = client.post(reverse("login"), {"username": "analyst", "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    assert client.get(API).status_code == 200  # read, and kept
+    return client
+
+
+def session_statements(client: Client) -> int:
+    """How many statements one API request sends to the sessions' database (200 expected)."""
+    with CaptureQueriesContext(connections["default"]) as sent:
+        assert client.get(API).status_code == 200
+    return len(sent.captured_queries)
+
+
+def elsewhere(action: Callable[[], object]) -> None:
+    """Run `action` in another thread, on a connection of its own (as another worker would),
+    and close that connection."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as error:  # reported to the test below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert not failures, failures
+
+
+def by_sql(statement: str, params: list[object]) -> None:
+    """`statement` through a psycopg2 connection of its own: SQL from outside the site."""
+    settings = connections["default"].settings_dict
+    connection = psycopg2.connect(
+        host=settings["HOST"],
+        port=settings["PORT"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        dbname=settings["NAME"],
+    )
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(statement, params)
+    finally:
+        connection.close()
+
+
+def wait_for_the_notice(seconds: float = 1.0) -> None:
+    """Until a notice of a change has reached the site's connection (left for it to read)."""
+    connection = connections["default"].connection
+    deadline = time.monotonic() + seconds
+    while not any(notice.channel == CHANNEL for notice in connection.notifies):
+        left = deadline - time.monotonic()
+        assert left > 0, "no notice of the change within a second"
+        select.select([connection], [], [], left)
+        connection.poll()
+
+
+def test_a_session_read_once_is_not_read_again(logged_in):
+    assert session_statements(logged_in) == 0
+    assert session_statements(logged_in) == 0
+
+
+def logout_elsewhere(client: Client, user: User) -> None:
+    cookie = client.cookies["sessionid"].value
+
+    def log_out() -> None:
+        other = Client()
+        other.cookies["sessionid"] = cookie
+        assert other.post(reverse("logout")).status_code == 302
+
+    elsewhere(log_out)
+
+
+def password_changed_elsewhere(client: Client, user: User) -> None:
+    def change() -> None:
+        fresh = User.objects.get(pk=user.pk)
+        fresh.set_password("another horse battery staple")
+        fresh.save()
+
+    elsewhere(change)
+
+
+def deactivated_elsewhere(client: Client, user: User) -> None:
+    elsewhere(lambda: User.objects.filter(pk=user.pk).update(is_active=False))
+
+
+def deleted_elsewhere(client: Client, user: User) -> None:
+    elsewhere(lambda: User.objects.filter(pk=user.pk).delete())
+
+
+def deactivated_by_sql(client: Client, user: User) -> None:
+    by_sql("UPDATE auth_user SET is_active = false WHERE id = %s", [user.pk])
+
+
+def session_deleted_by_sql(client: Client, user: User) -> None:
+    by_sql("DELETE FROM dashboard_session WHERE session_key = %s", [client.cookies["sessionid"].value])
+
+
+def sessions_truncated_by_sql(client: Client, user: User) -> None:
+    by_sql("TRUNCATE dashboard_session", [])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        logout_elsewhere,
+        password_changed_elsewhere,
+        deactivated_elsewhere,
+        deleted_elsewhere,
+        deactivated_by_sql,
+        session_deleted_by_sql,
+        sessions_truncated_by_sql,
+    ],
+)
+def test_a_change_elsewhere_ends_a_kept_session_at_once(logged_in, analyst, change):
+    change(logged_in, analyst)
+    wait_for_the_notice()
+    assert logged_in.get(API).status_code == 401
+
+
+def test_a_notice_read_along_with_another_statement_still_forgets(logged_in, analyst):
+    deactivated_by_sql(logged_in, analyst)
+    time.sleep(0.1)  # the notice reaches this connection's socket...
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT 1")  # ...and the driver reads it along with this answer
+    assert connections["default"].connection.notifies  # in the driver's list, not on the socket
+    assert logged_in.get(API).status_code == 401
+
+
+def test_a_new_session_of_the_same_user_is_read(logged_in, analyst):
+    other = Client()
+    assert other.post(reverse("login"), {"username": "analyst", "password": PASSWORD}).status_code == 302
+    wait_for_the_notice()  # the login wrote the user's last_login
+    assert session_statements(other) == 1  # its first request: read
+    assert session_statements(other) == 0
+    assert session_statements(logged_in) == 1  # the login's notice forgot the first session too
+
+
+def test_nothing_is_kept_inside_a_transaction(logged_in):
+    with transaction.atomic():
+        assert session_statements(logged_in) == 1
+        assert session_statements(logged_in) == 1
+
+
+def test_a_replaced_connection_forgets_what_the_old_one_kept(logged_in):
+    # The connection that kept the session is ended (a restart, an idle timeout): it heard
+    # nothing while it was gone, so its successor keeps nothing of it.
+    pid = connections["default"].connection.info.backend_pid
+    by_sql("SELECT pg_terminate_backend(%s)", [pid])
+    session_deleted_by_sql(logged_in, None)  # while no connection of ours listened
+    close_old_connections()  # as each request starts in production (the test client does not)
+    assert logged_in.get(API).status_code == 401
+    assert connections["default"].connection.info.backend_pid != pid
+
+
+def test_an_expired_session_is_not_served_from_what_was_kept(client, analyst):
+    with override_settings(SESSION_COOKIE_AGE=1):
+        response = client.post(reverse("login"), {"username": "analyst", "password": PASSWORD})
+        assert response.status_code == 302
+        assert client.get(API).status_code == 200
+        assert session_statements(client) == 0
+        time.sleep(1.1)
+        assert client.get(API).status_code == 401
+
+
+def test_the_triggers_notify_once_per_statement(logged_in, analyst):
+    listener = connections["default"].connection
+    listener.notifies.clear()
+    User.objects.create_user("another", password=PASSWORD)  # an insert: no notice
+    User.objects.filter(username__in=["analyst", "another"]).update(first_name="A")  # two rows
+    UserSession.objects.filter(user=analyst).update(user=analyst)
+    time.sleep(0.1)
+    listener.poll()
+    assert [notice.channel for notice in listener.notifies] == [CHANNEL, CHANNEL]
+
+
+def test_a_connection_ended_mid_request_serves_nothing_it_kept(logged_in):
+    # Ended after the request's health check (none runs here: the test client skips it), so
+    # the session's lookup is the first to meet the ended connection: it must not answer
+    # from what that connection kept, since it heard nothing after its end.
+    pid = connections["default"].connection.info.backend_pid
+    by_sql("SELECT pg_terminate_backend(%s)", [pid])
+    session_deleted_by_sql(logged_in, None)
+    time.sleep(0.1)  # the server's farewell and the end of the stream reach the socket
+    assert logged_in.get(API).status_code == 503  # the users' database unreachable, as it was
+    close_old_connections()
+    assert logged_in.get(API).status_code == 401
+
+
+def listening_channels() -> list[str]:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_listening_channels()")
+        return [channel for (channel,) in cursor.fetchall()]
+
+
+def test_only_a_connection_that_reads_sessions_listens(client, analyst):
+    # A process that reads no session (the capture worker, gen_data) never listens, so no
+    # notices pile up unread on its connections.
+    connections["default"].close()
+    assert User.objects.filter(pk=analyst.pk).exists()
+    assert listening_channels() == []
+    client.post(reverse("login"), {"username": "analyst", "password": PASSWORD})
+    assert client.get(API).status_code == 200
+    assert listening_channels() == [CHANNEL]
