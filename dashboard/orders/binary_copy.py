@@ -133,14 +133,25 @@ def copy_from(cursor: Any, statement: str, chunks: Iterable[bytes], size: int = 
     on) into the server's answer to the aborted COPY, QueryCanceled "COPY from stdin failed:
     error in .read() call". To the loader's patience that is a connection fault: a stop
     signal was taken for an outage and the load went on (caught by the live feed's fault
-    test, which then ran two minutes past its SIGTERM)."""
+    test, which then ran two minutes past its SIGTERM).
+
+    A signal's KeyboardInterrupt can also arrive where no code of the reader can catch it:
+    as read() is entered, before its first line. psycopg2 names the exception in the
+    message it aborts the COPY with, so that one is told by its message."""
     reader = ChunkReader(chunks)
     try:
         cursor.copy_expert(statement, reader, size)
-    except Exception:
+    except Exception as error:
         if reader.error is not None:
             raise reader.error from None
+        if _INTERRUPTED_READ in str(error):
+            raise KeyboardInterrupt from None
         raise
+
+
+# How psycopg2 (pqpath.c, _pq_copy_in_v3) words a COPY it aborted because read() raised
+# KeyboardInterrupt: "error in .read() call: " and the exception's type.
+_INTERRUPTED_READ = "error in .read() call: KeyboardInterrupt"
 
 
 Item = TypeVar("Item")

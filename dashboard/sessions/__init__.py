@@ -10,5 +10,7 @@ decides who the user is: the session hash (a changed password logs every session
 inactive user, the backend named in the session.
 
 models.py holds the session row; store.py is the session engine (SESSION_ENGINE); auth.py
-the backend and the middleware that hands it the session being read. Imports Django only.
+the backend and the middleware that hands it the session being read; kept.py the rows each
+connection keeps until the database notifies a change to a session or a user. Imports Django,
+psycopg2 and dashboard.statements.
 """
