@@ -22,24 +22,15 @@ from django.urls import reverse
 
 from dashboard.sessions.kept import CHANNEL
 from dashboard.sessions.models import UserSession
+from tests.support.sessions import API, PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "olap", "catalog"])
 
-API = reverse("dashboard:api-rankings")
-PASSWORD = "correct horse battery staple"
-
 
 @pytest.fixture
-def analyst():
-    return User.objects.create_user("analyst", password=PASSWORD)
-
-
-@pytest.fixture
-def logged_in(client, analyst):
-    response = client.post(reverse("login"), {"username": "analyst", "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    assert client.get(API).status_code == 200  # read, and kept
-    return client
+def kept(logged_in):
+    assert logged_in.get(API).status_code == 200  # read, and kept
+    return logged_in
 
 
 def session_statements(client: Client) -> int:
@@ -96,9 +87,9 @@ def wait_for_the_notice(seconds: float = 1.0) -> None:
         connection.poll()
 
 
-def test_a_session_read_once_is_not_read_again(logged_in):
-    assert session_statements(logged_in) == 0
-    assert session_statements(logged_in) == 0
+def test_a_session_read_once_is_not_read_again(kept):
+    assert session_statements(kept) == 0
+    assert session_statements(kept) == 0
 
 
 def logout_elsewhere(client: Client, user: User) -> None:
@@ -153,44 +144,44 @@ def sessions_truncated_by_sql(client: Client, user: User) -> None:
         sessions_truncated_by_sql,
     ],
 )
-def test_a_change_elsewhere_ends_a_kept_session_at_once(logged_in, analyst, change):
-    change(logged_in, analyst)
+def test_a_change_elsewhere_ends_a_kept_session_at_once(kept, analyst, change):
+    change(kept, analyst)
     wait_for_the_notice()
-    assert logged_in.get(API).status_code == 401
+    assert kept.get(API).status_code == 401
 
 
-def test_a_notice_read_along_with_another_statement_still_forgets(logged_in, analyst):
-    deactivated_by_sql(logged_in, analyst)
+def test_a_notice_read_along_with_another_statement_still_forgets(kept, analyst):
+    deactivated_by_sql(kept, analyst)
     time.sleep(0.1)  # the notice reaches this connection's socket...
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT 1")  # ...and the driver reads it along with this answer
     assert connections["default"].connection.notifies  # in the driver's list, not on the socket
-    assert logged_in.get(API).status_code == 401
+    assert kept.get(API).status_code == 401
 
 
-def test_a_new_session_of_the_same_user_is_read(logged_in, analyst):
+def test_a_new_session_of_the_same_user_is_read(kept, analyst):
     other = Client()
     assert other.post(reverse("login"), {"username": "analyst", "password": PASSWORD}).status_code == 302
     wait_for_the_notice()  # the login wrote the user's last_login
     assert session_statements(other) == 1  # its first request: read
     assert session_statements(other) == 0
-    assert session_statements(logged_in) == 1  # the login's notice forgot the first session too
+    assert session_statements(kept) == 1  # the login's notice forgot the first session too
 
 
-def test_nothing_is_kept_inside_a_transaction(logged_in):
+def test_nothing_is_kept_inside_a_transaction(kept):
     with transaction.atomic():
-        assert session_statements(logged_in) == 1
-        assert session_statements(logged_in) == 1
+        assert session_statements(kept) == 1
+        assert session_statements(kept) == 1
 
 
-def test_a_replaced_connection_forgets_what_the_old_one_kept(logged_in):
+def test_a_replaced_connection_forgets_what_the_old_one_kept(kept):
     # The connection that kept the session is ended (a restart, an idle timeout): it heard
     # nothing while it was gone, so its successor keeps nothing of it.
     pid = connections["default"].connection.info.backend_pid
     by_sql("SELECT pg_terminate_backend(%s)", [pid])
-    session_deleted_by_sql(logged_in, None)  # while no connection of ours listened
+    session_deleted_by_sql(kept, None)  # while no connection of ours listened
     close_old_connections()  # as each request starts in production (the test client does not)
-    assert logged_in.get(API).status_code == 401
+    assert kept.get(API).status_code == 401
     assert connections["default"].connection.info.backend_pid != pid
 
 
@@ -204,7 +195,7 @@ def test_an_expired_session_is_not_served_from_what_was_kept(client, analyst):
         assert client.get(API).status_code == 401
 
 
-def test_the_triggers_notify_once_per_statement(logged_in, analyst):
+def test_the_triggers_notify_once_per_statement(kept, analyst):
     listener = connections["default"].connection
     listener.notifies.clear()
     User.objects.create_user("another", password=PASSWORD)  # an insert: no notice
@@ -215,17 +206,17 @@ def test_the_triggers_notify_once_per_statement(logged_in, analyst):
     assert [notice.channel for notice in listener.notifies] == [CHANNEL, CHANNEL]
 
 
-def test_a_connection_ended_mid_request_serves_nothing_it_kept(logged_in):
+def test_a_connection_ended_mid_request_serves_nothing_it_kept(kept):
     # Ended after the request's health check (none runs here: the test client skips it), so
     # the session's lookup is the first to meet the ended connection: it must not answer
     # from what that connection kept, since it heard nothing after its end.
     pid = connections["default"].connection.info.backend_pid
     by_sql("SELECT pg_terminate_backend(%s)", [pid])
-    session_deleted_by_sql(logged_in, None)
+    session_deleted_by_sql(kept, None)
     time.sleep(0.1)  # the server's farewell and the end of the stream reach the socket
-    assert logged_in.get(API).status_code == 503  # the users' database unreachable, as it was
+    assert kept.get(API).status_code == 503  # the users' database unreachable, as it was
     close_old_connections()
-    assert logged_in.get(API).status_code == 401
+    assert kept.get(API).status_code == 401
 
 
 def listening_channels() -> list[str]:

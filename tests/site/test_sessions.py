@@ -13,23 +13,9 @@ from django.urls import reverse
 from dashboard.sessions.auth import SessionUserBackend, _authenticating
 from dashboard.sessions.models import UserSession
 from dashboard.sessions.store import SessionStore
+from tests.support.sessions import API
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
-
-API = reverse("dashboard:api-rankings")
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def analyst():
-    return User.objects.create_user("analyst", password=PASSWORD)
-
-
-@pytest.fixture
-def logged_in(client, analyst):
-    response = client.post(reverse("login"), {"username": "analyst", "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    return client
 
 
 def session_key(client):
