@@ -22,6 +22,8 @@ from django.urls import reverse
 
 from dashboard.sessions.kept import CHANNEL
 from dashboard.sessions.models import UserSession
+from tests.support.clusters import cluster
+from tests.support.http import get, gunicorn, session_cookie
 from tests.support.sessions import API, PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "olap", "catalog"])
@@ -234,3 +236,22 @@ def test_only_a_connection_that_reads_sessions_listens(client, analyst):
     client.post(reverse("login"), {"username": "analyst", "password": PASSWORD})
     assert client.get(API).status_code == 200
     assert listening_channels() == [CHANNEL]
+
+
+@pytest.mark.slow
+def test_sessions_kept_before_a_crash_of_the_users_database_are_read_afresh_after_it(analyst):
+    # Under gunicorn (two workers, four threads each, every connection keeping what it read),
+    # the users' database crashes (pg_ctl stop -m immediate): while it is down nothing is
+    # answered from what was kept, and a session deleted right after the restart, before any
+    # connection of the site listens again, opens nothing: no notice of it reached anyone.
+    cookie = session_cookie(analyst)
+    with gunicorn(workers=2, threads=4) as port:
+        # Enough requests that every thread has kept the session.
+        assert {get(port, str(API), cookie)[0] for _ in range(40)} == {200}
+        cluster("oltp", "kill")
+        try:
+            assert {get(port, str(API), cookie)[0] for _ in range(10)} == {503}
+        finally:
+            cluster("oltp", "start")
+        UserSession.objects.filter(session_key=cookie.removeprefix("sessionid=")).delete()
+        assert {get(port, str(API), cookie)[0] for _ in range(40)} == {401}
