@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run the whole test suite: the static checks (ruff,
 # the import-linter contracts, mypy), then pytest against two private PostgreSQL clusters,
-# the embedded Dolt catalog and Debian's Chromium. Extra arguments go to pytest, e.g.
+# the embedded Dolt catalog, Debian's Chromium and PgBouncer (a pooler in front of the users'
+# database, for the sessions' tests). Extra arguments go to pytest, e.g.
 #   scripts/test.sh -m "not browser and not slow"     # the fast set
 #   scripts/test.sh tests/orders                       # one package
 source "$(dirname "${BASH_SOURCE[0]}")/lib/devenv.sh"
@@ -9,6 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/devenv.sh"
 ensure_venv requirements-dev.txt
 ensure_js_assets
 command -v chromium >/dev/null || apt_install chromium
+[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || apt_install pgbouncer
 ensure_postgres
 trap stop_postgres_if_started_here EXIT
 clear_leftover_test_capture

@@ -19,9 +19,12 @@ one that read the session just before the commit would have been. Nothing is kep
 
 - inside a transaction (atomic blocks, and every TestCase): a notice comes only at commit,
   and a transaction sees its own changes before any notice could say so;
-- on a connection that is not PostgreSQL or not in autocommit, or that the server ended: the
-  rows go with the connection they were read on (a reconnect after an outage starts with
-  nothing), since a connection that was down heard nothing.
+- on a connection that is not PostgreSQL or not in autocommit, that is closed after each
+  request (CONN_MAX_AGE 0), or that reaches its server through a pooler (PgBouncer): its
+  notices could go to another client;
+- on a connection the server ended: the rows go with the connection they were read on (a
+  reconnect after an outage starts with nothing), since a connection that was down heard
+  nothing.
 
 Written here rather than taken from Django: its `cached_db` engine with a cache per process
 (local memory) would keep a logged-out session alive on every other worker until it expired
@@ -53,11 +56,12 @@ Row = tuple[Any, ...]
 
 
 class _Kept:
-    """The rows one connection read, by session key."""
+    """The rows one connection read, by session key; `rows` None: this connection keeps
+    nothing (it does not talk to a server process of its own)."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, rows: dict[str, Row] | None) -> None:
         self.connection = connection  # the psycopg2 connection they were read on
-        self.rows: dict[str, Row] = {}
+        self.rows = rows
 
 
 # Django's connections belong to one thread each, and so do their kept rows.
@@ -73,6 +77,7 @@ def kept_rows(wrapper: BaseDatabaseWrapper) -> dict[str, Row] | None:
     if (
         connection is None
         or wrapper.vendor != "postgresql"
+        or wrapper.settings_dict.get("CONN_MAX_AGE") == 0  # closed after each request
         or wrapper.in_atomic_block
         or not wrapper.get_autocommit()  # a LISTEN in a transaction would start at its commit
     ):
@@ -81,11 +86,10 @@ def kept_rows(wrapper: BaseDatabaseWrapper) -> dict[str, Row] | None:
     try:
         if kept is None or kept.connection is not connection:
             # New (or a reconnect: the old one's rows go, since it heard nothing while down).
-            _local.kept = None
-            with connection.cursor() as cursor:
-                cursor.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-            _local.kept = _Kept(connection)
-            return _local.kept.rows
+            _local.kept = kept = _Kept(connection, _listening(connection))
+            return kept.rows
+        if kept.rows is None:
+            return None
         _read_what_arrived(connection)
     except psycopg2.Error:
         _local.kept = None  # ended by the server: it heard nothing since, so keep nothing of it
@@ -99,6 +103,21 @@ def kept_rows(wrapper: BaseDatabaseWrapper) -> dict[str, Row] | None:
     if len(kept.rows) >= MAX_KEPT:
         kept.rows.clear()
     return kept.rows
+
+
+def _listening(connection: Any) -> dict[str, Row] | None:
+    """LISTEN on `connection` and an empty dict to keep rows in; None, without listening,
+    when the server process answering is not the one the connection started with: a pooler
+    in between (PgBouncer gives its clients a made-up process id), which in transaction
+    pooling hands each statement to any server connection, so this one's notices would go
+    to whichever client holds that server connection then."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (server_pid,) = cursor.fetchone()
+        if server_pid != connection.info.backend_pid:
+            return None
+        cursor.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+    return {}
 
 
 def _read_what_arrived(connection: Any) -> None:

@@ -24,6 +24,7 @@ from dashboard.sessions.kept import CHANNEL
 from dashboard.sessions.models import UserSession
 from tests.support.clusters import cluster
 from tests.support.http import get, gunicorn, session_cookie
+from tests.support.pooler import pgbouncer
 from tests.support.sessions import API, PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "olap", "catalog"])
@@ -255,3 +256,30 @@ def test_sessions_kept_before_a_crash_of_the_users_database_are_read_afresh_afte
             cluster("oltp", "start")
         UserSession.objects.filter(session_key=cookie.removeprefix("sessionid=")).delete()
         assert {get(port, str(API), cookie)[0] for _ in range(40)} == {401}
+
+
+@pytest.mark.slow
+def test_behind_a_transaction_pooler_nothing_is_kept(analyst):
+    # Through PgBouncer in transaction pooling, each statement may run on another server
+    # connection, so a LISTEN would hear for whichever client comes next: the site must read
+    # every session afresh, and a logout elsewhere count at once.
+    cookie = session_cookie(analyst)
+    with pgbouncer() as pooler_port:
+        database = connections["default"].settings_dict
+        pooled = f"postgres://{database['USER']}@127.0.0.1:{pooler_port}/{database['NAME']}"
+        with gunicorn(workers=1, threads=2, DATABASE_URL=pooled) as port:
+            assert {get(port, str(API), cookie)[0] for _ in range(20)} == {200}
+            UserSession.objects.filter(session_key=cookie.removeprefix("sessionid=")).delete()
+            assert {get(port, str(API), cookie)[0] for _ in range(20)} == {401}
+
+
+def test_a_connection_closed_after_each_request_keeps_nothing(kept):
+    settings = connections["default"].settings_dict
+    age, settings["CONN_MAX_AGE"] = settings["CONN_MAX_AGE"], 0
+    try:
+        connections["default"].close()
+        assert session_statements(kept) == 1
+        assert session_statements(kept) == 1
+        assert listening_channels() == []
+    finally:
+        settings["CONN_MAX_AGE"] = age

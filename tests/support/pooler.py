@@ -1,0 +1,66 @@
+"""PgBouncer in transaction pooling in front of the test databases' cluster, as production
+sometimes puts it between the site and PostgreSQL: for tests of what a pooler changes."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+from tests.support.http import free_port
+
+
+@contextmanager
+def pgbouncer():
+    """PgBouncer (pool_mode = transaction) for the `default` database's server; yields the
+    port it listens on, and stops it and removes its files afterwards."""
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    command = [binary]
+    folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
+    if os.geteuid() == 0:
+        # PgBouncer refuses to run as root (like PostgreSQL, which scripts/lib/devenv.sh
+        # runs as "postgres"): the same user, its files readable to it. setpriv execs it,
+        # so the process started is PgBouncer itself and stopping it stops PgBouncer.
+        shutil.chown(folder, "postgres")
+        command = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", binary]
+    database = settings.DATABASES["default"]
+    port = free_port()
+    users = folder / "userlist.txt"
+    users.write_text(f'"{database["USER"]}" "{database["PASSWORD"] or ""}"\n')
+    config = folder / "pgbouncer.ini"
+    config.write_text(
+        "[databases]\n"
+        f"* = host={database['HOST']} port={database['PORT']}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {users}\npool_mode = transaction\n"
+        f"logfile = {folder / 'pgbouncer.log'}\npidfile = {folder / 'pgbouncer.pid'}\n"
+        "ignore_startup_parameters = extra_float_digits,options\n"
+    )
+    server = subprocess.Popen(
+        [*command, str(config)], cwd="/", stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert server.poll() is None, (folder / "pgbouncer.log").read_text()
+                assert time.monotonic() < deadline, "pgbouncer did not start"
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        shutil.rmtree(folder)
