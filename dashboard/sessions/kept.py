@@ -92,7 +92,9 @@ def kept_rows(wrapper: BaseDatabaseWrapper) -> dict[str, Row] | None:
             return None
         _read_what_arrived(connection)
     except psycopg2.Error:
-        _local.kept = None  # ended by the server: it heard nothing since, so keep nothing of it
+        # Ended by the server (it heard nothing since), or unable to listen (a standby):
+        # nothing kept on this connection, and no second try on it.
+        _local.kept = _Kept(connection, None)
         return None
     if connection.notifies:
         ours = [notice for notice in connection.notifies if notice.channel == CHANNEL]
