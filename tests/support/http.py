@@ -45,15 +45,29 @@ def gunicorn(workers=2, threads=8, log=None, **environment):
     log_file = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stderr=log_file)
     try:
+        with listening(server, port, "gunicorn"):
+            yield port
+    finally:
+        if log:
+            log_file.close()
+
+
+@contextmanager
+def listening(server, port, what, log=None):
+    """Wait (30 s at most) until the process `server` accepts connections on `port`; then
+    yield, and stop it afterwards (SIGTERM; killed after 20 s). `log`: a file whose text
+    explains a process that ended instead."""
+    try:
         deadline = time.monotonic() + 30
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-        yield port
+                assert server.poll() is None, f"{what} ended: {log.read_text() if log else ''}"
+                assert time.monotonic() < deadline, f"{what} did not start"
+                time.sleep(0.1)
+        yield
     finally:
         server.terminate()
         try:
@@ -61,8 +75,6 @@ def gunicorn(workers=2, threads=8, log=None, **environment):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(10)
-        if log:
-            log_file.close()
 
 
 def session_cookie(user):

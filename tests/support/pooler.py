@@ -3,16 +3,14 @@ sometimes puts it between the site and PostgreSQL: for tests of what a pooler ch
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 
-from tests.support.http import free_port
+from tests.support.http import free_port, listening
 
 
 @contextmanager
@@ -46,21 +44,7 @@ def pgbouncer():
         [*command, str(config)], cwd="/", stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert server.poll() is None, (folder / "pgbouncer.log").read_text()
-                assert time.monotonic() < deadline, "pgbouncer did not start"
-                time.sleep(0.1)
-        yield port
+        with listening(server, port, "pgbouncer", folder / "pgbouncer.log"):
+            yield port
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
         shutil.rmtree(folder)
