@@ -39,18 +39,21 @@ class SessionStore(DatabaseSessionStore):
         """The live session of this key, as Django's engine reads it, with its user's row
         kept in user_as_read; None (and no key) when there is none."""
         using = router.db_for_read(self.model)
+        key = cast(str, self.session_key)  # Django's load() asks only with one
         now = timezone.now()
         with connections[using].cursor() as cursor:
             # Read once per connection while no session or user changes (dashboard.sessions.kept).
-            key = self.session_key  # Django's load() asks only with one
-            kept = kept_rows(connections[using]) if key is not None else None
-            row = kept.get(key) if kept is not None and key is not None else None
+            kept = kept_rows(connections[using])
+            row = kept.get(key) if kept is not None else None
             if row is None or not live(row, now):
                 text = rendered("session and its user", _read_statement, cursor.cursor)
                 cursor.execute(text, [key, now])
                 row = cursor.fetchone()
-                if kept is not None and key is not None and row is not None:
-                    kept[key] = row
+                if kept is not None:
+                    if row is None:
+                        kept.pop(key, None)  # expired since it was kept
+                    else:
+                        kept[key] = row
         if row is None:
             self._session_key = None
             return None
