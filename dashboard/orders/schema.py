@@ -379,8 +379,45 @@ FILL_ROLLUP = dedent("""\
     ORDER BY {keys}""")
 
 
+# The all-time item rankings read only the top five of the item total rollup by each value
+# (dashboard.orders.selectors), in the rankings' own order: value highest first, then item id,
+# among the items whose value is known (a count of lines that have it, not zero). Each is
+# {metric: (its value as SQL over the rollup's columns, the count that makes it known)}. The
+# average is the float the rankings rank by (the same numeric division, cast by the server).
+ITEM_RANKING_VALUES = {
+    "turnover": ("turnover", "turnover_lines"),
+    "avg_qty": ("(qty_sum::numeric / NULLIF(qty_lines, 0))::float8", "qty_lines"),
+    "total_qty": ("qty_sum", "qty_lines"),
+}
+# On PostgreSQL an index per ranking hands those five rows over in order: 0.1 ms for the three
+# rankings against 0.4 ms for sorting every item three times, and a few hundred Python objects
+# fewer per answer (docs/benchmarks.md). Partial, so that the statement's condition that the
+# value is known lets the planner use it. RisingWave's batch query sorts the view's rows.
+CREATE_RANKING_INDEX = (
+    "CREATE INDEX IF NOT EXISTS {name}_by_{metric} ON {name} ({value} DESC, itemid) "
+    "WHERE itemid IS NOT NULL AND {known} <> 0"
+)
+
+
+def ranking_index_statements(rollup: Rollup) -> list[str]:
+    """The indexes the item rankings are read through, for the item total rollup."""
+    if rollup is not ITEM_TOTAL:
+        return []
+    return [
+        CREATE_RANKING_INDEX.format(
+            name=rollup.name,
+            metric=metric,
+            # An expression is indexed in parentheses; a column as itself.
+            value=value if value.isidentifier() else f"({value})",
+            known=known,
+        )
+        for metric, (value, known) in ITEM_RANKING_VALUES.items()
+    ]
+
+
 def create_rollup_statements(rollup: Rollup) -> list[str]:
-    """A keyed table, or for a delta log a table with no key and a BRIN index."""
+    """A keyed table (with the item rankings' indexes, for the item total rollup), or for a
+    delta log a table with no key and a BRIN index."""
     table = CREATE_ROLLUP_TABLE.format(
         name=rollup.name,
         key_columns=",\n    ".join(f"{key} {KEY_TYPES[key]} NOT NULL" for key in rollup.keys),
@@ -388,7 +425,7 @@ def create_rollup_statements(rollup: Rollup) -> list[str]:
         primary_key="" if rollup.delta_log else f",\n    PRIMARY KEY ({_names(rollup.keys)})",
     )
     if not rollup.delta_log:
-        return [table]
+        return [table, *ranking_index_statements(rollup)]
     return [table, CREATE_DELTA_LOG_INDEX.format(name=rollup.name, range_keys=_names(rollup.range_keys))]
 
 

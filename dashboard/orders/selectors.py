@@ -53,7 +53,7 @@ from dashboard.orders.models import (
     StateSpan,
     StateTotal,
 )
-from dashboard.orders.schema import FRESHNESS, FRESHNESS_MAPPED_RISINGWAVE
+from dashboard.orders.schema import FRESHNESS, FRESHNESS_MAPPED_RISINGWAVE, ITEM_RANKING_VALUES
 from dashboard.orders.spans import spans_covering
 from dashboard.shop.configured import shop_schema
 from dashboard.statements import rendered
@@ -613,9 +613,11 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
     (dashboard/orders/spans.py), none of which crosses from one period into the other: the
     single days from the day rollups, the longer spans from the span rollups. A state's items
     are read from its (state, day, item) rows, which have no spans. All time reads the total
-    rollups' rows, one per key, as they are. The state groups cover every state (for the
-    state's place), NULL included (the headline sums every row); the item groups the filtered
-    state's items, never a NULL item, as the rankings read them."""
+    rollups' rows as they are (one per key): every state's, and of the items only those in
+    the top five of some item ranking (the rankings need no more, and without a range there
+    are no places before to rank the others for). The state groups cover every state (for
+    the state's place), NULL included (the headline sums every row); the item groups the
+    filtered state's items, never a NULL item, as the rankings read them."""
     ranged = bool(filters.date_range())
     first = before.start if before else filters.start
     low, high = first or date.min, filters.end or date.max
@@ -642,7 +644,7 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
     states_values: list[Any] = [*current, *single, *longer]  # all time: none
     state_is: list[Any] = [filters.state] if filters.state else []
     if not ranged:
-        items_values = state_is
+        items_values = state_is * len(ITEM_RANKING_VALUES)  # once for each ranking's top
     elif filters.state:
         items_values = [*current, *bounds, *state_is]
     else:
@@ -652,7 +654,12 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
         cursor.execute(text, states_values + items_values)
         rows = cursor.fetchall()
     periods: dict[bool, Groups] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
+    read_items: set[tuple[bool, int]] = set()  # all time: an item may top several rankings
     for kind, state, itemid, in_range, *measured in rows:
+        if kind == "itemid":
+            if (in_range, itemid) in read_items:
+                continue
+            read_items.add((in_range, itemid))
         periods[in_range][kind].append(_group(kind, state if kind == "state" else itemid, *measured))
     return periods[True], (periods[False] if before else None)
 
@@ -751,12 +758,30 @@ def _figures_statement(shape: _FiguresShape) -> sql.Composed:
             group=sql.SQL(" GROUP BY 2, 3, 4") if shape.ranged else sql.SQL(""),
         )
 
+    def top_items(model: type[RollupMeasures], where: list[sql.Composable]) -> sql.Composable:
+        """All time: each item ranking's top TOP rows of the total rollup `model`, in its
+        order (ITEM_RANKING_VALUES: indexed on PostgreSQL for every item), one after the
+        other; an item in several rankings comes once for each."""
+        tops = []
+        for metric, (value, known) in ITEM_RANKING_VALUES.items():
+            known_only = sql.SQL("{} <> 0").format(sql.Identifier(known))
+            tops.append(
+                sql.SQL("SELECT * FROM ({} ORDER BY {} DESC, {} LIMIT {}) AS {}").format(
+                    part("itemid", table(model), item_measures, [*where, known_only]),
+                    sql.SQL(value),
+                    sql.Identifier("itemid"),
+                    sql.Literal(TOP),
+                    sql.Identifier(f"top_{metric}"),
+                )
+            )
+        return sql.SQL(" UNION ALL ").join(tops)
+
     state_measures = {"turnover", "turnover_lines", "lines", "orders"}
     item_measures = {"turnover", "turnover_lines", "qty_sum", "qty_lines"}
     state_is = [compare("state", "=")] if shape.state else []
     if not shape.ranged:
         states = part("state", table(StateTotal), state_measures, [])
-        items = part("itemid", table(StateItemTotal if shape.state else ItemTotal), item_measures, state_is)
+        items = top_items(StateItemTotal if shape.state else ItemTotal, state_is)
     else:
         states = part("state", over_spans(StateDay, StateSpan, "state", state_measures), state_measures, [])
         if shape.state:  # the state's (state, day, item) rows over the days of both periods

@@ -5,6 +5,9 @@ users' database once (the session, read with its user). A regression guard: each
 is about a millisecond of an answer that should take a few. And which rows that statement
 reads."""
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.db import connections
 from django.test import override_settings
@@ -86,3 +89,28 @@ def test_the_figures_of_that_one_statement_are_the_answer(user_client, catalog):
         (1, "Teal Oak Mug", None),
         (2, "Jute Rug", 1),
     ]
+
+
+def test_all_time_reads_each_item_rankings_top_five_through_its_index(user_client, catalog):
+    # Eight items, each in several orders: every ranking has more items than it shows.
+    day = datetime.date(2026, 3, 1)
+    insert_orders(
+        (order, item, order % 4 + item % 3, Decimal(f"{item}.25"), day, "CA")
+        for order in range(1, 7)
+        for item in range(1, 9)
+    )
+    user_client.get(URL)
+    statement = statements(user_client, {})["olap"][1]
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(statement)
+        kinds = [row[0] for row in cursor.fetchall()]
+        # The planner would rather scan eight rows than use any index; told not to, it takes
+        # the ranking indexes only if the statement's order and condition are theirs.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + statement)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert kinds.count("itemid") == 3 * 5, kinds  # five of eight, for each of three rankings
+    for metric in ("turnover", "avg_qty", "total_qty"):
+        assert f"Index Scan using orders_item_total_by_{metric} " in plan, plan
+    assert "Sort" not in plan, plan

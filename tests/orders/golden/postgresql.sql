@@ -109,6 +109,12 @@ CREATE TABLE IF NOT EXISTS orders_item_total (
     PRIMARY KEY (itemid)
 );
 
+CREATE INDEX IF NOT EXISTS orders_item_total_by_turnover ON orders_item_total (turnover DESC, itemid) WHERE itemid IS NOT NULL AND turnover_lines <> 0;
+
+CREATE INDEX IF NOT EXISTS orders_item_total_by_avg_qty ON orders_item_total (((qty_sum::numeric / NULLIF(qty_lines, 0))::float8) DESC, itemid) WHERE itemid IS NOT NULL AND qty_lines <> 0;
+
+CREATE INDEX IF NOT EXISTS orders_item_total_by_total_qty ON orders_item_total (qty_sum DESC, itemid) WHERE itemid IS NOT NULL AND qty_lines <> 0;
+
 CREATE TABLE IF NOT EXISTS orders_state_item_total (
     state VARCHAR NOT NULL,
     itemid INT NOT NULL,
