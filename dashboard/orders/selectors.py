@@ -56,7 +56,7 @@ from dashboard.orders.models import (
 from dashboard.orders.schema import FRESHNESS, FRESHNESS_MAPPED_RISINGWAVE, ITEM_RANKING_VALUES
 from dashboard.orders.spans import spans_covering
 from dashboard.shop.configured import shop_schema
-from dashboard.statements import rendered
+from dashboard.statements import execute, rendered
 
 __all__ = [
     "ALL_ORDERS",
@@ -649,9 +649,16 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
         items_values = [*current, *bounds, *state_is]
     else:
         items_values = states_values
-    with connections[OLAP].cursor() as cursor:
-        text = rendered(shape, lambda: _figures_statement(shape), cursor.cursor)
-        cursor.execute(text, states_values + items_values)
+    olap = connections[OLAP]
+    with olap.cursor() as cursor:
+        # Prepared on PostgreSQL: planning it was most of the server's work (dashboard.statements).
+        execute(
+            cursor,
+            shape,
+            lambda: _figures_statement(shape),
+            states_values + items_values,
+            prepare=known_engine(olap) != RISINGWAVE,
+        )
         rows = cursor.fetchall()
     periods: dict[bool, Groups] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
     read_items: set[tuple[bool, int]] = set()  # all time: an item may top several rankings

@@ -31,7 +31,7 @@ Written here rather than taken from Django: its `cached_db` engine with a cache 
 from that cache, and with a shared cache (memcached, Redis) every request still makes a round
 trip, to another server to run; signed-cookie sessions cannot be revoked at all.
 
-Imports Django and psycopg2 only.
+Imports Django, psycopg2 and dashboard.statements only.
 """
 
 import select
@@ -42,6 +42,8 @@ from typing import Any
 import psycopg2
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
+
+from dashboard.statements import own_server_process
 
 # The channel migration 0011's triggers notify. Changing it needs a migration.
 CHANNEL = "dashboard_sessions_changed"
@@ -113,11 +115,9 @@ def _listening(connection: Any) -> dict[str, Row] | None:
     in between (PgBouncer gives its clients a made-up process id), which in transaction
     pooling hands each statement to any server connection, so this one's notices would go
     to whichever client holds that server connection then."""
+    if not own_server_process(connection):
+        return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (server_pid,) = cursor.fetchone()
-        if server_pid != connection.info.backend_pid:
-            return None
         cursor.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
     return {}
 

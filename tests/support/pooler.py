@@ -14,8 +14,8 @@ from tests.support.http import free_port, listening
 
 
 @contextmanager
-def pgbouncer():
-    """PgBouncer (pool_mode = transaction) for the `default` database's server; yields the
+def pgbouncer(alias="default"):
+    """PgBouncer (pool_mode = transaction) for the server of the database `alias`; yields the
     port it listens on, and stops it and removes its files afterwards."""
     binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
     command = [binary]
@@ -26,7 +26,7 @@ def pgbouncer():
         # so the process started is PgBouncer itself and stopping it stops PgBouncer.
         shutil.chown(folder, "postgres")
         command = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", binary]
-    database = settings.DATABASES["default"]
+    database = settings.DATABASES[alias]
     port = free_port()
     users = folder / "userlist.txt"
     users.write_text(f'"{database["USER"]}" "{database["PASSWORD"] or ""}"\n')
