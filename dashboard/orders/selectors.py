@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import MAX_PREC, ROUND_HALF_UP, Decimal, localcontext
+from itertools import count
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -538,10 +540,9 @@ def figures(
     for name in names:
         ranked = RANKINGS[name]
         convert = CONVERT[ranked.kind]
-        top[name] = [
-            (key, convert(value))
-            for key, value in _top_groups(_ranked(current, ranked, filters), ranked.key, ranked.metric)
-        ]
+        key, value = _KEY_COLUMN[ranked.key], _METRIC_COLUMNS[ranked.metric][0]
+        leaders = _in_order(_ranked(current, ranked, filters), ranked)[:TOP]
+        top[name] = [(row[key], convert(row[value])) for row in leaders]
         if previous is not None:
             places[name] = _places(_ranked(previous, ranked, filters), ranked)
     place = None
@@ -558,35 +559,65 @@ def figures(
     )
 
 
-def _covered_states(period: Groups, filters: OrderFilters) -> list[dict[str, Any]]:
+# A row of the figures' statement (_figures_statement): a group by key and period of the
+# rollups' rows, kept as the tuple psycopg2 gives (a dict per group cost a 90-day answer about
+# 1 ms of its Python, docs/benchmarks.md). Its columns: the group's kind ("state" or
+# "itemid"), its state, its item, whether it is in the filters' range (else the period just
+# before), then the sums in _MEASURES' order and the average.
+Row = tuple[Any, ...]
+# {"state": the state groups, "itemid": the item groups} of one period.
+Period = dict[str, list[Row]]
+_STATE, _ITEMID, _IN_RANGE = 1, 2, 3
+_TURNOVER, _TURNOVER_LINES, _QTY_SUM, _QTY_LINES, _LINES, _ORDERS, _AVERAGE = range(4, 11)
+_KEY_COLUMN = {"state": _STATE, "itemid": _ITEMID}
+# Each metric's (value, count of the lines that make it known) columns.
+_METRIC_COLUMNS = {
+    "turnover": (_TURNOVER, _TURNOVER_LINES),
+    "avg_qty": (_AVERAGE, _QTY_LINES),
+    "total_qty": (_QTY_SUM, _QTY_LINES),
+}
+
+
+def _covered_states(period: Period, filters: OrderFilters) -> list[Row]:
     """The period's per-state groups the filters cover: the filtered state's, or every one."""
     if filters.state:
-        return [group for group in period["state"] if group["state"] == filters.state]
+        return [row for row in period["state"] if row[_STATE] == filters.state]
     return period["state"]
 
 
-def _ranked(period: Groups, ranked: RankedBy, filters: OrderFilters) -> list[dict[str, Any]]:
+def _ranked(period: Period, ranked: RankedBy, filters: OrderFilters) -> list[Row]:
     """The groups a ranking ranks under the filters: the covered states that have a code (as
     the per-state query's `state IS NOT NULL`), or the items (read for the filtered state)."""
     if ranked.key == "state":
-        return [group for group in _covered_states(period, filters) if group["state"] is not None]
+        return [row for row in _covered_states(period, filters) if row[_STATE] is not None]
     return period["itemid"]
 
 
-def _places(groups: list[dict[str, Any]], ranked: RankedBy) -> dict[Key, int]:
-    everyone = _top_groups(groups, ranked.key, ranked.metric, limit=len(groups))
-    return {key: place for place, (key, _) in enumerate(everyone, start=1)}
+def _in_order(rows: list[Row], ranked: RankedBy) -> list[Row]:
+    """The rows whose value is known, in the ranking's order, as _top_groups orders groups:
+    value highest first, ties by key ascending. Two sorts by a column each (the second
+    stable, reverse included), so no Python runs per row."""
+    value, known = _METRIC_COLUMNS[ranked.metric]
+    ordered = [row for row in rows if row[known]]
+    ordered.sort(key=itemgetter(_KEY_COLUMN[ranked.key]))
+    ordered.sort(key=itemgetter(value), reverse=True)
+    return ordered
 
 
-def _headline_of(states: list[dict[str, Any]]) -> Headline:
+def _places(rows: list[Row], ranked: RankedBy) -> dict[Key, int]:
+    ordered = _in_order(rows, ranked)
+    return dict(zip(map(itemgetter(_KEY_COLUMN[ranked.key]), ordered), count(1)))
+
+
+def _headline_of(states: list[Row]) -> Headline:
     """The headline of these per-state groups (the state rollup's rows summed, as headline()
     sums them): exact, the context wide enough that no sum of Decimals is rounded."""
     with localcontext(prec=MAX_PREC):
-        turnover = sum((group["turnover"] for group in states if group["turnover"] is not None), Decimal(0))
+        turnover = sum((row[_TURNOVER] for row in states if row[_TURNOVER] is not None), Decimal(0))
     return Headline(
         turnover=as_money(turnover),
-        orders=sum(int(group["orders"] or 0) for group in states),
-        lines=sum(int(group["lines"] or 0) for group in states),
+        orders=sum(int(row[_ORDERS] or 0) for row in states),
+        lines=sum(int(row[_LINES] or 0) for row in states),
     )
 
 
@@ -606,7 +637,7 @@ _MEASURES = {
 }
 
 
-def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) -> tuple[Groups, Groups | None]:
+def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) -> tuple[Period, Period | None]:
     """(the groups of the filters' range, the same of the period just before or None), from
     one statement over the rollups: both periods from one read of the rows, grouped by key
     and period. A date range is read as the few spans of days that cover each period
@@ -660,14 +691,11 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
             prepare=known_engine(olap) != RISINGWAVE,
         )
         rows = cursor.fetchall()
-    periods: dict[bool, Groups] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
-    read_items: set[tuple[bool, int]] = set()  # all time: an item may top several rankings
-    for kind, state, itemid, in_range, *measured in rows:
-        if kind == "itemid":
-            if (in_range, itemid) in read_items:
-                continue
-            read_items.add((in_range, itemid))
-        periods[in_range][kind].append(_group(kind, state if kind == "state" else itemid, *measured))
+    periods: dict[bool, Period] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
+    for row in rows:
+        periods[row[_IN_RANGE]][row[0]].append(row)
+    if not ranged:  # an item may top several rankings: once is enough
+        periods[True]["itemid"] = list({row[_ITEMID]: row for row in periods[True]["itemid"]}.values())
     return periods[True], (periods[False] if before else None)
 
 
@@ -801,34 +829,6 @@ def _figures_statement(shape: _FiguresShape) -> sql.Composed:
         else:
             items = part("itemid", over_spans(ItemDay, ItemSpan, "itemid", item_measures), item_measures, [])
     return sql.SQL(" UNION ALL ").join([states, items])
-
-
-def _group(
-    key: str,
-    value: Key | None,
-    turnover: Decimal | None,
-    turnover_lines: int | None,
-    qty_sum: int | None,
-    qty_lines: int | None,
-    lines: int | None,
-    orders: int | None,
-    average: float | None,
-) -> dict[str, Any]:
-    """A group as _grouped_metrics() gives it (the ORM's conversions: sums of BIGINT as int,
-    the average as float, money as Decimal), with the headline's sums beside; the measures in
-    _MEASURES' order, then the average."""
-    return {
-        key: value,
-        "turnover_value": turnover,
-        "turnover_known": turnover_lines,
-        "avg_qty_value": average,
-        "avg_qty_known": qty_lines,
-        "total_qty_value": qty_sum,
-        "total_qty_known": qty_lines,
-        "turnover": turnover,
-        "lines": lines,
-        "orders": orders,
-    }
 
 
 def shop_names_items() -> bool:
