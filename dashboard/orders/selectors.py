@@ -17,7 +17,7 @@ ran out of time), so callers catch one exception.
 
 import heapq
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import MAX_PREC, ROUND_HALF_UP, Decimal, localcontext
 from itertools import count
@@ -372,6 +372,12 @@ def bucket_for(start: date, end: date) -> str:
     return MONTH
 
 
+# The bucket the last trend with an open start took in this process, for the trend of the
+# whole period or of a state (by_state): the next one's guess (trend()). A guess of a shape,
+# never of a figure: the answer always comes from the statement.
+_OPEN_START_BUCKET: dict[bool, str] = {}
+
+
 @olap_errors()
 def trend(filters: OrderFilters, today: date) -> Trend:
     """Turnover and orders per bucket over the filters' range, from the headline's own source
@@ -383,13 +389,29 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     state = [filters.state] if filters.state else []
     end = filters.end or today
     # The first and last day with orders matter only for an open start or a range of
-    # centuries: one aggregate over the rollup's key asks them. The figures are then bucketed
-    # by the server, a row per bucket: reading a row per day and bucketing them here took
-    # about 1.3 ms more of a year's trend (docs/benchmarks.md).
+    # centuries: one aggregate over the rollup's key asks them. The figures are bucketed by
+    # the server, a row per bucket: reading a row per day and bucketing them here took about
+    # 1.3 ms more of a year's trend (docs/benchmarks.md).
     first_day: date | None = None
     last_day: date | None = None
+    guessed: tuple[str, dict[date, tuple[Any, Any]]] | None = None
     with connections[OLAP].cursor() as cursor:
-        if filters.start is None or (end.year - filters.start.year) * 12 > MAX_MONTHS:
+        if filters.start is None:
+            # The first day decides the bucket, so the statement that asks it also sums the
+            # buckets the last open start took (a dashboard's default view, on every poll):
+            # one round trip; a wrong guess costs the second one that every trend used to.
+            bucket = _OPEN_START_BUCKET.get(by_state, WEEK)
+            statement = rendered(
+                ("trend span and buckets", by_state), lambda: _trend_statements(by_state)[2], cursor.cursor
+            )
+            cursor.execute(statement, [*state, bucket, *state, end])
+            rows = cursor.fetchall()
+            (first_day, last_day) = next((first, last) for key, first, last, _, _ in rows if key is None)
+            guessed = (
+                bucket,
+                {key: (turnover, orders) for key, _, _, turnover, orders in rows if key is not None},
+            )
+        elif (end.year - filters.start.year) * 12 > MAX_MONTHS:
             first_and_last = rendered(
                 ("trend span", by_state), lambda: _trend_statements(by_state)[0], cursor.cursor
             )
@@ -406,21 +428,34 @@ def trend(filters: OrderFilters, today: date) -> Trend:
             if start > end:
                 return Trend(DAY, start, end, [])
         bucket = bucket_for(start, end)
-        buckets = rendered(("trend buckets", by_state), lambda: _trend_statements(by_state)[1], cursor.cursor)
-        cursor.execute(buckets, [bucket, *state, start, end])
-        found = {first: (turnover, orders) for first, turnover, orders in cursor.fetchall()}
+        if filters.start is None:
+            _OPEN_START_BUCKET[by_state] = bucket
+        if guessed is not None and guessed[0] == bucket:
+            # Summed from the first day to the end asked: this range's rows, since an end cut
+            # to centuries' months above still comes after the last day with orders.
+            found = guessed[1]
+        else:
+            buckets = rendered(
+                ("trend buckets", by_state), lambda: _trend_statements(by_state)[1], cursor.cursor
+            )
+            cursor.execute(buckets, [bucket, *state, start, end])
+            found = {first: (turnover, orders) for first, turnover, orders in cursor.fetchall()}
     points = []
     for first in bucket_starts(start, end, bucket):
         turnover, orders = found.get(first, (None, None))
-        partial = first < start or _bucket_end(first, bucket) > end
-        points.append(TrendPoint(first, as_money(turnover or Decimal(0)), int(orders or 0), partial))
+        # Only the first bucket can begin before the range, and only the last end after it.
+        points.append(TrendPoint(first, as_money(turnover or Decimal(0)), int(orders or 0), first < start))
+    if points and _bucket_end(points[-1].start, bucket) > end:
+        points[-1] = replace(points[-1], partial=True)
     return Trend(bucket, start, end, points)
 
 
-def _trend_statements(by_state: bool) -> tuple[sql.Composed, sql.Composed]:
-    """(the first and last day with orders; turnover and orders per bucket over a range) of
-    the day rollup, or of the (state, day) rollup for a state: the bucket's unit (DAY, WEEK,
-    MONTH: date_trunc's own), the state, the first and last day bound as parameters.
+def _trend_statements(by_state: bool) -> tuple[sql.Composed, sql.Composed, sql.Composed]:
+    """(the first and last day with orders; turnover and orders per bucket over a range; the
+    two at once for an open start, the first day's row first with a NULL bucket, the buckets
+    up to the last day) of the day rollup, or of the (state, day) rollup for a state: the
+    bucket's unit (DAY, WEEK, MONTH: date_trunc's own), the state, the first and last day
+    bound as parameters.
 
     Written out, and rendered once per process (dashboard.statements): the trend is asked
     with every poll, and the ORM took about 1.3 ms of each to build the two statements the
@@ -428,16 +463,23 @@ def _trend_statements(by_state: bool) -> tuple[sql.Composed, sql.Composed]:
     model = StateDay if by_state else Day
     names = {name: sql.Identifier(name) for name in ("dt", "turnover", "orders", "state")}
     of_the_state = sql.SQL("{state} = %s AND ").format(**names) if by_state else sql.SQL("")
+    table = sql.Identifier(model._meta.db_table)
     span = sql.SQL("SELECT min({dt}), max({dt}) FROM {table}{where}").format(
-        table=sql.Identifier(model._meta.db_table),
+        table=table,
         where=sql.SQL(" WHERE {state} = %s").format(**names) if by_state else sql.SQL(""),
         **names,
     )
-    buckets = sql.SQL(
-        "SELECT CAST(date_trunc(%s, {dt}) AS date), sum({turnover}), sum({orders}) FROM {table} "
-        "WHERE {of_the_state}{dt} >= %s AND {dt} <= %s GROUP BY 1"
-    ).format(table=sql.Identifier(model._meta.db_table), of_the_state=of_the_state, **names)
-    return span, buckets
+    per_bucket = sql.SQL("SELECT CAST(date_trunc(%s, {dt}) AS date)").format(**names)
+    sums = sql.SQL("sum({turnover}), sum({orders}) FROM {table}").format(table=table, **names)
+    buckets = sql.SQL("{per_bucket}, {sums} WHERE {of_the_state}{dt} >= %s AND {dt} <= %s GROUP BY 1").format(
+        per_bucket=per_bucket, sums=sums, of_the_state=of_the_state, **names
+    )
+    # From the first day on, every row is in range: no lower bound to ask for.
+    span_and_buckets = sql.SQL(
+        "SELECT NULL::date, first_and_last.*, NULL::numeric, NULL::numeric FROM ({span}) AS first_and_last "
+        "UNION ALL {per_bucket}, NULL::date, NULL::date, {sums} WHERE {of_the_state}{dt} <= %s GROUP BY 1"
+    ).format(span=span, per_bucket=per_bucket, sums=sums, of_the_state=of_the_state, **names)
+    return span, buckets, span_and_buckets
 
 
 @dataclass(frozen=True)

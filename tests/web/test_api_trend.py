@@ -179,3 +179,39 @@ def test_all_time_runs_from_the_first_order_to_today(user_client):
     bucket = expected_bucket(D(2025, 6, 14), today)
     assert (body["bucket"], body["start"], body["end"]) == (bucket, "2025-06-14", today.isoformat())
     assert as_points(body) == expected_points(ROWS, D(2025, 6, 14), today, *BUCKETS[bucket])
+
+
+def answered(client, query):
+    """(the JSON of one trend answer, the OLAP statements it sent besides the change marker)."""
+    with CaptureQueriesContext(connections["olap"]) as sent:
+        body = client.get(URL, query).json()
+    return body, [
+        query["sql"] for query in sent.captured_queries if "orders_rollups_version" not in query["sql"]
+    ]
+
+
+def test_an_open_start_is_one_statement_unless_its_bucket_changed(user_client):
+    # The first day with orders decides the bucket; the statement that asks it sums the
+    # buckets the last open start took, and a trend that needs others asks again.
+    insert_orders(ROWS)
+    today = timezone.localdate()
+    first = D(2025, 6, 14)
+    in_days = {"end": "2025-07-01"}  # 18 days from the first order: days
+    answered(user_client, in_days)
+    body, statements = answered(user_client, in_days)
+    assert body["bucket"] == "day" and len(statements) == 1, statements
+    assert as_points(body) == expected_points(ROWS, first, D(2025, 7, 1), *BUCKETS["day"])
+    # To today: more than 120 days, so not days: asked again, and right.
+    bucket = expected_bucket(first, today)
+    body, statements = answered(user_client, {})
+    assert body["bucket"] == bucket and len(statements) == 2, statements
+    assert as_points(body) == expected_points(ROWS, first, today, *BUCKETS[bucket])
+    # And from then on in one statement again.
+    body, statements = answered(user_client, {})
+    assert len(statements) == 1, statements
+    assert as_points(body) == expected_points(ROWS, first, today, *BUCKETS[bucket])
+    # A range of centuries from the first order is kept to the months with orders, as ever.
+    body, _ = answered(user_client, {"end": "9999-12-31"})
+    bucket = expected_bucket(first, today)
+    assert (body["bucket"], body["start"], body["end"]) == (bucket, first.isoformat(), today.isoformat())
+    assert as_points(body) == expected_points(ROWS, first, today, *BUCKETS[bucket])
