@@ -401,10 +401,13 @@ def trend(filters: OrderFilters, today: date) -> Trend:
             # buckets the last open start took (a dashboard's default view, on every poll):
             # one round trip; a wrong guess costs the second one that every trend used to.
             bucket = _OPEN_START_BUCKET.get(by_state, WEEK)
-            statement = rendered(
-                ("trend span and buckets", by_state), lambda: _trend_statements(by_state)[2], cursor.cursor
+            execute(
+                cursor,
+                ("trend span and buckets", by_state),
+                lambda: _trend_statements(by_state)[2],
+                [*state, bucket, *state, end],
+                prepare=known_engine(connections[OLAP]) != RISINGWAVE,
             )
-            cursor.execute(statement, [*state, bucket, *state, end])
             rows = cursor.fetchall()
             (first_day, last_day) = next((first, last) for key, first, last, _, _ in rows if key is None)
             guessed = (
@@ -435,10 +438,13 @@ def trend(filters: OrderFilters, today: date) -> Trend:
             # to centuries' months above still comes after the last day with orders.
             found = guessed[1]
         else:
-            buckets = rendered(
-                ("trend buckets", by_state), lambda: _trend_statements(by_state)[1], cursor.cursor
+            execute(
+                cursor,
+                ("trend buckets", by_state),
+                lambda: _trend_statements(by_state)[1],
+                [bucket, *state, start, end],
+                prepare=known_engine(connections[OLAP]) != RISINGWAVE,
             )
-            cursor.execute(buckets, [bucket, *state, start, end])
             found = {first: (turnover, orders) for first, turnover, orders in cursor.fetchall()}
     points = []
     for first in bucket_starts(start, end, bucket):
@@ -459,7 +465,8 @@ def _trend_statements(by_state: bool) -> tuple[sql.Composed, sql.Composed, sql.C
 
     Written out, and rendered once per process (dashboard.statements): the trend is asked
     with every poll, and the ORM took about 1.3 ms of each to build the two statements the
-    server answers in 1 ms."""
+    server answers in 1 ms. The two asked on every poll are prepared on PostgreSQL, as the
+    figures' statement is: about 0.2 ms of a year's trend was the server planning them."""
     model = StateDay if by_state else Day
     names = {name: sql.Identifier(name) for name in ("dt", "turnover", "orders", "state")}
     of_the_state = sql.SQL("{state} = %s AND ").format(**names) if by_state else sql.SQL("")

@@ -5,6 +5,7 @@ rankings do not lean on the code they check.
 """
 
 import os
+import re
 import signal
 import threading
 import time
@@ -114,3 +115,15 @@ def loader_paused_mid_copy(process, dbname, timeout=60):
         yield pid
     finally:
         os.kill(process.pid, signal.SIGCONT)
+
+
+def as_prepared(statement):
+    """The statement's text: for the EXECUTE of a statement prepared on the OLAP connection
+    (dashboard.statements), the PREPARE the server keeps for it."""
+    executed = re.match(r'EXECUTE "([^"]+)"', statement)
+    if executed is None:
+        return statement
+    with connections[OLAP].cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [executed[1]])
+        (prepared,) = cursor.fetchone()
+    return prepared

@@ -6,7 +6,6 @@ is about a millisecond of an answer that should take a few. And which rows that 
 reads."""
 
 import datetime
-import re
 from decimal import Decimal
 
 import pytest
@@ -15,7 +14,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.support.orders import insert_orders
+from tests.support.orders import as_prepared, insert_orders
 from tests.support.periods import CURRENT, ROWS
 
 pytestmark = pytest.mark.django_db(databases=["default", "olap", "catalog"])
@@ -39,18 +38,6 @@ def statements(client, query):
         alias: [as_prepared(query["sql"]) for query in capture.captured_queries]
         for alias, capture in captured.items()
     }
-
-
-def as_prepared(statement):
-    """The statement's text: for the EXECUTE of a statement prepared on the OLAP connection
-    (dashboard.statements), the PREPARE the server keeps for it."""
-    executed = re.match(r'EXECUTE "([^"]+)"', statement)
-    if executed is None:
-        return statement
-    with connections["olap"].cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [executed[1]])
-        (prepared,) = cursor.fetchone()
-    return prepared
 
 
 @pytest.mark.parametrize(
