@@ -132,14 +132,16 @@ def _prepared_on(wrapper: Any) -> set[str] | None:
     known = by_alias.get(wrapper.alias)
     if known is None or known[0] is not connection:
         names: set[str] | None = None
-        if own_server_process(connection):
-            names = set()
-            # Planned once, at the first EXECUTE, for every value: left to itself the server
-            # plans each of a statement's first five executions for its values, and a site
-            # has a connection per thread and a statement per shape of range, so most of them
-            # would be among some connection's first five. Only prepared statements follow
-            # this setting; the others sent on the connection are planned as they come.
-            with connection.cursor() as cursor:
-                cursor.execute("SET plan_cache_mode = force_generic_plan")
+        # On the driver's own connection, its failures made Django's as the cursor's are.
+        with wrapper.wrap_database_errors:
+            if own_server_process(connection):
+                names = set()
+                # Planned once, at the first EXECUTE, for every value: left to itself the
+                # server plans each of a statement's first five executions for its values,
+                # and a site has a connection per thread and a statement per shape of range,
+                # so most would be among some connection's first five. Only prepared
+                # statements follow this setting; the others are planned as they come.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET plan_cache_mode = force_generic_plan")
         known = by_alias[wrapper.alias] = (connection, names)
     return known[1]

@@ -372,6 +372,12 @@ def bucket_for(start: date, end: date) -> str:
     return MONTH
 
 
+def _preparable() -> bool:
+    """Whether the OLAP side takes prepared statements (dashboard.statements): PostgreSQL
+    does; RisingWave has no SQL-level PREPARE."""
+    return known_engine(connections[OLAP]) != RISINGWAVE
+
+
 # The bucket the last trend with an open start took in this process, for the trend of the
 # whole period or of a state (by_state): the next one's guess (trend()). A guess of a shape,
 # never of a figure: the answer always comes from the statement.
@@ -406,7 +412,7 @@ def trend(filters: OrderFilters, today: date) -> Trend:
                 ("trend span and buckets", by_state),
                 lambda: _trend_statements(by_state)[2],
                 [*state, bucket, *state, end],
-                prepare=known_engine(connections[OLAP]) != RISINGWAVE,
+                prepare=_preparable(),
             )
             rows = cursor.fetchall()
             (first_day, last_day) = next((first, last) for key, first, last, _, _ in rows if key is None)
@@ -443,7 +449,7 @@ def trend(filters: OrderFilters, today: date) -> Trend:
                 ("trend buckets", by_state),
                 lambda: _trend_statements(by_state)[1],
                 [bucket, *state, start, end],
-                prepare=known_engine(connections[OLAP]) != RISINGWAVE,
+                prepare=_preparable(),
             )
             found = {first: (turnover, orders) for first, turnover, orders in cursor.fetchall()}
     points = []
@@ -729,16 +735,10 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
         items_values = [*current, *bounds, *state_is]
     else:
         items_values = states_values
-    olap = connections[OLAP]
-    with olap.cursor() as cursor:
+    with connections[OLAP].cursor() as cursor:
         # Prepared on PostgreSQL: planning it was most of the server's work (dashboard.statements).
-        execute(
-            cursor,
-            shape,
-            lambda: _figures_statement(shape),
-            states_values + items_values,
-            prepare=known_engine(olap) != RISINGWAVE,
-        )
+        values = states_values + items_values
+        execute(cursor, shape, lambda: _figures_statement(shape), values, prepare=_preparable())
         rows = cursor.fetchall()
     periods: dict[bool, Period] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
     for row in rows:

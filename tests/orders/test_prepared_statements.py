@@ -1,7 +1,7 @@
 """Statements prepared on PostgreSQL (dashboard.statements.execute), as the figures' statement
-is: PREPAREd once per connection and then only EXECUTEd, with the same answers; prepared again
-when something deallocated it; never through a pooler, on a connection closed after each
-request, or on RisingWave."""
+is: PREPAREd once per connection and then only EXECUTEd, planned once, with the same answers;
+prepared again when something deallocated it; a 503 when the server ended the connection
+first; never through a pooler, on a connection closed after each request, or on RisingWave."""
 
 import datetime
 
@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from psycopg2 import sql
 
 from dashboard.orders import engine
-from dashboard.orders.selectors import FROM_RAW, OrderFilters, figures
+from dashboard.orders.selectors import FROM_RAW, OlapUnavailable, OrderFilters, figures
 from dashboard.statements import execute, own_server_process
-from tests.support.orders import insert_orders
+from tests.support.orders import another_client, insert_orders
 from tests.support.periods import CURRENT, ROWS
 from tests.support.pooler import pgbouncer
 
@@ -102,13 +102,20 @@ def test_the_figures_statement_is_executed_prepared_and_answers_as_the_raw_group
     assert found.previous_places == raw.previous_places
 
 
-@pytest.mark.django_db(databases=DATABASES, transaction=True)
-def test_a_statement_deallocated_behind_its_back_is_prepared_again(empty_orders):
+def prepared_then_deallocated():
+    """The OLAP connection, once it prepared the test's statement and something else
+    deallocated every statement prepared on it (DEALLOCATE ALL, as DISCARD ALL would)."""
     insert_orders(ROWS)
     olap = connections["olap"]
     lines_since(olap, SINCE)
     with olap.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
+    return olap
+
+
+@pytest.mark.django_db(databases=DATABASES, transaction=True)
+def test_a_statement_deallocated_behind_its_back_is_prepared_again(empty_orders):
+    olap = prepared_then_deallocated()
     answer, statements = sent(olap, lambda: lines_since(olap, SINCE))
     assert answer == expected_since(SINCE)
     assert kinds(statements) == ["EXECUTE", "PREPARE", "EXECUTE"], statements
@@ -116,11 +123,7 @@ def test_a_statement_deallocated_behind_its_back_is_prepared_again(empty_orders)
 
 @pytest.mark.django_db(databases=DATABASES, transaction=True)
 def test_inside_a_transaction_the_error_stands_and_the_next_use_prepares_again(empty_orders):
-    insert_orders(ROWS)
-    olap = connections["olap"]
-    lines_since(olap, SINCE)
-    with olap.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")
+    olap = prepared_then_deallocated()
     # A failed statement aborts the transaction it is in: no second try there.
     with pytest.raises(OperationalError, match="does not exist"), transaction.atomic(using="olap"):
         lines_since(olap, SINCE)
@@ -178,3 +181,18 @@ def test_on_risingwave_the_figures_statement_is_sent_as_it_is(monkeypatch):
     found, statements = sent(olap, lambda: figures(FILTERS))
     assert kinds(statements) == [] and statements[-1].startswith("SELECT"), statements
     assert found.headline == figures(FILTERS, FROM_RAW).headline
+
+
+@pytest.mark.django_db(databases=DATABASES, transaction=True)
+def test_a_connection_the_server_ended_before_its_first_prepared_statement_is_a_503(empty_orders):
+    insert_orders(ROWS)
+    olap = connections["olap"]
+    olap.close()
+    olap.ensure_connection()  # a new connection, nothing asked of it yet
+    with another_client() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [olap.connection.info.backend_pid])
+    with pytest.raises(OlapUnavailable) as failed:
+        figures(FILTERS)
+    assert failed.value.status == 503
+    # The next answer connects afresh and prepares there.
+    assert figures(FILTERS).headline == figures(FILTERS, FROM_RAW).headline
