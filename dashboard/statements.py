@@ -14,7 +14,8 @@ spent on the figures' statement: 0.2 of an unfiltered answer's 0.3 ms, about 0.9
 90-day range's (docs/benchmarks.md). Nothing is prepared
 
 - where the caller says so: RisingWave has no SQL-level PREPARE (risingwavelabs/risingwave
-  issue 21777);
+  issue 21777), and a statement whose best plan depends on its values is better planned
+  for them each time;
 - on a connection closed after each request (CONN_MAX_AGE 0): preparing would be one round
   trip more per request, not one fewer;
 - through a pooler (PgBouncer): in transaction pooling each statement may run on another of

@@ -738,7 +738,8 @@ def _periods_from_rollups(filters: OrderFilters, before: OrderFilters | None) ->
     with connections[OLAP].cursor() as cursor:
         # Prepared on PostgreSQL: planning it was most of the server's work (dashboard.statements).
         values = states_values + items_values
-        execute(cursor, shape, lambda: _figures_statement(shape), values, prepare=_preparable())
+        prepare = shape.planned_once and _preparable()
+        execute(cursor, shape, lambda: _figures_statement(shape), values, prepare=prepare)
         rows = cursor.fetchall()
     periods: dict[bool, Period] = {True: {"state": [], "itemid": []}, False: {"state": [], "itemid": []}}
     for row in rows:
@@ -761,6 +762,14 @@ class _FiguresShape:
     singles: int  # single days, read from the day rollups
     longer: int  # longer spans, read from the span rollups
     bounded: tuple[bool, bool]  # a state's item rows over a range: (a first day, a last day)
+
+    @property
+    def planned_once(self) -> bool:
+        """Whether one plan serves the statement whatever its values, so that it is prepared
+        on PostgreSQL (dashboard.statements). Not a state's items over a range: how many of
+        its delta log's rows the range holds decides between hashing and sorting them, and a
+        plan made without the values guessed 264 of 38,313 and sorted them (22 -> 35 ms)."""
+        return not (self.ranged and self.state)
 
 
 def _figures_statement(shape: _FiguresShape) -> sql.Composed:

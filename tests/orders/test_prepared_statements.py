@@ -196,3 +196,20 @@ def test_a_connection_the_server_ended_before_its_first_prepared_statement_is_a_
     assert failed.value.status == 503
     # The next answer connects afresh and prepares there.
     assert figures(FILTERS).headline == figures(FILTERS, FROM_RAW).headline
+
+
+@pytest.mark.django_db(databases=DATABASES)
+def test_a_states_items_over_a_range_are_planned_for_their_values():
+    # How many of the delta log's rows a range holds decides how the server sums them: a
+    # plan made without the values sorted 38,313 rows it took for 264 (22 -> 35 ms).
+    insert_orders(ROWS)
+    state_and_range = OrderFilters(start=FILTERS.start, end=FILTERS.end, state="CA")
+    figures(state_and_range)
+    found, statements = sent(connections["olap"], lambda: figures(state_and_range))
+    assert kinds(statements) == [] and statements[-1].startswith("SELECT"), statements
+    assert found.headline == figures(state_and_range, FROM_RAW).headline
+    # The same state over all time, and a range of every state, are prepared.
+    for prepared in (OrderFilters(state="CA"), FILTERS):
+        figures(prepared)
+        _, statements = sent(connections["olap"], lambda: figures(prepared))  # noqa: B023
+        assert kinds(statements) == ["EXECUTE"], statements
