@@ -224,7 +224,7 @@ def add_to_rollups(connection: BaseDatabaseWrapper, cursor: CursorWrapper, summa
         sums.add(OrderLines(*(getattr(lines, name)[start:stop] for name in LINE_COLUMNS)))
         start = stop
     sums.uncount_orders(*summable.counted_before)
-    write_deltas(connection, cursor, sums)
+    write_deltas(connection, cursor, sums.deltas())
 
 
 def _dense(lines: OrderLines) -> bool:

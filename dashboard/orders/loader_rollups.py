@@ -472,25 +472,38 @@ def skip_triggers(cursor: CursorWrapper, skip: bool) -> None:
     cursor.execute("SELECT set_config(%s, %s, true)", [LOADER_WRITES_ROLLUPS, "on" if skip else "off"])
 
 
-def write_deltas(connection: BaseDatabaseWrapper, cursor: CursorWrapper, load_rollups: LoadRollups) -> None:
-    """Add the load's deltas to every rollup: the delta log by appending, the others by upsert."""
-    for rollup, chunks in load_rollups.deltas():
+Deltas = Iterable[tuple[Rollup, Iterable[list[np.ndarray]]]]
+
+
+def write_deltas(connection: BaseDatabaseWrapper, cursor: CursorWrapper, deltas: Deltas) -> None:
+    """Add a load's deltas (LoadRollups.deltas, or what is left of them) to every rollup: the
+    delta log by appending, the others by upsert."""
+    for rollup, chunks in deltas:
         columns = rollup.columns
-        data = _copy_data([KINDS.get(column, INT8) for column in columns], chunks)
+        data = copy_data(rollup, chunks)
         if rollup.delta_log:
             target = rollup.name
         else:
             target = f"{rollup.name}_load"
             cursor.execute(f"CREATE TEMP TABLE {target} (LIKE {rollup.name}) ON COMMIT DROP")
-        # Names of this module's constants only: no input reaches the statements' text.
-        copy = f"COPY {target} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"
         # The delta log's millions of rows are encoded in a thread while the server takes
         # in the ones before (binary_copy.worked_ahead).
         with connection.wrap_database_errors, worked_ahead(data) as chunks_ahead:
-            copy_from(cursor, copy, chunks_ahead)
+            copy_from(cursor, copy_statement(rollup, target), chunks_ahead)
         if not rollup.delta_log:
             cursor.execute(upsert(rollup, f"SELECT {', '.join(columns)} FROM {target}"))  # noqa: S608
             cursor.execute(f"DROP TABLE {target}")
+
+
+def copy_statement(rollup: Rollup, table: str) -> str:
+    """The binary COPY of a rollup's columns into `table` (the rollup's, or one made like it)."""
+    # Names of schema.py's constants only: no input reaches the statement's text.
+    return f"COPY {table} ({', '.join(rollup.columns)}) FROM STDIN WITH (FORMAT binary)"
+
+
+def copy_data(rollup: Rollup, chunks: Iterable[Sequence[np.ndarray]]) -> Iterator[bytes]:
+    """The binary COPY data of a rollup's delta, given as chunks of its columns."""
+    return _copy_data([KINDS.get(column, INT8) for column in rollup.columns], chunks)
 
 
 def _copy_data(kinds: Sequence[Kind], chunks: Iterable[Sequence[np.ndarray]]) -> Iterator[bytes]:

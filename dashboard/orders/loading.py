@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
+from dashboard.orders import delta_log_swap
 from dashboard.orders.binary_copy import (
     CHAR2,
     COPY_HEADER,
@@ -40,7 +41,7 @@ from dashboard.orders.binary_copy import (
 )
 from dashboard.orders.engine import RISINGWAVE
 from dashboard.orders.loader_rollups import LoadRefused, LoadRollups, skip_triggers, write_deltas
-from dashboard.orders.schema import INSERT_TRIGGER, ORDER_COLUMNS, ROLLUPS, rollup_trigger
+from dashboard.orders.schema import INSERT_TRIGGER, ORDER_COLUMNS, ROLLUPS, STATE_ITEM_DAY, rollup_trigger
 
 MAX_PRICE_CENTS = money_limit(money(3))  # $1 trillion
 COPY_SQL = f"COPY orders ({', '.join(ORDER_COLUMNS)}) FROM STDIN WITH (FORMAT binary)"
@@ -174,7 +175,9 @@ def load_postgresql(
     (dashboard/orders/loader_rollups.py) instead of leaving them to the triggers; an append
     leaves them to the triggers. If the table holds no other lines (ONLY_LINES_REPLACED_SQL),
     it empties the table at once instead of deleting the range, deletes the rollups' rows, and
-    builds the key after the COPY instead of during it. Into the shop's database
+    builds the key after the COPY instead of during it, while a second connection writes the
+    delta log into a new table that replaces the old one at the end
+    (dashboard/orders/delta_log_swap.py). Into the shop's database
     (`with_rollups` False) there are no rollups, and its key stays: change data capture
     carries the lines on."""
     loaded = 0
@@ -199,18 +202,26 @@ def load_postgresql(
                 on_batch(loaded)
         yield COPY_TRAILER
 
+    # Only a load that is its own transaction swaps: the second connection commits the new
+    # log at once, which an enclosing transaction's rollback could not take back.
+    outermost = not connection.in_atomic_block
     with (
+        # Outside the transaction: it ends only once the load has committed or failed.
+        delta_log_swap.written_beside(connection) as delta_log_beside,
         transaction.atomic(using=connection.alias),
         connection.cursor() as cursor,
         worked_ahead(encoded()) as work,
     ):
         rebuild_key = bool(rollups) and _only_lines_replaced(cursor, replace)
+        swap_delta_log = rebuild_key and outermost and delta_log_swap.swappable(cursor)
         if rebuild_key:
             # The load writes the rollups itself from here on. Not skipped, the truncate
             # trigger would also empty them under a lock that readers wait on until the commit.
             skip_triggers(cursor, True)
             cursor.execute(EMPTY_TABLE_SQL)
             for rollup in ROLLUPS:
+                if swap_delta_log and rollup is STATE_ITEM_DAY:
+                    continue  # replaced whole at the end
                 # Constant names from schema.py; no input reaches the statement.
                 cursor.execute(EMPTY_ROLLUP_SQL.format(rollup=rollup.name))
             cursor.execute(DROP_KEY_SQL)
@@ -225,6 +236,13 @@ def load_postgresql(
         with connection.wrap_database_errors, _driver_prints_suppressed():
             copy = COPY_FROZEN_SQL if rebuild_key else COPY_SQL
             copy_from(cursor, copy, stream(work))
+        deltas = rollups.deltas() if rollups else iter(())
+        if swap_delta_log:
+            # The lines are all summed by now: the delta log's rows go first, written beside
+            # the key's build (dashboard/orders/delta_log_swap.py).
+            rollup, chunks = next(deltas)
+            assert rollup is STATE_ITEM_DAY
+            delta_log_beside.start(chunks)
         if rebuild_key:
             cursor.execute(rollup_trigger("insert"))
             cursor.execute(KEY_BUILD_MEMORY_SQL)
@@ -232,7 +250,10 @@ def load_postgresql(
         if rollups:
             # Off again before anything else this transaction (or an enclosing one) writes.
             skip_triggers(cursor, False)
-            write_deltas(connection, cursor, rollups)
+            write_deltas(connection, cursor, deltas)
+            if swap_delta_log:
+                # Last: readers of the log wait from here to the commit.
+                delta_log_beside.swap_in(cursor)
     return loaded
 
 

@@ -426,7 +426,13 @@ def create_rollup_statements(rollup: Rollup) -> list[str]:
     )
     if not rollup.delta_log:
         return [table, *ranking_index_statements(rollup)]
-    return [table, CREATE_DELTA_LOG_INDEX.format(name=rollup.name, range_keys=_names(rollup.range_keys))]
+    return [table, delta_log_index(rollup)]
+
+
+def delta_log_index(rollup: Rollup, table: str = "") -> str:
+    """The BRIN index of a delta log, on `table` if given (a table made like it)."""
+    assert rollup.delta_log
+    return CREATE_DELTA_LOG_INDEX.format(name=table or rollup.name, range_keys=_names(rollup.range_keys))
 
 
 def fill_rollup(rollup: Rollup) -> str:

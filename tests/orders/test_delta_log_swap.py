@@ -1,0 +1,179 @@
+"""A load that replaces everything has a second connection write the (state, day, item) delta
+log into a new table, which its own transaction swaps in at the end
+(dashboard/orders/delta_log_swap.py). The figures stay exact, the table comes out as
+setup_olap makes it, a log the swap would change in other ways is written in place as before,
+and a load that fails at either connection leaves the old log as it was, with no new table
+left behind."""
+
+import threading
+import time
+
+import pytest
+from django.db import DatabaseError, connections, transaction
+
+from dashboard.orders.loading import load_postgresql
+from dashboard.orders.sample import seed_id_range
+from dashboard.orders.schema import STATE_ITEM_DAY
+from tests.orders.test_rollups import sample_batches
+from tests.support.orders import all_orders, another_client, insert_orders, lock_held_by_another_client
+from tests.support.rollups import D1, assert_rollups_match_orders, stored_rollup
+
+pytestmark = pytest.mark.django_db(databases=["olap"], transaction=True)
+
+SEED = 3
+LOG = STATE_ITEM_DAY.name
+
+
+def load(orders, seed=SEED):
+    load_postgresql(connections["olap"], sample_batches(seed, orders, 4), replace=seed_id_range(seed))
+
+
+def catalog(sql):
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+def log_oid():
+    return catalog(f"SELECT '{LOG}'::regclass::oid")[0][0]
+
+
+def next_table_left():
+    return catalog(f"SELECT to_regclass('{LOG}_next')")[0][0]
+
+
+@pytest.fixture
+def public_grant_revoked():
+    yield
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(f"REVOKE SELECT ON {LOG} FROM PUBLIC")
+
+
+def test_a_first_load_and_a_reload_swap_in_a_log_like_setup_olap_s(empty_orders):
+    made_by_setup = catalog(f"SELECT indexdef FROM pg_indexes WHERE tablename = '{LOG}'")
+    before = log_oid()
+    load(300)
+    assert log_oid() != before
+    assert_rollups_match_orders()
+    load(120)  # a reload of the only seed
+    assert log_oid() != before
+    assert_rollups_match_orders()
+    assert len({orderid for orderid, *_ in all_orders()}) == 120
+    assert catalog(f"SELECT indexdef FROM pg_indexes WHERE tablename = '{LOG}'") == made_by_setup
+    assert catalog(
+        f"SELECT pg_get_userbyid(relowner) = current_user FROM pg_class WHERE oid = '{LOG}'::regclass"
+    ) == [(True,)]
+    # Analyzed: how many of a state's rows a range holds decides that statement's plan.
+    assert catalog(f"SELECT count(*) > 0 FROM pg_stats WHERE tablename = '{LOG}'") == [(True,)]
+    assert next_table_left() is None
+    # The insert trigger appends to the new log like any other writer.
+    insert_orders([(1, 1, 2, None, D1, "WA")])
+    assert_rollups_match_orders()
+
+
+def test_a_log_with_a_grant_of_its_own_is_written_in_place(empty_orders, public_grant_revoked):
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(f"GRANT SELECT ON {LOG} TO PUBLIC")
+    before = log_oid()
+    load(300)
+    assert log_oid() == before
+    assert catalog(f"SELECT has_table_privilege('public', '{LOG}', 'SELECT')") == [(True,)]
+    assert_rollups_match_orders()
+
+
+def test_a_load_inside_an_enclosing_transaction_writes_the_log_in_place(empty_orders):
+    before = log_oid()
+    with transaction.atomic(using="olap"):
+        load(300)
+    assert log_oid() == before
+    assert next_table_left() is None
+    assert_rollups_match_orders()
+
+
+def backend_waiting_on(statement_start, timeout=30):
+    """The pid of a backend of this database waiting on a lock in a statement that starts
+    with `statement_start`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with another_client() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND starts_with(query, %s)",
+                [statement_start],
+            )
+            row = cursor.fetchone()
+        if row:
+            return row[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no backend waited in {statement_start!r}")
+
+
+def terminated_when_waiting(statement_start, then=None):
+    """A started thread that terminates the backend waiting in `statement_start`, then sets
+    the event `then` if given; join it for the list of pids it terminated."""
+    terminated = []
+
+    def terminate():
+        try:
+            pid = backend_waiting_on(statement_start)
+            with another_client() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            terminated.append(pid)
+        finally:
+            if then is not None:
+                then.set()
+
+    thread = threading.Thread(target=terminate)
+    thread.start()
+    return thread, terminated
+
+
+def assert_unchanged(log, orders, oid):
+    connections["olap"].close()  # its server process may be the one terminated
+    assert stored_rollup(STATE_ITEM_DAY) == log
+    assert all_orders() == orders
+    assert log_oid() == oid
+    assert next_table_left() is None
+
+
+def test_the_second_connection_cut_off_fails_the_load_and_leaves_the_old_log(empty_orders):
+    load(300)
+    log, orders, oid = stored_rollup(STATE_ITEM_DAY), all_orders(), log_oid()
+    # The second connection waits to make its table like the log, and is cut off there.
+    with lock_held_by_another_client(LOG):
+        killer, terminated = terminated_when_waiting(f"CREATE TABLE {LOG}_next")
+        try:
+            with pytest.raises(DatabaseError):
+                load(120)
+        finally:
+            killer.join()
+    assert terminated
+    assert_unchanged(log, orders, oid)
+
+
+def test_a_load_failing_after_the_new_log_was_committed_drops_it_and_keeps_the_old(empty_orders):
+    load(300)
+    log, orders, oid = stored_rollup(STATE_ITEM_DAY), all_orders(), log_oid()
+    reader_done, seen = threading.Event(), []
+
+    def read():
+        # Another client reading the log in a transaction it keeps open: the swap's DROP
+        # waits for it (the new table committed by then), and the load is cut off there.
+        with another_client() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {LOG}")
+            seen.append(cursor.fetchone()[0])
+            reader_done.wait(60)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    killer, terminated = terminated_when_waiting(f"DROP TABLE {LOG}", then=reader_done)
+    try:
+        with pytest.raises(DatabaseError):
+            load(120)
+    finally:
+        reader_done.set()
+        killer.join()
+        reader.join()
+    assert terminated
+    assert seen == [len(log)]  # the old log: one row per key after a first load
+    assert_unchanged(log, orders, oid)
