@@ -250,6 +250,8 @@ def load_postgresql(
         if rollups:
             # Off again before anything else this transaction (or an enclosing one) writes.
             skip_triggers(cursor, False)
+            # The rest of the deltas, summed from the same sums the second connection's rows
+            # come from: nothing writes them any more, so both threads may read them.
             write_deltas(connection, cursor, deltas)
             if swap_delta_log:
                 # Last: readers of the log wait from here to the commit.
