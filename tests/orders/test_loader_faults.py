@@ -17,7 +17,12 @@ from django.conf import settings
 from tests.support import ROOT
 from tests.support.clusters import cluster
 from tests.support.database_urls import database_env
-from tests.support.orders import all_orders, another_client, loader_paused_mid_copy
+from tests.support.orders import (
+    all_orders,
+    another_client,
+    loader_paused_mid_copy,
+    lock_held_by_another_client,
+)
 from tests.support.rollups import assert_rollups_match_orders
 
 pytestmark = [
@@ -141,4 +146,37 @@ def test_a_live_feed_waits_out_a_crash_and_sends_each_order_exactly_once(empty_o
         and int(summary[2].replace(",", "")) == len(rows)
     )
     assert len(ids) >= before_the_crash + 40  # it went on after the outage
+    assert_rollups_match_orders()
+
+
+def copy_waiting_on_a_lock(timeout=60):
+    """Wait until a server process of this database waits on a lock in `COPY orders`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with another_client() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND starts_with(query, 'COPY orders (')"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    raise AssertionError("no COPY of orders waited on the lock")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_during_a_live_feed_s_tick_lets_the_tick_finish(empty_orders, loader, stop):
+    process = loader("--follow", "--rate", "40", "--seed", "9")
+    wait_for_orders(process, at_least=40)
+    # Writers held off: the feed's next tick waits inside its COPY, and the signal lands there.
+    with lock_held_by_another_client("orders", mode="SHARE"):
+        copy_waiting_on_a_lock()
+        before = distinct_orders()
+        process.send_signal(stop)
+        time.sleep(0.5)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "Stopped after" in stdout
+    # The tick under way committed whole, and no tick came after it.
+    assert distinct_orders() == before + 40
     assert_rollups_match_orders()

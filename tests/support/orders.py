@@ -57,14 +57,16 @@ def insert_orders_as_another_client(rows):
 
 
 @contextmanager
-def lock_held_by_another_client(table):
-    """Another client holds an ACCESS EXCLUSIVE lock on `table` until the block ends, so
-    every reader of it waits: a slow or stuck OLAP side, for real."""
+def lock_held_by_another_client(table, mode="ACCESS EXCLUSIVE"):
+    """Another client holds a lock on `table` until the block ends: by default ACCESS
+    EXCLUSIVE, so every reader of it waits (a slow or stuck OLAP side, for real); SHARE
+    holds off its writers only."""
+    assert mode in ("ACCESS EXCLUSIVE", "SHARE")
     locked, release = threading.Event(), threading.Event()
 
     def hold():
         with another_client() as cursor:
-            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {table} IN {mode} MODE")
             locked.set()
             release.wait(60)
 
