@@ -1,9 +1,10 @@
 """The order side: order lines and their rollups in the OLAP database (alias "olap"),
 RisingWave in production, a PostgreSQL cluster standing in for it locally.
 
-Owns: the models Order and the seven rollups (models.py); which engine answers (engine.py);
+Owns: the models Order and the nine rollups (models.py); which engine answers (engine.py);
 the DDL for either engine (schema.py) and setting it up (setup.py); bulk loading (loading.py,
-binary_copy.py, loader_rollups.py) and folding the delta log (compaction.py); per-connection
+binary_copy.py, loader_rollups.py, and delta_log_swap.py, which writes a whole load's delta
+log beside it) and folding the delta log (compaction.py); per-connection
 settings (session.py) and turning failures into answers (errors.py); the admin's order
 browser (browser.py); realistic sample orders (sample.py), which dashboard/gen_data.py loads;
 with ORDERS_SOURCE=cdc, the sample shop's own order table (ShopOrder, in the "default"
