@@ -6,7 +6,6 @@ and a load that fails at either connection leaves the old log as it was, with no
 left behind."""
 
 import threading
-import time
 
 import pytest
 from django.db import DatabaseError, connections, transaction
@@ -15,7 +14,13 @@ from dashboard.orders.loading import load_postgresql
 from dashboard.orders.sample import seed_id_range
 from dashboard.orders.schema import STATE_ITEM_DAY
 from tests.orders.test_rollups import sample_batches
-from tests.support.orders import all_orders, another_client, insert_orders, lock_held_by_another_client
+from tests.support.orders import (
+    all_orders,
+    another_client,
+    backend_waiting_on_a_lock,
+    insert_orders,
+    lock_held_by_another_client,
+)
 from tests.support.rollups import D1, assert_rollups_match_orders, stored_rollup
 
 pytestmark = pytest.mark.django_db(databases=["olap"], transaction=True)
@@ -26,6 +31,11 @@ LOG = STATE_ITEM_DAY.name
 
 def load(orders, seed=SEED):
     load_postgresql(connections["olap"], sample_batches(seed, orders, 4), replace=seed_id_range(seed))
+
+
+def execute(sql):
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(sql)
 
 
 def catalog(sql):
@@ -73,7 +83,7 @@ def test_a_first_load_and_a_reload_swap_in_a_log_like_setup_olap_s(empty_orders)
     ids=["a grant to another role", "a view"],
 )
 def test_a_log_that_a_swap_would_change_is_written_in_place(empty_orders, attach, detach):
-    catalog(f"{attach}; SELECT 1")
+    execute(attach)
     try:
         before = log_oid()
         load(300)
@@ -81,7 +91,7 @@ def test_a_log_that_a_swap_would_change_is_written_in_place(empty_orders, attach
         assert_rollups_match_orders()
         assert catalog(f"SELECT (SELECT sum(lines) FROM {LOG}) = count(*) FROM orders") == [(True,)]
     finally:
-        catalog(f"{detach}; SELECT 1")
+        execute(detach)
 
 
 def test_a_load_inside_an_enclosing_transaction_writes_the_log_in_place(empty_orders):
@@ -93,24 +103,6 @@ def test_a_load_inside_an_enclosing_transaction_writes_the_log_in_place(empty_or
     assert_rollups_match_orders()
 
 
-def backend_waiting_on(statement_start, timeout=30):
-    """The pid of a backend of this database waiting on a lock in a statement that starts
-    with `statement_start`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with another_client() as cursor:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND starts_with(query, %s)",
-                [statement_start],
-            )
-            row = cursor.fetchone()
-        if row:
-            return row[0]
-        time.sleep(0.02)
-    raise AssertionError(f"no backend waited in {statement_start!r}")
-
-
 def terminated_when_waiting(statement_start, then=None):
     """A started thread that terminates the backend waiting in `statement_start`, then sets
     the event `then` if given; join it for the list of pids it terminated."""
@@ -118,7 +110,7 @@ def terminated_when_waiting(statement_start, then=None):
 
     def terminate():
         try:
-            pid = backend_waiting_on(statement_start)
+            pid = backend_waiting_on_a_lock(statement_start)
             with another_client() as cursor:
                 cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
             terminated.append(pid)
@@ -165,10 +157,13 @@ def test_a_load_failing_after_the_new_log_was_committed_drops_it_and_keeps_the_o
         with another_client() as cursor:
             cursor.execute(f"SELECT count(*) FROM {LOG}")
             seen.append(cursor.fetchone()[0])
+            reading.set()
             reader_done.wait(60)
 
+    reading = threading.Event()
     reader = threading.Thread(target=read)
     reader.start()
+    assert reading.wait(10), "the reader did not read the log"
     killer, terminated = terminated_when_waiting(f"DROP TABLE {LOG}", then=reader_done)
     try:
         with pytest.raises(DatabaseError):

@@ -20,6 +20,7 @@ from tests.support.database_urls import database_env
 from tests.support.orders import (
     all_orders,
     another_client,
+    backend_waiting_on_a_lock,
     loader_paused_mid_copy,
     lock_held_by_another_client,
 )
@@ -149,28 +150,13 @@ def test_a_live_feed_waits_out_a_crash_and_sends_each_order_exactly_once(empty_o
     assert_rollups_match_orders()
 
 
-def copy_waiting_on_a_lock(timeout=60):
-    """Wait until a server process of this database waits on a lock in `COPY orders`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with another_client() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND starts_with(query, 'COPY orders (')"
-            )
-            if cursor.fetchone()[0]:
-                return
-        time.sleep(0.02)
-    raise AssertionError("no COPY of orders waited on the lock")
-
-
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_during_a_live_feed_s_tick_lets_the_tick_finish(empty_orders, loader, stop):
     process = loader("--follow", "--rate", "40", "--seed", "9")
     wait_for_orders(process, at_least=40)
     # Writers held off: the feed's next tick waits inside its COPY, and the signal lands there.
     with lock_held_by_another_client("orders", mode="SHARE"):
-        copy_waiting_on_a_lock()
+        backend_waiting_on_a_lock("COPY orders (")
         before = distinct_orders()
         process.send_signal(stop)
         time.sleep(0.5)

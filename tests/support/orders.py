@@ -80,17 +80,34 @@ def lock_held_by_another_client(table, mode="ACCESS EXCLUSIVE"):
         holder.join()
 
 
+def _backend(condition, params):
+    """The process id of a server backend that pg_stat_activity shows meeting `condition`
+    (SQL over its columns, with `params` bound), if any."""
+    with another_client() as cursor:
+        cursor.execute(f"SELECT pid FROM pg_stat_activity WHERE {condition}", params)
+        row = cursor.fetchone()
+    return row and row[0]
+
+
 def _copy_in_progress(dbname):
     """The process id of a server backend in the middle of `COPY orders (...)` in `dbname`
     (the statement active, the server reading the client's rows), if any."""
-    with another_client() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
-            "AND query LIKE 'COPY orders (%%'",
-            [dbname],
+    return _backend("datname = %s AND state = 'active' AND query LIKE 'COPY orders (%%'", [dbname])
+
+
+def backend_waiting_on_a_lock(statement_start, timeout=60):
+    """Wait for a server backend of this database waiting on a lock in a statement that
+    starts with `statement_start`; its process id."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = _backend(
+            "datname = current_database() AND wait_event_type = 'Lock' AND starts_with(query, %s)",
+            [statement_start],
         )
-        row = cursor.fetchone()
-    return row and row[0]
+        if pid:
+            return pid
+        time.sleep(0.02)
+    raise AssertionError(f"no server backend waited on a lock in {statement_start!r}")
 
 
 @contextmanager
