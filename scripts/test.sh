@@ -27,6 +27,10 @@ export CLUSTER_CONTROL="$ROOT/scripts/lib/cluster.sh"
 export CHARTJS_URL=/static/vendor/chartjs/chart.umd.min.js
 # Tests speak plain HTTP; the HTTPS settings are checked on their own (manage.py check --deploy).
 export SECURE_HTTPS=0
+# The tests choose where orders come from and what the shop is themselves: a shell that
+# exported serve.sh's settings (.dev/env: ORDERS_SOURCE=cdc among them) must not choose for
+# them (with it, every capture test waited for a subscription to the development database).
+unset ORDERS_SOURCE SHOP_SCHEMA SHOP_DATABASE_URL CDC_SOURCE_URL SHOP_CANCELLED_STATUSES CDC_DECODING_MEMORY_MB
 
 cd "$ROOT"
 say "static checks: ruff, import-linter contracts, mypy"

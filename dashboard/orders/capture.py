@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import DatabaseError, OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
+from psycopg2.extensions import make_dsn, parse_dsn
 
 from dashboard.orders import bulk_fold, derivation
 from dashboard.orders.engine import RISINGWAVE, server_engine
@@ -105,6 +106,9 @@ class Source:
     database: str
     user: str
     password: str
+    # For the subscription only (settings.CDC_DECODING_MEMORY_MB): the memory the shop's server
+    # decodes one transaction in before spilling it to its disk; 0, the server's own setting.
+    decoding_memory_mb: int = 0
 
     @classmethod
     def from_settings(cls) -> "Source":
@@ -115,10 +119,14 @@ class Source:
             database=str(parsed.get("NAME") or ""),
             user=str(parsed.get("USER") or ""),
             password=str(parsed.get("PASSWORD") or ""),
+            decoding_memory_mb=settings.CDC_DECODING_MEMORY_MB,
         )
 
     def conninfo(self) -> str:
-        """A libpq connection string (quoted as libpq wants it) for CREATE SUBSCRIPTION."""
+        """A libpq connection string (quoted as libpq wants it) for CREATE SUBSCRIPTION. The
+        decoding memory goes as an option of the connection, which sets it for the WAL sender
+        that serves the subscription and for nothing else on the shop's server (any user may:
+        logical_decoding_work_mem is a user setting since PostgreSQL 13)."""
 
         def quoted(value: str) -> str:
             return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -126,7 +134,18 @@ class Source:
         parts = {"host": self.host, "port": str(self.port), "dbname": self.database, "user": self.user}
         if self.password:
             parts["password"] = self.password
+        if options := self.options():
+            parts["options"] = options
         return " ".join(f"{key}={quoted(value)}" for key, value in parts.items())
+
+    def options(self) -> str | None:
+        """The subscription's connection options: the decoding memory, unless the server's own."""
+        return (
+            f"-c logical_decoding_work_mem={self.decoding_memory_mb}MB" if self.decoding_memory_mb else None
+        )
+
+    def decoding_memory(self) -> str:
+        return f"{self.decoding_memory_mb} MB" if self.decoding_memory_mb else "the server's own setting"
 
 
 # --- The shop's side -----------------------------------------------------------------------
@@ -274,24 +293,32 @@ def drop_publication(shop: BaseDatabaseWrapper) -> None:
 # subscriber while it ran (streaming = on, as until 2026-12-06), PostgreSQL 15 spooled it
 # there and applied it from the spool afterwards, 3-4 s slower per million lines: 10.2-10.8 s
 # against 6.9-7.0 s from the commit to the last line applied.
+# (Its connection string is the superuser's to read, as is creating a subscription.)
 SUBSCRIPTION_STATE_SQL = (
-    "SELECT subenabled, substream::text IN ('true', 't', 'p') FROM pg_subscription "
+    "SELECT subenabled, substream::text IN ('true', 't', 'p'), subconninfo FROM pg_subscription "
     "WHERE subname = %s AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
 
 
-def _subscription_state(olap: BaseDatabaseWrapper, name: str) -> tuple[bool, bool] | None:
-    """(enabled, streaming) of the subscription `name` of this database; None if there is none."""
+@dataclass(frozen=True)
+class _SubscriptionState:
+    enabled: bool
+    streaming: bool
+    conninfo: str
+
+
+def _subscription_state(olap: BaseDatabaseWrapper, name: str) -> _SubscriptionState | None:
+    """The subscription `name` of this database as it stands; None if there is none."""
     with olap.cursor() as cursor:
         cursor.execute(SUBSCRIPTION_STATE_SQL, [name])
         row = cursor.fetchone()
-    return None if row is None else (bool(row[0]), bool(row[1]))
+    return None if row is None else _SubscriptionState(bool(row[0]), bool(row[1]), str(row[2]))
 
 
 def subscription_enabled(olap: BaseDatabaseWrapper, name: str) -> bool | None:
     """Whether the subscription `name` of this database is enabled; None if there is none."""
     state = _subscription_state(olap, name)
-    return None if state is None else state[0]
+    return None if state is None else state.enabled
 
 
 def ensure_subscription(
@@ -303,17 +330,32 @@ def ensure_subscription(
     name = slot_name(olap.settings_dict["NAME"])
     state = _subscription_state(olap, name)
     if state is not None:
-        enabled, streaming = state
         done = []
         with olap.cursor() as cursor:
-            if streaming:  # as an earlier version subscribed; the apply worker restarts by itself
+            if state.streaming:  # as an earlier version subscribed; the apply worker restarts by itself
                 cursor.execute(
                     sql.SQL("ALTER SUBSCRIPTION {} SET (streaming = off)").format(sql.Identifier(name))
                 )
                 done.append(
                     f"the subscription {name} now takes a big transaction at its commit (applied faster)"
                 )
-            if not enabled:
+            stored = parse_dsn(state.conninfo)
+            if stored.get("options") != source.options():
+                # CDC_DECODING_MEMORY_MB changed, or an earlier version subscribed without it.
+                # Only the options change: the server, database and user stay those the
+                # subscription's slot was made with (another shop takes teardown_cdc first).
+                # The apply worker reconnects by itself, from where it was.
+                stored.pop("options", None)
+                options = source.options()
+                conninfo = make_dsn(**stored, **({"options": options} if options else {}))
+                cursor.execute(
+                    sql.SQL("ALTER SUBSCRIPTION {} CONNECTION %s").format(sql.Identifier(name)), [conninfo]
+                )
+                done.append(
+                    f"the subscription {name} now has the shop's server decode a transaction in "
+                    f"{source.decoding_memory()} before spilling it to its disk"
+                )
+            if not state.enabled:
                 cursor.execute(sql.SQL("ALTER SUBSCRIPTION {} ENABLE").format(sql.Identifier(name)))
                 done.append(f"enabled the subscription {name}")
         return done

@@ -9,12 +9,15 @@ import io
 import random
 import threading
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connections
+from django.test import override_settings
 from psycopg2 import sql
+from psycopg2.extensions import parse_dsn
 
 from dashboard.orders import capture
 from tests.support.capture import assert_olap_matches, shop_client, shop_insert, shop_orders, synced
@@ -115,6 +118,84 @@ def test_big_transactions_are_taken_at_their_commit_and_an_older_subscription_is
     shop_insert(ROWS)
     synced()
     assert_olap_matches(shop_orders())
+
+
+def subscription_conninfo():
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(
+            "SELECT subconninfo FROM pg_subscription WHERE subname = %s", [subscription_options()[0]]
+        )
+        return cursor.fetchone()[0]
+
+
+def slot_decoding():
+    """(bytes spilled to disk, transactions decoded) for this database's slot, as the shop's
+    server counts them, and the WAL sender serving it (None while none does)."""
+    with shop_client() as cursor:
+        cursor.execute(
+            "SELECT s.spill_bytes, s.total_txns, r.active_pid FROM pg_stat_replication_slots s "
+            "JOIN pg_replication_slots r USING (slot_name) WHERE slot_name = %s",
+            [subscription_options()[0]],
+        )
+        return cursor.fetchone()
+
+
+def set_up_with_decoding_memory(megabytes):
+    """setup_olap with CDC_DECODING_MEMORY_MB; its report, once a new WAL sender serves the
+    slot (until then the one from before may still decode with the memory it had)."""
+    *_, sender = slot_decoding()
+    out = io.StringIO()
+    with override_settings(CDC_DECODING_MEMORY_MB=megabytes):
+        call_command("setup_olap", stdout=out)
+    deadline = time.monotonic() + 30
+    while slot_decoding()[2] in (None, sender):
+        assert time.monotonic() < deadline, "the subscription did not reconnect"
+        time.sleep(0.05)
+    return out.getvalue()
+
+
+def one_transaction_of(lines, first_order):
+    """`lines` new lines in one transaction at the shop, about 200 bytes each to decode."""
+    with shop_client() as cursor:
+        cursor.execute(
+            "INSERT INTO orders (orderid, itemid, qty, price, dt, state) SELECT g, 1 + g %% 7, 1 + g %% 5, "
+            "(g %% 10000) / 100.0, DATE '2026-04-01' + g %% 30, 'CA' FROM generate_series(%s, %s) g",
+            [first_order, first_order + lines - 1],
+        )
+
+
+def test_the_shop_s_server_decodes_a_big_transaction_in_the_memory_set_for_the_capture():
+    # As an earlier version subscribed: with the shop's server's own decoding memory.
+    name = subscription_options()[0]
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(
+            sql.SQL("ALTER SUBSCRIPTION {} CONNECTION %s").format(sql.Identifier(name)),
+            [replace(capture.Source.from_settings(), decoding_memory_mb=0).conninfo()],
+        )
+    assert "logical_decoding_work_mem" not in subscription_conninfo()
+    report = set_up_with_decoding_memory(1)
+    assert f"the subscription {name} now has the shop's server decode a transaction in 1 MB" in report
+    assert "options='-c logical_decoding_work_mem=1MB'" in subscription_conninfo()
+    # 20,000 lines (about 4 MB) do not fit in 1 MB: the shop's server spills them to its disk.
+    spilled, decoded, _ = slot_decoding()
+    one_transaction_of(20_000, first_order=1)
+    synced()
+    after = slot_decoding()
+    assert after[1] > decoded
+    assert after[0] > spilled
+    # The default, 256 MB: the same again is decoded in memory, nothing spilled.
+    assert "decode a transaction in 256 MB before spilling" in set_up_with_decoding_memory(256)
+    spilled, decoded, _ = slot_decoding()
+    one_transaction_of(20_000, first_order=20_001)
+    synced()
+    after = slot_decoding()
+    assert after[1] > decoded  # counted, so its spill would have been
+    assert after[0] == spilled
+    assert_olap_matches(shop_orders())
+    out = io.StringIO()
+    call_command("setup_olap", stdout=out)
+    assert "decode a transaction" not in out.getvalue()  # as the settings say: nothing to change
+    assert parse_dsn(subscription_conninfo()) == parse_dsn(capture.Source.from_settings().conninfo())
 
 
 def test_rows_written_and_rewritten_between_two_folds_count_once():

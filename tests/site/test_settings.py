@@ -52,6 +52,11 @@ def test_a_weak_key_is_accepted_for_local_debugging():
         ),
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
         ({"RANKINGS_SOURCE": "cache"}, "RANKINGS_SOURCE='cache' is not one of: rollups, raw"),
+        (
+            {"CDC_DECODING_MEMORY_MB": "-1"},
+            "CDC_DECODING_MEMORY_MB='-1' is too small: the least it takes is 0",
+        ),
+        ({"CDC_DECODING_MEMORY_MB": "lots"}, "CDC_DECODING_MEMORY_MB='lots' is not a whole number"),
     ],
 )
 def test_bad_settings_are_named_in_the_error(overrides, message):
