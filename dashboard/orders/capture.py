@@ -123,20 +123,18 @@ class Source:
         )
 
     def conninfo(self) -> str:
-        """A libpq connection string (quoted as libpq wants it) for CREATE SUBSCRIPTION. The
-        decoding memory goes as an option of the connection, which sets it for the WAL sender
-        that serves the subscription and for nothing else on the shop's server (any user may:
-        logical_decoding_work_mem is a user setting since PostgreSQL 13)."""
-
-        def quoted(value: str) -> str:
-            return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-        parts = {"host": self.host, "port": str(self.port), "dbname": self.database, "user": self.user}
-        if self.password:
-            parts["password"] = self.password
-        if options := self.options():
-            parts["options"] = options
-        return " ".join(f"{key}={quoted(value)}" for key, value in parts.items())
+        """A libpq connection string (quoted by psycopg2's make_dsn) for CREATE SUBSCRIPTION.
+        The decoding memory goes as an option of the connection, which sets it for the WAL
+        sender that serves the subscription and for nothing else on the shop's server (any
+        user may: logical_decoding_work_mem is a user setting since PostgreSQL 13)."""
+        return make_dsn(
+            host=self.host,
+            port=self.port,
+            dbname=self.database,
+            user=self.user,
+            password=self.password or None,
+            options=self.options(),
+        )
 
     def options(self) -> str | None:
         """The subscription's connection options: the decoding memory, unless the server's own."""
@@ -345,9 +343,7 @@ def ensure_subscription(
                 # Only the options change: the server, database and user stay those the
                 # subscription's slot was made with (another shop takes teardown_cdc first).
                 # The apply worker reconnects by itself, from where it was.
-                stored.pop("options", None)
-                options = source.options()
-                conninfo = make_dsn(**stored, **({"options": options} if options else {}))
+                conninfo = make_dsn(**{**stored, "options": source.options()})  # None: left out
                 cursor.execute(
                     sql.SQL("ALTER SUBSCRIPTION {} CONNECTION %s").format(sql.Identifier(name)), [conninfo]
                 )
