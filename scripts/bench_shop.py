@@ -5,10 +5,10 @@ setup_olap wires it in production, the real capture worker folding in a thread o
 process. Measured from the shop's commit to the dashboard:
 
 - the initial snapshot: --shop-lines lines already in the shop (imported with COPY in
-  chunks of varied states and days) when setup_olap starts the capture, until the rollups
-  hold them all;
+  chunks of varied states and days) when setup_olap starts the capture, until
+  /api/rankings/ counts them all;
 - a bulk import: another --shop-lines lines in one transaction (COPY), from its commit until
-  the rollups include it;
+  /api/rankings/ counts it;
 - one order: orders placed through oscar's checkout code about 3 a second, each from its
   commit until /api/rankings/ counts it.
 
@@ -142,6 +142,23 @@ def _caught_up(stamp, timeout=CAUGHT_UP_TIMEOUT):
         raise SystemExit(f"bench.py: the oscar capture did not catch up within {timeout} s")
 
 
+def _until_the_api_counts(client, timeout=CAUGHT_UP_TIMEOUT):
+    """Once the rollups are current (_caught_up), wait until /api/rankings/' headline counts
+    the lines they hold: what a user waits for is the answer, not the rollups. The target is
+    read from the rollups themselves (their lines summed, as the headline sums them): a
+    timing, not a check of the figures, which the tests make."""
+    from django.db.models import Sum
+
+    from dashboard.orders.models import StateTotal
+
+    held = StateTotal.objects.using("olap").aggregate(lines=Sum("lines"))["lines"] or 0
+    deadline = time.monotonic() + timeout
+    while (counted := client.get("/api/rankings/").json()["headline"]["lines"]) != held:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench.py: the API counts {counted:,} lines, the rollups {held:,}")
+        time.sleep(0.01)
+
+
 def _beat():
     from django.db import connections
 
@@ -184,9 +201,9 @@ def _fold_summary(worker, since):
     return len(recent), sum(f[1] for f in recent), sum(f[2] for f in recent), max(recent, key=lambda f: f[1])
 
 
-def _snapshot(worker_class):
-    """setup_olap starts the capture of the shop and its history: (seconds until the rollups
-    hold it, breakdown text, lines held, the worker and its thread)."""
+def _snapshot(worker_class, client):
+    """setup_olap starts the capture of the shop and its history: (seconds until the API
+    counts it, breakdown text, lines held, the worker and its thread)."""
     from django.core.management import call_command
 
     phases = Phases()
@@ -202,6 +219,7 @@ def _snapshot(worker_class):
         _tables_synced()
         synced = time.perf_counter()
         _caught_up(_beat())
+        _until_the_api_counts(client)
         total = time.perf_counter() - started
     finally:
         phases.stop.set()
@@ -223,9 +241,9 @@ def _snapshot(worker_class):
     return total, breakdown, _count_lines(), worker, folding
 
 
-def _bulk_import(shop, products, lines, worker):
-    """`lines` more lines in one transaction: (seconds from its commit until the rollups
-    include it, seconds the import took, breakdown text)."""
+def _bulk_import(shop, products, lines, worker, client):
+    """`lines` more lines in one transaction: (seconds from its commit until the API counts
+    it, seconds the import took, breakdown text)."""
     orders = max(1, lines // LINES_PER_ORDER)
     started = time.perf_counter()
     shop.bulk_import(
@@ -239,6 +257,7 @@ def _bulk_import(shop, products, lines, worker):
     )
     committed = time.perf_counter()  # the driver answers once the transaction has committed
     _caught_up(_beat())
+    _until_the_api_counts(client)
     after = time.perf_counter() - committed
     count, busy, folded, longest = _fold_summary(worker, committed)
     applied = longest[0] - committed  # the big fold starts once the apply has committed
@@ -246,7 +265,7 @@ def _bulk_import(shop, products, lines, worker):
         f"applied by about {applied:.1f} s, then {count} folds of {folded:,} orders took {busy:.1f} s "
         f"(longest {longest[1]:.1f} s)"
     )
-    _say(f"bulk import: commit to rollups current {after:.1f} s: {breakdown}")
+    _say(f"bulk import: commit to the API counting it {after:.1f} s: {breakdown}")
     return after, committed - started, breakdown
 
 
@@ -332,9 +351,9 @@ def _run(args, client):
         )
         with overrides:
             try:
-                total, breakdown, held, worker, folding = _snapshot(_worker_class())
+                total, breakdown, held, worker, folding = _snapshot(_worker_class(), client)
                 run.snapshot = (history, total, breakdown, held)
-                after, writing, breakdown = _bulk_import(shop, products, args.shop_lines, worker)
+                after, writing, breakdown = _bulk_import(shop, products, args.shop_lines, worker, client)
                 imported = max(1, args.shop_lines // LINES_PER_ORDER) * LINES_PER_ORDER
                 run.bulk = (imported, after, writing, breakdown, _count_lines(), history + imported)
                 run.fresh = _one_orders(shop, products, client, args.shop_seconds)
@@ -368,7 +387,7 @@ def measure_shop(args, client):
     rate = lines / total
     held_note = "" if held == lines else f"; **{held:,} of {lines:,} lines held**"
     rows = [
-        (f"oscar: initial snapshot of {lines:,} lines, setup_olap to rollups current",
+        (f"oscar: initial snapshot of {lines:,} lines, setup_olap to the API counting them",
          f"{rate:,.0f} lines/s ({total:.1f} s: {breakdown}{held_note})",
          "≥ 100,000 lines/s", rate >= 100_000 and held == lines),
     ]  # fmt: skip
@@ -376,7 +395,8 @@ def measure_shop(args, client):
     rate = imported / after
     held_note = "" if held == expected else f"; **{held:,} of {expected:,} lines held**"
     rows.append(
-        (f"oscar: {imported:,} lines bulk-imported in one transaction (COPY), commit to rollups current",
+        (f"oscar: {imported:,} lines bulk-imported in one transaction (COPY), commit to the API counting "
+         "them",
          f"{rate:,.0f} lines/s ({after:.1f} s after the commit: {breakdown}; the import took {writing:.1f} s"
          f"{held_note})",
          "≥ 50,000 lines/s", rate >= 50_000 and held == expected)
