@@ -268,9 +268,7 @@ def _freshness(connection, cookie, rate, seconds):
     writer.start()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        connection.request("GET", "/api/rankings/", headers={"Accept": "application/json", "Cookie": cookie})
-        response = connection.getresponse()
-        orders = json.loads(response.read())["headline"]["orders"]
+        orders = _api_headline(connection, cookie)["orders"]
         samples.append((time.perf_counter(), orders))
         time.sleep(0.01)
     stop.set()
