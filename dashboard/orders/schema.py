@@ -694,23 +694,33 @@ ADD_CAPTURED_XID = "ALTER TABLE orders ADD COLUMN IF NOT EXISTS captured_xid XID
 CREATE_CAPTURED_INDEX = (
     "CREATE INDEX IF NOT EXISTS orders_captured ON orders (captured_xid) WHERE captured_xid IS NOT NULL"
 )
-# The stamp as a function, not the same CASE written as the default: PostgreSQL 15's apply
-# worker plans a column's default expression afresh for every row it inserts, and planning
-# the CASE cost a 1M-line transaction about 2 s of its 12.6 s apply (10.5 s with the
-# function, whose call plans as one opaque node; measured 2026-12-06). No SET clause and no
-# SECURITY DEFINER, which would cost every call; it reads only pg_catalog functions.
-CREATE_CAPTURE_STAMP = dedent("""\
-    CREATE OR REPLACE FUNCTION orders_capture_stamp() RETURNS XID8
-    LANGUAGE plpgsql VOLATILE AS $$
+# The stamp is the builtin `pg_current_xact_id()` as the column's default, and direct writers
+# are kept out of it by a row trigger that only they fire. PostgreSQL 15's apply worker plans a
+# column's default expression afresh for every row it inserts, so the default must be a cheap
+# call: a CASE on session_replication_role cost a 1M-line transaction about 2 s of its apply
+# (2026-12-06), and the same test in a PL/pgSQL function (orders_capture_stamp(), which
+# earlier versions made) still about 1 s: 6.14-6.29 s from the commit to applied against
+# 5.25-5.52 s for the builtin alone (scratch databases, 2026-12-07). A direct writer (a
+# session not in replica mode) must leave the column NULL, since the statement triggers
+# count its rows and a fold must not count them again: the BEFORE INSERT trigger below is
+# left enabled as triggers are by default (ENABLE ORIGIN), which the apply worker never
+# fires, so the apply pays nothing for it (5.33-5.45 s with it). Made by setup_olap for a
+# captured sample table only, with the default: direct loads into a table that is not
+# captured pay neither.
+DROP_CAPTURE_STAMP_FUNCTION = "DROP FUNCTION IF EXISTS orders_capture_stamp()"
+CREATE_UNSTAMP_DIRECT = dedent("""\
+    CREATE OR REPLACE FUNCTION orders_unstamp_direct() RETURNS trigger
+    LANGUAGE plpgsql AS $$
     BEGIN
-    IF current_setting('session_replication_role') = 'replica' THEN
-        RETURN pg_current_xact_id();
-    END IF;
-    RETURN NULL;
+    NEW.captured_xid := NULL;
+    RETURN NEW;
     END $$""")
-# Set by setup_olap for a captured sample table only: the default costs a bulk COPY about a
-# tenth of its time, which direct loads need not pay.
-STAMP_APPLIED_ROWS = "ALTER TABLE orders ALTER COLUMN captured_xid SET DEFAULT orders_capture_stamp()"
+DROP_UNSTAMP_DIRECT_TRIGGER = "DROP TRIGGER IF EXISTS orders_unstamp_direct ON orders"
+STAMP_APPLIED_ROWS = [
+    "ALTER TABLE orders ALTER COLUMN captured_xid SET DEFAULT pg_current_xact_id()",
+    "CREATE TRIGGER orders_unstamp_direct BEFORE INSERT ON orders\n"
+    "FOR EACH ROW EXECUTE FUNCTION orders_unstamp_direct()",
+]
 UNSTAMPED_ROWS = "ALTER TABLE orders ALTER COLUMN captured_xid DROP DEFAULT"
 LOG_CHANGE = dedent("""\
     CREATE OR REPLACE FUNCTION orders_log_change() RETURNS trigger
@@ -837,7 +847,10 @@ def postgresql_trigger_statements() -> list[str]:
         ADD_CAPTURED_XID,
         CREATE_CAPTURED_INDEX,
         UNSTAMPED_ROWS,
-        CREATE_CAPTURE_STAMP,
+        DROP_UNSTAMP_DIRECT_TRIGGER,
+        # After the default that named it (an earlier version's stamp).
+        DROP_CAPTURE_STAMP_FUNCTION,
+        CREATE_UNSTAMP_DIRECT,
         LOG_CHANGE,
         DROP_LOG_CHANGE_TRIGGER,
         CREATE_LOG_CHANGE_TRIGGER,

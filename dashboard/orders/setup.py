@@ -281,8 +281,10 @@ def _prepare_postgresql(
         for statement in postgresql_trigger_statements():
             cursor.execute(statement)
         if captured and not mapped:
-            # Rows the subscription applies are stamped for the fold (the statements above
-            # leave the column without a default, as other writers want it).
-            cursor.execute(STAMP_APPLIED_ROWS)
+            # Rows the subscription applies are stamped for the fold, and direct writers'
+            # rows are not (the statements above leave the column without a default and the
+            # table without that trigger, as a table that is not captured wants them).
+            for statement in STAMP_APPLIED_ROWS:
+                cursor.execute(statement)
     done.append("rollup triggers are in place")
     return done

@@ -229,6 +229,61 @@ def test_rows_written_and_rewritten_between_two_folds_count_once():
     assert capture.pending_changes(connections["olap"]) == 0
 
 
+def test_rows_written_beside_the_capture_count_once_and_applied_rows_are_stamped():
+    """The subscription's rows take the applying transaction as their stamp, which the folds
+    read; a writer beside it (a session not in replica mode, on the OLAP side) leaves the
+    stamp NULL, since the statement triggers count its rows at once and a fold must not count
+    them again. So both end up in the figures exactly once."""
+    day = datetime.date(2026, 4, 1)
+    shop_insert([(1, 1, 2, Decimal("2.00"), day, "CA"), (1, 2, 1, Decimal("5.00"), day, "CA")])
+    synced()
+    beside = [(500, 3, 4, Decimal("1.25"), day, "TX"), (501, 1, 1, Decimal("7.00"), day, "CA")]
+    with connections["olap"].cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO orders (orderid, itemid, qty, price, dt, state) VALUES (%s, %s, %s, %s, %s, %s)",
+            beside,
+        )
+        cursor.execute("SELECT orderid, captured_xid IS NULL FROM orders ORDER BY orderid, itemid")
+        assert cursor.fetchall() == [(1, False), (1, False), (500, True), (501, True)]
+    shop_insert([(2, 1, 3, Decimal("4.00"), day, "NY")])  # and a fold after them
+    synced()
+    assert_olap_matches(shop_orders() + beside)
+
+
+def stamp_default_and_functions():
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+            "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+            "WHERE d.adrelid = 'orders'::regclass AND a.attname = 'captured_xid'"
+        )
+        default = cursor.fetchone()
+        cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'orders_%%stamp%%' ORDER BY 1")
+        return default, [name for (name,) in cursor.fetchall()]
+
+
+def test_setup_replaces_an_earlier_versions_stamp_function():
+    """Earlier versions stamped through a PL/pgSQL default, which cost the apply a second per
+    million rows: setup_olap puts the builtin in its place and drops the function."""
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION orders_capture_stamp() RETURNS XID8 LANGUAGE plpgsql VOLATILE AS $$ BEGIN "
+            "IF current_setting('session_replication_role') = 'replica' THEN RETURN pg_current_xact_id(); "
+            "END IF; RETURN NULL; END $$"
+        )
+        cursor.execute("DROP TRIGGER orders_unstamp_direct ON orders")
+        cursor.execute("ALTER TABLE orders ALTER COLUMN captured_xid SET DEFAULT orders_capture_stamp()")
+    assert stamp_default_and_functions() == (
+        ("orders_capture_stamp()",),
+        ["orders_capture_stamp", "orders_unstamp_direct"],
+    )
+    call_command("setup_olap", verbosity=0)
+    assert stamp_default_and_functions() == (("pg_current_xact_id()",), ["orders_unstamp_direct"])
+    shop_insert([(1, 1, 2, Decimal("2.00"), datetime.date(2026, 4, 1), "CA")])
+    synced()
+    assert_olap_matches(shop_orders())
+
+
 def olap_row_estimate():
     with connections["olap"].cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'orders'::regclass")

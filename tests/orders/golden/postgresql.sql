@@ -991,13 +991,15 @@ CREATE INDEX IF NOT EXISTS orders_captured ON orders (captured_xid) WHERE captur
 
 ALTER TABLE orders ALTER COLUMN captured_xid DROP DEFAULT;
 
-CREATE OR REPLACE FUNCTION orders_capture_stamp() RETURNS XID8
-LANGUAGE plpgsql VOLATILE AS $$
+DROP TRIGGER IF EXISTS orders_unstamp_direct ON orders;
+
+DROP FUNCTION IF EXISTS orders_capture_stamp();
+
+CREATE OR REPLACE FUNCTION orders_unstamp_direct() RETURNS trigger
+LANGUAGE plpgsql AS $$
 BEGIN
-IF current_setting('session_replication_role') = 'replica' THEN
-    RETURN pg_current_xact_id();
-END IF;
-RETURN NULL;
+NEW.captured_xid := NULL;
+RETURN NEW;
 END $$;
 
 CREATE OR REPLACE FUNCTION orders_log_change() RETURNS trigger
