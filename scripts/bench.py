@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_capture import measure_capture  # noqa: E402 - beside this file, on the path when run
-from bench_shop import measure_shop  # noqa: E402 - likewise
+from bench_shop import measure_shop, missing_requirement  # noqa: E402 - likewise
 from bench_site import (  # noqa: E402 - likewise
     SERVE_SH_GUNICORN,
     SERVE_SH_SETTINGS,
@@ -603,8 +603,17 @@ def logged_in_client():
     return client, password
 
 
+def check_requirements(args):
+    """Exit with what to do when a stage asked for can't run here, before anything is loaded:
+    a run of every stage takes about fifteen minutes, and the oscar stage comes last."""
+    psql_binary()  # the one-INSERT-per-row baseline
+    if args.shop and (missing := missing_requirement()):
+        sys.exit(missing)
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    check_requirements(args)
     # gen_data loads straight into the OLAP database here, and the site reads it there; the
     # capture's and the shop's stages wire change data capture themselves. Local settings
     # from scripts/serve.sh (.dev/env) say cdc, which would send the load to the shop's

@@ -16,6 +16,7 @@ Each returns table rows (measure, result, target, met) like bench.py's own; wher
 went (copy, apply, each fold) is printed to stderr.
 """
 
+import importlib.util
 import io
 import resource
 import statistics
@@ -49,6 +50,19 @@ HISTORY = [
 HISTORY_START = datetime(2025, 7, 1, 12, tzinfo=UTC)
 ORDERS_PER_SECOND = 3
 CAUGHT_UP_TIMEOUT = 1800
+
+
+def missing_requirement():
+    """Why this stage can't run here, or None: it drives a real django-oscar shop, which the
+    development requirements install (scripts/test.sh installs them), not requirements.txt.
+    Asked before the benchmark loads anything, so a missing package costs no waiting."""
+    if importlib.util.find_spec("oscar") is None:
+        return (
+            "bench.py: the django-oscar stage needs the development requirements: run "
+            "`.venv/bin/pip install -r requirements-dev.txt` (scripts/test.sh installs them), "
+            "or pass --no-shop to leave that stage out"
+        )
+    return None
 
 
 def _say(line):
