@@ -32,6 +32,7 @@ Only names from the mapping (checked identifiers, quoted by psycopg2.sql) and va
 literals by psycopg2.sql reach the statements' text.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -202,14 +203,16 @@ def _text(text: str) -> sql.Composed:
     return sql.SQL(" || ").join(parts)
 
 
-def _state(address: AddressTable | None) -> sql.Composable:
+def _state(address: AddressTable | None, country: sql.Composable | None) -> sql.Composable:
+    """The state code of an address, from the names joined as `s` (by its state) and `t` (by
+    its country, `country` in SQL: a territory stored as the country)."""
     if address is None:
         return sql.SQL("NULL::VARCHAR")
-    if address.country is None:
+    if address.country is None or country is None:
         return sql.SQL("s.code")
     united_states = sql.SQL(", ").join(sql.Literal(key) for key in dict.fromkeys(united_states_keys()))
     return sql.SQL("CASE WHEN {country} IN ({us}) THEN s.code ELSE t.code END").format(
-        country=place_key_sql(sql.SQL("a.{}").format(_ident(address.country))), us=united_states
+        country=place_key_sql(country), us=united_states
     )
 
 
@@ -232,20 +235,22 @@ def _not_cancelled(alias: str, column: str | None, cancelled: tuple[str, ...]) -
     )
 
 
-# Two groupings: each order once (its id, day and state: the state's lookups run once per
-# order, not per line), and each order's lines per item (summed on two narrow keys); then
-# joined. On RisingWave an address edit so moves only the order's side of the join. On
-# PostgreSQL the orders' side is MATERIALIZED: inlined, the planner may join the addresses
-# after the lines and look the state up once per line (it does, for a bulk import).
+# Two groupings: each order once (its id, day and state), and each order's lines per item
+# (summed on two narrow keys); then joined. On RisingWave an address edit so moves only the
+# order's side of the join. On PostgreSQL the orders' side is MATERIALIZED (inlined, the
+# planner may join the addresses after the lines and look the state up once per line: it
+# did, for a bulk import), and the state is looked up once per way of writing it (`places`:
+# each distinct state and country as written), not once per order: the lookups' translate()
+# calls were a quarter of a bulk recomputation (docs/benchmarks.md).
 LINES = """\
 WITH o AS {materialized}(
     SELECT o.{order_key} AS order_key, o.{number}::BIGINT AS orderid, {day} AS dt,
-        {state} AS state
+        {place}
     FROM {order} AS o{touched}{address}
     WHERE {order_kept}
-)
-SELECT o.orderid, l.itemid, l.qty, NULL::NUMERIC AS price, o.dt, o.state, l.amount
-FROM o
+){places}
+SELECT o.orderid, l.itemid, l.qty, NULL::NUMERIC AS price, o.dt, {state_of_order}, l.amount
+FROM o{place_of_order}
 JOIN (
     SELECT l.{line_order} AS order_key, l.{item}::INT AS itemid, SUM(l.{quantity})::INT AS qty,
         SUM(l.{amount}) AS amount
@@ -260,10 +265,25 @@ TOUCHED_LINES = (
 )
 
 ADDRESS = """
-    LEFT JOIN {address} AS a ON a.{address_key} = o.{order_address}
+    LEFT JOIN {address} AS a ON a.{address_key} = o.{order_address}"""
+STATE_NAME = """
     LEFT JOIN {names} AS s ON s.name = {state_key}"""
 TERRITORY = """
     LEFT JOIN {names} AS t ON t.territory AND t.name = {country_key}"""
+# PostgreSQL: the state of each way of writing it (the columns of `o` that hold the address's
+# state and country as written), joined to the orders by every written column, NULLs
+# included (a hash join: IS NOT DISTINCT FROM takes none).
+PLACES = """,
+places AS MATERIALIZED (
+    SELECT {written}, {state} AS state
+    FROM (SELECT DISTINCT {written} FROM o) AS a{names}
+)"""
+PLACE_OF_ORDER = "\nLEFT JOIN places AS p ON {same}"
+SAME_WRITTEN = (
+    "(p.{column} IS NULL) = (o.{column} IS NULL)"
+    " AND COALESCE(p.{column}::TEXT, '') = COALESCE(o.{column}::TEXT, '')"
+)
+WRITTEN_STATE, WRITTEN_COUNTRY = "written_state", "written_country"
 
 
 def lines_query(
@@ -272,20 +292,7 @@ def lines_query(
     """The dashboard's lines (orderid, itemid, qty, price, dt, state, amount) over the captured
     tables: RisingWave's view, or on PostgreSQL only the orders listed in `touched` (a table
     of orderid)."""
-    order, line, address = schema.order, schema.line, schema.shipping_address
-    joins: sql.Composable = sql.SQL("")
-    if address is not None and order.shipping_address is not None:
-        joins = sql.SQL(ADDRESS).format(
-            address=_ident(address.schema, address.name),
-            address_key=_ident(address.key),
-            order_address=_ident(order.shipping_address),
-            names=_ident(STATE_NAMES),
-            state_key=place_key_sql(sql.SQL("a.{}").format(_ident(address.state))),
-        )
-        if address.country is not None:
-            country_key = place_key_sql(sql.SQL("a.{}").format(_ident(address.country)))
-            territory = sql.SQL(TERRITORY).format(names=_ident(STATE_NAMES), country_key=country_key)
-            joins = sql.Composed([joins, territory])
+    order, line = schema.order, schema.line
     names = {
         "order": _ident(order.schema, order.name),
         "order_key": _ident(order.key),
@@ -300,9 +307,8 @@ def lines_query(
     return sql.SQL(LINES).format(
         materialized=sql.SQL("" if touched is None else "MATERIALIZED "),
         day=_day(schema, columns),
-        state=_state(address),
         touched=touched_orders,
-        address=joins,
+        **_places(schema, per_spelling=touched is not None),
         order_kept=_not_cancelled("o", order.status, schema.cancelled) or sql.SQL("TRUE"),
         item=_ident(line.item),
         quantity=_ident(line.quantity),
@@ -312,6 +318,69 @@ def lines_query(
         line_touched=touched_lines,
         **names,
     )
+
+
+def _places(schema: ShopSchema, *, per_spelling: bool) -> dict[str, sql.Composable]:
+    """LINES' parts that find each order's state: its address joined to the orders, and the
+    state looked up in every order's row (RisingWave) or once per way of writing it
+    (`per_spelling`, PostgreSQL's recomputation)."""
+    order, address = schema.order, schema.shipping_address
+    if address is None or order.shipping_address is None:
+        return {
+            "place": sql.SQL("NULL::VARCHAR AS state"),
+            "address": sql.SQL(""),
+            "places": sql.SQL(""),
+            "state_of_order": sql.SQL("o.state"),
+            "place_of_order": sql.SQL(""),
+        }
+    joined = sql.SQL(ADDRESS).format(
+        address=_ident(address.schema, address.name),
+        address_key=_ident(address.key),
+        order_address=_ident(order.shipping_address),
+    )
+    # The address's columns where the lookups read them: the address itself (`a`), or the
+    # distinct ways of writing them, under the names `o` gives them.
+    written = {WRITTEN_STATE: address.state}
+    if address.country is not None:
+        written[WRITTEN_COUNTRY] = address.country
+
+    def lookups(column: Mapping[str, sql.Composable]) -> tuple[sql.Composable, sql.Composable]:
+        """(the name joins, the state) for the address's columns as `column` names them."""
+        found: sql.Composable = sql.SQL(STATE_NAME).format(
+            names=_ident(STATE_NAMES), state_key=place_key_sql(column[WRITTEN_STATE])
+        )
+        country = column.get(WRITTEN_COUNTRY)
+        if country is not None:
+            territory = sql.SQL(TERRITORY).format(
+                names=_ident(STATE_NAMES), country_key=place_key_sql(country)
+            )
+            found = sql.Composed([found, territory])
+        return found, _state(address, country)
+
+    if not per_spelling:
+        in_address = {role: sql.SQL("a.{}").format(_ident(name)) for role, name in written.items()}
+        name_joins, state = lookups(in_address)
+        return {
+            "place": sql.SQL("{} AS state").format(state),
+            "address": sql.Composed([joined, name_joins]),
+            "places": sql.SQL(""),
+            "state_of_order": sql.SQL("o.state"),
+            "place_of_order": sql.SQL(""),
+        }
+    name_joins, state = lookups({role: sql.SQL("a.{}").format(_ident(role)) for role in written})
+    return {
+        "place": sql.SQL(", ").join(
+            sql.SQL("a.{} AS {}").format(_ident(name), _ident(role)) for role, name in written.items()
+        ),
+        "address": joined,
+        "places": sql.SQL(PLACES).format(
+            written=sql.SQL(", ").join(_ident(role) for role in written), state=state, names=name_joins
+        ),
+        "state_of_order": sql.SQL("p.state"),
+        "place_of_order": sql.SQL(PLACE_OF_ORDER).format(
+            same=sql.SQL(" AND ").join(sql.SQL(SAME_WRITTEN).format(column=_ident(role)) for role in written)
+        ),
+    }
 
 
 def state_name_rows() -> list[tuple[str, str, bool]]:

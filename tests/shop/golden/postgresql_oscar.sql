@@ -158,16 +158,21 @@ SELECT o."id" FROM "public"."order_shippingaddress" AS a JOIN "public"."order_or
 INSERT INTO pg_temp.shop_lines_now
 WITH o AS MATERIALIZED (
     SELECT o."id" AS order_key, o."id"::BIGINT AS orderid, (o."date_placed" AT TIME ZONE 'UTC')::DATE AS dt,
-        CASE WHEN translate(a."country_id", 'abcdefghijklmnopqrstuvwxyz ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12) || chr(160) || '.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state
+        a."state" AS "written_state", a."country_id" AS "written_country"
     FROM "public"."order_order" AS o
     JOIN pg_temp.shop_touched_now AS touched ON touched.orderid = o."id"
     LEFT JOIN "public"."order_shippingaddress" AS a ON a."id" = o."shipping_address_id"
-    LEFT JOIN "shop_state_names" AS s ON s.name = translate(a."state", 'abcdefghijklmnopqrstuvwxyz ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12) || chr(160) || '.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
-    LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = translate(a."country_id", 'abcdefghijklmnopqrstuvwxyz ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12) || chr(160) || '.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
     WHERE (o."status" IS NULL OR o."status" NOT IN ('Cancelled'))
+),
+places AS MATERIALIZED (
+    SELECT "written_state", "written_country", CASE WHEN translate(a."written_country", 'abcdefghijklmnopqrstuvwxyz ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12) || chr(160) || '.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') IN ('US', 'USA', 'UNITEDSTATES', 'UNITEDSTATESOFAMERICA') THEN s.code ELSE t.code END AS state
+    FROM (SELECT DISTINCT "written_state", "written_country" FROM o) AS a
+    LEFT JOIN "shop_state_names" AS s ON s.name = translate(a."written_state", 'abcdefghijklmnopqrstuvwxyz ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12) || chr(160) || '.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+    LEFT JOIN "shop_state_names" AS t ON t.territory AND t.name = translate(a."written_country", 'abcdefghijklmnopqrstuvwxyz ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12) || chr(160) || '.,-_''', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
 )
-SELECT o.orderid, l.itemid, l.qty, NULL::NUMERIC AS price, o.dt, o.state, l.amount
+SELECT o.orderid, l.itemid, l.qty, NULL::NUMERIC AS price, o.dt, p.state, l.amount
 FROM o
+LEFT JOIN places AS p ON (p."written_state" IS NULL) = (o."written_state" IS NULL) AND COALESCE(p."written_state"::TEXT, '') = COALESCE(o."written_state"::TEXT, '') AND (p."written_country" IS NULL) = (o."written_country" IS NULL) AND COALESCE(p."written_country"::TEXT, '') = COALESCE(o."written_country"::TEXT, '')
 JOIN (
     SELECT l."order_id" AS order_key, l."product_id"::INT AS itemid, SUM(l."quantity")::INT AS qty,
         SUM(l."line_price_excl_tax") AS amount
