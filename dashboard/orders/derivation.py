@@ -240,8 +240,8 @@ def _not_cancelled(alias: str, column: str | None, cancelled: tuple[str, ...]) -
 # order's side of the join. On PostgreSQL the orders' side is MATERIALIZED (inlined, the
 # planner may join the addresses after the lines and look the state up once per line: it
 # did, for a bulk import), and the state is looked up once per way of writing it (`places`:
-# each distinct state and country as written), not once per order: the lookups' translate()
-# calls were a quarter of a bulk recomputation (docs/benchmarks.md).
+# each distinct state and country as written), not once per order: per order, the lookups
+# took a third of the time a bulk import's lines took to compute (docs/benchmarks.md).
 LINES = """\
 WITH o AS {materialized}(
     SELECT o.{order_key} AS order_key, o.{number}::BIGINT AS orderid, {day} AS dt,
