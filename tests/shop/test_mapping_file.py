@@ -46,7 +46,7 @@ def test_hostile_addresses_duplicate_variants_and_cancelled_orders(shop):
                 country=country,
             )
         place(cursor, 2001, [(1, 1, "1.001"), (1, 3, "2.002")], state="California")  # one variant twice
-        place(cursor, 2002, [(2, 5, "50.000")])  # no shipping address: no state
+        place(cursor, 2002, [(2, 5, "50.000")], shipped=False)  # no shipping address: no state
         place(cursor, 2003, [(3, 1, "99.999")], state="TX", status="canceled")
         place(cursor, 2004, [(3, 1, "77.777")], state="TX", status="draft")
         # Late in the evening in UTC is still that day: the day is created_at in TIME_ZONE.
