@@ -75,9 +75,16 @@ def revalidate_each_time(response: HttpResponse, etag: str) -> HttpResponse:
     return response
 
 
+# The request headers that can make Django's conditional answer anything but the response
+# itself, given an ETag and no Last-Modified (If-Modified-Since alone never does).
+CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+
+
 def not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
     """The 304 (or 412 for an If-Match that fails) a conditional request gets when `etag` is
     current; None when the answer must be computed."""
+    if not any(header in request.META for header in CONDITIONS):
+        return None  # an unconditional request: no response built only to be dropped
     # Given a response, Django answers with it unless a precondition decides otherwise.
     conditional = get_conditional_response(
         request, etag=etag, response=revalidate_each_time(HttpResponse(), etag)

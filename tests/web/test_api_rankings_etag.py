@@ -78,6 +78,15 @@ def test_if_none_match_gets_304_with_no_body_and_only_the_freshness_query(user_c
     assert "orders_rollups_version" in olap.captured_queries[0]["sql"]
 
 
+def test_if_match_is_a_precondition_the_figures_must_meet(user_client):
+    insert_orders([(1, 1, 2, Decimal("5.00"), DAY, "CA")])
+    # The figures' ETags are weak, and If-Match compares strongly: only "*" passes.
+    assert user_client.get(URL, headers={"if-match": "*"}).status_code == 200
+    failed = user_client.get(URL, headers={"if-match": '"some-other-version"'})
+    assert failed.status_code == 412
+    assert failed.content == b""
+
+
 def test_polls_inside_the_freshness_cache_cost_no_olap_query(user_client):
     insert_orders([(1, 1, 2, Decimal("5.00"), DAY, "CA")])
 
