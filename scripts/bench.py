@@ -605,7 +605,8 @@ def logged_in_client():
 
 def check_requirements(args):
     """Exit with what to do when a stage asked for can't run here, before anything is loaded:
-    a run of every stage takes about fifteen minutes, and the oscar stage comes last."""
+    a run of every stage takes about ten minutes at the default size, and the oscar stage
+    comes last."""
     psql_binary()  # the one-INSERT-per-row baseline
     if args.shop and (missing := missing_requirement()):
         sys.exit(missing)
