@@ -8,7 +8,7 @@
 # OLAP_DATABASE_URL to a RisingWave URL (postgres://root@HOST:4566/dev) to use the real one.
 #
 # Environment: SAMPLE_ORDERS (default 40000, about 120k order lines), PORT (default 8000),
-# DEV_PG_PORT (default 54329: the OLTP cluster; the OLAP one takes the next port).
+# DEV_PG_PORT (default 25432: the OLTP cluster; the OLAP one takes the next port).
 source "$(dirname "${BASH_SOURCE[0]}")/lib/devenv.sh"
 
 ensure_venv requirements.txt

@@ -338,15 +338,26 @@ def ensure_subscription(
                     f"the subscription {name} now takes a big transaction at its commit (applied faster)"
                 )
             stored = parse_dsn(state.conninfo)
-            if stored.get("options") != source.options():
-                # CDC_DECODING_MEMORY_MB changed, or an earlier version subscribed without it.
-                # Only the options change: the server, database and user stay those the
-                # subscription's slot was made with (another shop takes teardown_cdc first).
-                # The apply worker reconnects by itself, from where it was.
-                conninfo = make_dsn(**{**stored, "options": source.options()})  # None: left out
+            wanted = parse_dsn(source.conninfo())
+            # The server's address as the settings give it now: the same server reached
+            # another way (the local clusters moved off Linux's ephemeral ports, a shop's
+            # database behind a new host name), its slot there.
+            moved = {key: wanted.get(key) for key in ("host", "port") if stored.get(key) != wanted.get(key)}
+            if moved or stored.get("options") != source.options():
+                # Only the address and the options change: the database and user stay those
+                # the subscription's slot was made with (another shop takes teardown_cdc
+                # first). The apply worker reconnects by itself, from where it was.
+                options = {"options": source.options()}  # None: left out
+                conninfo = make_dsn(**{**stored, **moved, **options})
                 cursor.execute(
                     sql.SQL("ALTER SUBSCRIPTION {} CONNECTION %s").format(sql.Identifier(name)), [conninfo]
                 )
+            if moved:
+                done.append(
+                    f"the subscription {name} now reaches the shop's server at {source.host}:{source.port}"
+                )
+            if stored.get("options") != source.options():
+                # CDC_DECODING_MEMORY_MB changed, or an earlier version subscribed without it.
                 done.append(
                     f"the subscription {name} now has the shop's server decode a transaction in "
                     f"{source.decoding_memory()} before spilling it to its disk"

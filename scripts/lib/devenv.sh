@@ -9,7 +9,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # DEV_DIR and DEV_PG_PORT move everything: two checkouts (or two runs) never share clusters.
 DEV_DIR="${DEV_DIR:-$ROOT/.dev}"
 VENV="$ROOT/.venv"
-PG_PORT="${DEV_PG_PORT:-54329}"
+# The oltp cluster's port; the olap one takes the next, the benchmark's plain one the one after.
+# Below Linux's ephemeral range (32768-60999), where no client socket takes a port: a cluster
+# the fault tests stop gets its port back when they start it again. Inside it (54329 until
+# 2026-12-07), a long-lived connection to the other cluster could hold it for the rest of a run.
+PG_PORT="${DEV_PG_PORT:-25432}"
 PG_SUPERUSER="dashboard"
 # Room for bulk loads: 10M order lines write several GB of WAL, and the defaults (1GB
 # max_wal_size, 128MB shared_buffers, 4MB of WAL buffers) force checkpoints and WAL flushes
@@ -130,6 +134,8 @@ cluster_tuning() {
 }
 
 cluster_running() { as_pg_owner "$PG_BIN/pg_ctl" -D "$(cluster_data "$1")" status >/dev/null 2>&1; }
+# The port a running cluster listens on: the fourth line of its postmaster.pid.
+running_port() { as_pg_owner sed -n 4p "$(cluster_data "$1")/postmaster.pid"; }
 
 find_postgres() {
     PG_BIN="$(pg_bindir)"
@@ -166,11 +172,16 @@ start_cluster() {
         as_pg_owner "$PG_BIN/initdb" -D "$data" -U "$PG_SUPERUSER" --auth=trust \
             --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     fi
+    if cluster_running "$1" && [ "$(running_port "$1")" != "$port" ]; then
+        # Started on another port (an earlier default, or another DEV_PG_PORT): moved to this one.
+        say "moving the $1 PostgreSQL cluster to port $port"
+        stop_cluster "$1"
+    fi
     if ! cluster_running "$1"; then
         say "starting the $1 PostgreSQL cluster on 127.0.0.1:$port (log: $log)"
-        # The clusters' ports lie in Linux's ephemeral range (32768-60999), so a client
-        # socket of any program may hold one for a moment (seen after a crash test under
-        # load): then PostgreSQL cannot listen ("Address already in use"); wait and retry.
+        # A port someone set inside Linux's ephemeral range (32768-60999) may be held by a
+        # client socket of any program for a moment: then PostgreSQL cannot listen ("Address
+        # already in use"); wait and retry.
         local attempt
         for attempt in $(seq 30); do
             if as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \

@@ -21,6 +21,7 @@ from psycopg2.extensions import parse_dsn
 
 from dashboard.orders import capture
 from tests.support.capture import assert_olap_matches, shop_client, shop_insert, shop_orders, synced
+from tests.support.http import free_port
 from tests.support.orders import another_client
 from tests.support.rollups import ROWS
 
@@ -152,6 +153,28 @@ def set_up_with_decoding_memory(megabytes):
         assert time.monotonic() < deadline, "the subscription did not reconnect"
         time.sleep(0.05)
     return out.getvalue()
+
+
+def test_setup_follows_the_shop_s_server_to_a_new_address():
+    # As an install whose clusters were on other ports subscribed: the shop's server, and the
+    # slot in it, are now reached at the address the settings give.
+    name = subscription_options()[0]
+    with connections["olap"].cursor() as cursor:
+        cursor.execute(
+            sql.SQL("ALTER SUBSCRIPTION {} CONNECTION %s").format(sql.Identifier(name)),
+            [replace(capture.Source.from_settings(), port=free_port()).conninfo()],
+        )
+    shop_insert([(900_001, 3, 2, Decimal("4.50"), datetime.date(2026, 4, 2), "TX")])
+    out = io.StringIO()
+    call_command("setup_olap", stdout=out)
+    source = capture.Source.from_settings()
+    assert (
+        f"the subscription {name} now reaches the shop's server at {source.host}:{source.port}"
+        in out.getvalue()
+    )
+    assert parse_dsn(subscription_conninfo()) == parse_dsn(source.conninfo())
+    synced()  # the write made while it could not reach the shop arrives, from its slot
+    assert_olap_matches(shop_orders())
 
 
 def one_transaction_of(lines, first_order):
