@@ -343,11 +343,13 @@ def ensure_subscription(
             # another way (the local clusters moved off Linux's ephemeral ports, a shop's
             # database behind a new host name), its slot there.
             moved = {key: wanted.get(key) for key in ("host", "port") if stored.get(key) != wanted.get(key)}
-            if moved or stored.get("options") != source.options():
+            # CDC_DECODING_MEMORY_MB changed, or an earlier version subscribed without it.
+            options_changed = stored.get("options") != wanted.get("options")
+            if moved or options_changed:
                 # Only the address and the options change: the database and user stay those
                 # the subscription's slot was made with (another shop takes teardown_cdc
                 # first). The apply worker reconnects by itself, from where it was.
-                options = {"options": source.options()}  # None: left out
+                options = {"options": wanted.get("options")}  # None: left out
                 conninfo = make_dsn(**{**stored, **moved, **options})
                 cursor.execute(
                     sql.SQL("ALTER SUBSCRIPTION {} CONNECTION %s").format(sql.Identifier(name)), [conninfo]
@@ -356,8 +358,7 @@ def ensure_subscription(
                 done.append(
                     f"the subscription {name} now reaches the shop's server at {source.host}:{source.port}"
                 )
-            if stored.get("options") != source.options():
-                # CDC_DECODING_MEMORY_MB changed, or an earlier version subscribed without it.
+            if options_changed:
                 done.append(
                     f"the subscription {name} now has the shop's server decode a transaction in "
                     f"{source.decoding_memory()} before spilling it to its disk"

@@ -46,7 +46,7 @@ from dashboard.orders.schema import (
     add_changes_to_rollups,
     applied_since,
 )
-from dashboard.shop.mapping import AddressTable, ShopSchema, Table
+from dashboard.shop.mapping import ShopSchema, Table
 from dashboard.shop.places import IGNORED, LOWER, UPPER, state_keys, territory_keys, united_states_keys
 
 # The dashboard's own corner of the shop's database: the heartbeat the capture worker stamps,
@@ -203,12 +203,11 @@ def _text(text: str) -> sql.Composed:
     return sql.SQL(" || ").join(parts)
 
 
-def _state(address: AddressTable | None, country: sql.Composable | None) -> sql.Composable:
-    """The state code of an address, from the names joined as `s` (by its state) and `t` (by
-    its country, `country` in SQL: a territory stored as the country)."""
-    if address is None:
-        return sql.SQL("NULL::VARCHAR")
-    if address.country is None or country is None:
+def _state(country: sql.Composable | None) -> sql.Composable:
+    """An address's state code, from the names joined as `s` (by its state) and `t` (by its
+    country, `country` in SQL, None when the mapping has no country: a territory stored as
+    the country)."""
+    if country is None:
         return sql.SQL("s.code")
     united_states = sql.SQL(", ").join(sql.Literal(key) for key in dict.fromkeys(united_states_keys()))
     return sql.SQL("CASE WHEN {country} IN ({us}) THEN s.code ELSE t.code END").format(
@@ -326,48 +325,23 @@ def _places(schema: ShopSchema, *, per_spelling: bool) -> dict[str, sql.Composab
     (`per_spelling`, PostgreSQL's recomputation)."""
     order, address = schema.order, schema.shipping_address
     if address is None or order.shipping_address is None:
-        return {
-            "place": sql.SQL("NULL::VARCHAR AS state"),
-            "address": sql.SQL(""),
-            "places": sql.SQL(""),
-            "state_of_order": sql.SQL("o.state"),
-            "place_of_order": sql.SQL(""),
-        }
+        return _state_per_order(sql.SQL("NULL::VARCHAR"), sql.SQL(""))
     joined = sql.SQL(ADDRESS).format(
         address=_ident(address.schema, address.name),
         address_key=_ident(address.key),
         order_address=_ident(order.shipping_address),
     )
-    # The address's columns where the lookups read them: the address itself (`a`), or the
-    # distinct ways of writing them, under the names `o` gives them.
+    # The address's columns, by the role the lookups give them.
     written = {WRITTEN_STATE: address.state}
     if address.country is not None:
         written[WRITTEN_COUNTRY] = address.country
-
-    def lookups(column: Mapping[str, sql.Composable]) -> tuple[sql.Composable, sql.Composable]:
-        """(the name joins, the state) for the address's columns as `column` names them."""
-        found: sql.Composable = sql.SQL(STATE_NAME).format(
-            names=_ident(STATE_NAMES), state_key=place_key_sql(column[WRITTEN_STATE])
+    if not per_spelling:  # read from the address itself
+        name_joins, state = _lookups(
+            {role: sql.SQL("a.{}").format(_ident(name)) for role, name in written.items()}
         )
-        country = column.get(WRITTEN_COUNTRY)
-        if country is not None:
-            territory = sql.SQL(TERRITORY).format(
-                names=_ident(STATE_NAMES), country_key=place_key_sql(country)
-            )
-            found = sql.Composed([found, territory])
-        return found, _state(address, country)
-
-    if not per_spelling:
-        in_address = {role: sql.SQL("a.{}").format(_ident(name)) for role, name in written.items()}
-        name_joins, state = lookups(in_address)
-        return {
-            "place": sql.SQL("{} AS state").format(state),
-            "address": sql.Composed([joined, name_joins]),
-            "places": sql.SQL(""),
-            "state_of_order": sql.SQL("o.state"),
-            "place_of_order": sql.SQL(""),
-        }
-    name_joins, state = lookups({role: sql.SQL("a.{}").format(_ident(role)) for role in written})
+        return _state_per_order(state, sql.Composed([joined, name_joins]))
+    # Read from the distinct ways of writing them, under the names `o` gives them.
+    name_joins, state = _lookups({role: sql.SQL("a.{}").format(_ident(role)) for role in written})
     return {
         "place": sql.SQL(", ").join(
             sql.SQL("a.{} AS {}").format(_ident(name), _ident(role)) for role, name in written.items()
@@ -381,6 +355,30 @@ def _places(schema: ShopSchema, *, per_spelling: bool) -> dict[str, sql.Composab
             same=sql.SQL(" AND ").join(sql.SQL(SAME_WRITTEN).format(column=_ident(role)) for role in written)
         ),
     }
+
+
+def _state_per_order(state: sql.Composable, address: sql.Composable) -> dict[str, sql.Composable]:
+    """LINES' parts for a state computed in each order's row, from `address`'s joins."""
+    return {
+        "place": sql.SQL("{} AS state").format(state),
+        "address": address,
+        "places": sql.SQL(""),
+        "state_of_order": sql.SQL("o.state"),
+        "place_of_order": sql.SQL(""),
+    }
+
+
+def _lookups(column: Mapping[str, sql.Composable]) -> tuple[sql.Composable, sql.Composable]:
+    """(the state names' joins, the state) for an address's columns as `column` gives them
+    by role (WRITTEN_STATE, and WRITTEN_COUNTRY when the mapping has a country)."""
+    joins: sql.Composable = sql.SQL(STATE_NAME).format(
+        names=_ident(STATE_NAMES), state_key=place_key_sql(column[WRITTEN_STATE])
+    )
+    country = column.get(WRITTEN_COUNTRY)
+    if country is not None:
+        territory = sql.SQL(TERRITORY).format(names=_ident(STATE_NAMES), country_key=place_key_sql(country))
+        joins = sql.Composed([joins, territory])
+    return joins, _state(country)
 
 
 def state_name_rows() -> list[tuple[str, str, bool]]:
