@@ -87,10 +87,16 @@ class _LastAnswer:
 _last = _LastAnswer()
 
 
+def forget_kept_answer() -> None:
+    """Drop this process's kept freshness() answer: the next marker asks afresh, and its time
+    bucket is the one it is asked in."""
+    _last.forget()
+
+
 @receiver(setting_changed)
 def _forget_on_settings_change(**kwargs: Any) -> None:
     # A changed setting (tests' override_settings) may change the answer: ask afresh.
-    _last.forget()
+    forget_kept_answer()
 
 
 def change_marker() -> Marker:
