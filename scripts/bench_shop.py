@@ -54,13 +54,15 @@ CAUGHT_UP_TIMEOUT = 1800
 
 def missing_requirement():
     """Why this stage can't run here, or None: it drives a real django-oscar shop, which the
-    development requirements install (scripts/test.sh installs them), not requirements.txt.
-    Asked before the benchmark loads anything, so a missing package costs no waiting."""
+    development requirements install (scripts/bench.sh and scripts/test.sh install them), not
+    requirements.txt. Asked before the benchmark loads anything, so a missing package costs
+    no waiting."""
     if importlib.util.find_spec("oscar") is None:
         return (
-            "bench.py: the django-oscar stage needs the development requirements: run "
-            "`.venv/bin/pip install -r requirements-dev.txt` (scripts/test.sh installs them), "
-            "or pass --no-shop to leave that stage out"
+            "bench.py: the django-oscar stage needs the development requirements: run the "
+            "benchmark as scripts/bench.sh (which installs them, as scripts/test.sh does), or "
+            "`.venv/bin/pip install -r requirements-dev.txt`, or pass --no-shop to leave that "
+            "stage out"
         )
     return None
 

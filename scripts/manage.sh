@@ -11,10 +11,6 @@ if [ ! -x "$VENV/bin/python" ] || [ ! -f "$DEV_DIR/env" ]; then
 fi
 ensure_postgres
 trap stop_postgres_if_started_here EXIT
-# The local settings, under what the caller's environment already says (so
-# `SHOP_SCHEMA=oscar scripts/manage.sh ...` means it).
-while IFS='=' read -r name value; do
-    if [ -n "$name" ] && [ -z "${!name+set}" ]; then export "$name=$value"; fi
-done <"$DEV_DIR/env"
+load_dev_env
 cd "$ROOT"
 "$VENV/bin/python" manage.py "$@"

@@ -255,6 +255,15 @@ ensure_database() {
     fi
 }
 
+# The local settings serve.sh keeps in .dev/env, under what the caller's environment already
+# says (so `SHOP_SCHEMA=oscar scripts/manage.sh ...` means it).
+load_dev_env() {
+    local name value
+    while IFS='=' read -r name value; do
+        if [ -n "$name" ] && [ -z "${!name+set}" ]; then export "$name=$value"; fi
+    done <"$DEV_DIR/env"
+}
+
 # $1: oltp or olap, $2: database name.
 pg_url() { echo "postgres://$PG_SUPERUSER@127.0.0.1:$(cluster_port "$1")/$2"; }
 

@@ -1,7 +1,8 @@
 """Stopping what serve.sh and the container's entrypoint started (issue 20, point 1): a real
 SIGTERM (a process manager, `docker stop`, `kill PID`) or SIGINT (`kill -INT PID`) to the
 script alone stops the server, the capture worker and the clusters it started within 10 s,
-leaving nothing on the port and no process behind; a second run then starts cleanly."""
+leaving nothing on the port and no process behind; a second run then starts cleanly. And
+scripts/bench.sh, which starts the clusters serve.sh made for the benchmark, stops them after it."""
 
 import contextlib
 import os
@@ -256,3 +257,66 @@ def test_serve_sh_stops_everything_it_started_on_sigterm_and_on_sigint(serve_dir
                 if process.poll() is None:
                     process.kill()
                 process.wait(10)
+
+
+# --- scripts/bench.sh -------------------------------------------------------------------------
+
+
+def test_bench_sh_runs_the_benchmark_on_serve_sh_s_install_and_stops_the_clusters_it_started(
+    serve_dir, tmp_path
+):
+    """docs/benchmarks.md's command, after the README's first one: the benchmark (a small one)
+    runs on the clusters and settings serve.sh left, which bench.sh starts for it and stops
+    after it. First without them: it says what to run instead of starting anything."""
+    folder, pg_port = serve_dir
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "LANG": "C.UTF-8",
+        "DEV_DIR": folder,
+        "DEV_PG_PORT": str(pg_port),
+    }
+    bench_sh = [BASH, str(ROOT / "scripts" / "bench.sh")]
+    first = subprocess.run(
+        bench_sh, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
+    )
+    assert first.returncode == 1, first.stderr
+    assert "run scripts/serve.sh once first" in first.stderr
+    assert not cluster_running(folder, "oltp") and not cluster_running(folder, "olap")
+
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        process = serve(folder, pg_port, port, log)
+        try:
+            wait_for(lambda: listening(port) or process.poll() is not None, 600, "serve.sh did not serve")
+            assert process.poll() is None, log_path.read_text(errors="replace")
+            _, status = stop_and_measure(process, signal.SIGTERM)
+            assert status == 128 + signal.SIGTERM, log_path.read_text(errors="replace")[-3000:]
+        finally:
+            kill_session(process.pid)
+    assert not cluster_running(folder, "oltp") and not cluster_running(folder, "olap")
+
+    small = ["--lines", "3000", "--baseline-lines", "300", "--requests", "3", "--raw-requests", "1"]
+    small += ["--http-requests", "5", "--users", "0", "--no-capture", "--no-shop"]
+    bench = subprocess.Popen(
+        [*bench_sh, *small],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = bench.communicate(timeout=300)
+    finally:
+        kill_session(bench.pid)
+    assert bench.returncode == 0, err[-3000:]
+    rows = {line.split(" | ")[0].lstrip("| ") for line in out.splitlines() if line.startswith("| ")}
+    assert "gen_data end to end (rollups included)" in rows, out
+    assert "HTTP /healthz (no database, no session): p50 / p95" in rows, out
+    assert "stopping the olap PostgreSQL cluster this command started" in err
+    assert not cluster_running(folder, "oltp") and not cluster_running(folder, "olap")
+    assert session_processes(bench.pid) == [], "the benchmark left a process behind"
