@@ -11,8 +11,9 @@ old log as it was (NEXT is dropped; one left by a killed load is dropped by the 
 before it starts).
 
 Taken only when the swap changes nothing else about the log (SWAPPABLE_SQL): the load's role
-owns it, grants on it go to no other role, it has no row security, triggers or dependents (a
-view would block the drop), and its only index is the one setup_olap makes. Otherwise the
+owns it, grants on it go to no other role, it has no row security, triggers, dependents (a
+view would block the drop) or storage parameters (an operator's autovacuum settings, say),
+and its only index is the one setup_olap makes. Otherwise the
 load writes the log in its own transaction as before; so does a load inside an enclosing
 transaction, whose rollback could not take back what the second connection committed.
 
@@ -53,10 +54,17 @@ SELECT c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
     )
     AND ARRAY(SELECT i.indexrelid::regclass::text FROM pg_index i WHERE i.indrelid = c.oid)
         = ARRAY['{INDEX}']
+    AND c.reloptions IS NULL
 FROM pg_class c
 WHERE c.oid = '{LOG}'::regclass"""  # noqa: S608
 DROP_NEXT_SQL = f"DROP TABLE IF EXISTS {NEXT}"
-CREATE_NEXT_SQL = f"CREATE TABLE {NEXT} (LIKE {LOG} INCLUDING ALL EXCLUDING INDEXES)"
+# Out of autovacuum's reach until it is the log: committed by the second connection, NEXT
+# (2.65M new rows at 10M lines) is at once a table autovacuum wants, and a worker that took it
+# held the swap's RENAME until the deadlock check cancelled the worker, a second later
+# (deadlock_timeout; "canceling autovacuum task" in the server's log, seen in a 10M-line load).
+CREATE_NEXT_SQL = (
+    f"CREATE TABLE {NEXT} (LIKE {LOG} INCLUDING ALL EXCLUDING INDEXES) WITH (autovacuum_enabled = false)"
+)
 # The index after the rows (building it over 2.65M rows takes about as long as keeping it
 # during the COPY), then the statistics, which a new table lacks: how many of a state's rows
 # a date range holds decides its plan (dashboard/orders/selectors.py).
@@ -66,6 +74,8 @@ SWAP_SQL = (
     f"DROP TABLE {LOG}",
     f"ALTER TABLE {NEXT} RENAME TO {LOG}",
     f"ALTER INDEX {NEXT_INDEX} RENAME TO {INDEX}",
+    # The log as setup_olap makes it, autovacuumed like any table once the load commits.
+    f"ALTER TABLE {LOG} RESET (autovacuum_enabled)",
 )
 
 

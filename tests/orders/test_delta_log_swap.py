@@ -79,8 +79,12 @@ def test_a_first_load_and_a_reload_swap_in_a_log_like_setup_olap_s(empty_orders)
     [
         (f"GRANT SELECT ON {LOG} TO PUBLIC", f"REVOKE SELECT ON {LOG} FROM PUBLIC"),
         (f"CREATE VIEW log_lines AS SELECT sum(lines) AS lines FROM {LOG}", "DROP VIEW log_lines"),
+        (
+            f"ALTER TABLE {LOG} SET (autovacuum_vacuum_scale_factor = 0.05)",
+            f"ALTER TABLE {LOG} RESET (autovacuum_vacuum_scale_factor)",
+        ),
     ],
-    ids=["a grant to another role", "a view"],
+    ids=["a grant to another role", "a view", "a storage parameter"],
 )
 def test_a_log_that_a_swap_would_change_is_written_in_place(empty_orders, attach, detach):
     execute(attach)
@@ -92,6 +96,52 @@ def test_a_log_that_a_swap_would_change_is_written_in_place(empty_orders, attach
         assert catalog(f"SELECT (SELECT sum(lines) FROM {LOG}) = count(*) FROM orders") == [(True,)]
     finally:
         execute(detach)
+
+
+def storage_parameters(table):
+    return catalog(f"SELECT reloptions FROM pg_class WHERE oid = to_regclass('{table}')")[0][0]
+
+
+def test_the_new_log_is_out_of_autovacuum_s_reach_until_it_is_the_log(empty_orders):
+    """Committed by the second connection, the new table would be one autovacuum wants (all
+    rows new), and a worker that took it held the swap up until the deadlock check cancelled
+    it, a second later (seen in a 10M-line load). While the swap waits, the committed table
+    is excluded from autovacuum; once it is the log, it is autovacuumed like any table (and
+    has no storage parameter, so the next load swaps it again)."""
+    load(300)
+    before = log_oid()
+    locked, release, seen = threading.Event(), threading.Event(), []
+
+    def hold():
+        with another_client() as cursor:  # the swap's DROP waits for this lock
+            cursor.execute(f"LOCK TABLE {LOG} IN SHARE MODE")
+            locked.set()
+            release.wait(60)
+
+    def look():
+        try:
+            backend_waiting_on_a_lock(f"DROP TABLE {LOG}")
+            with another_client() as cursor:
+                cursor.execute(f"SELECT reloptions FROM pg_class WHERE oid = to_regclass('{LOG}_next')")
+                seen.append(cursor.fetchone()[0])
+        finally:
+            release.set()
+
+    holder, looker = threading.Thread(target=hold), threading.Thread(target=look)
+    holder.start()
+    try:
+        assert locked.wait(10), "the other client did not lock the log"
+        looker.start()
+        load(120)
+    finally:
+        release.set()
+        holder.join()
+        if looker.ident is not None:  # started
+            looker.join()
+    assert seen == [["autovacuum_enabled=false"]]
+    assert log_oid() != before
+    assert storage_parameters(LOG) is None
+    assert_rollups_match_orders()
 
 
 def test_a_load_inside_an_enclosing_transaction_writes_the_log_in_place(empty_orders):
