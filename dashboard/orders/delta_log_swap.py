@@ -13,9 +13,9 @@ before it starts).
 Taken only when the swap changes nothing else about the log (SWAPPABLE_SQL): the load's role
 owns it, grants on it go to no other role, it has no row security, triggers, dependents (a
 view would block the drop) or storage parameters (an operator's autovacuum settings, say),
-and its only index is the one setup_olap makes. Otherwise the
-load writes the log in its own transaction as before; so does a load inside an enclosing
-transaction, whose rollback could not take back what the second connection committed.
+and its only index is the one setup_olap makes. Otherwise the load writes the log in its own
+transaction as before; so does a load inside an enclosing transaction, whose rollback could
+not take back what the second connection committed.
 
 What a swap costs readers: the drop comes last, so from there to the commit (the commit's
 flush of the load's files: 0.6 to 0.9 s at 10M lines) reading the log waits; the other
