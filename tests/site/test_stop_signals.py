@@ -201,18 +201,22 @@ def serve_dir():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def serve(folder, pg_port, port, log):
-    """scripts/serve.sh as a person runs it (in a clean environment: none of the tests' own
-    database settings), on its own clusters and port, in a session of its own."""
-    env = {
+def as_a_person_runs_it(folder, pg_port):
+    """The environment a person's shell gives the scripts, none of the tests' own database
+    settings in it, with the clusters in `folder` on `pg_port` (and the next port)."""
+    return {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),
         "LANG": "C.UTF-8",
         "DEV_DIR": folder,
         "DEV_PG_PORT": str(pg_port),
-        "PORT": str(port),
-        "SAMPLE_ORDERS": "300",
     }
+
+
+def serve(folder, pg_port, port, log):
+    """scripts/serve.sh as a person runs it, on its own clusters and port, in a session of its
+    own."""
+    env = {**as_a_person_runs_it(folder, pg_port), "PORT": str(port), "SAMPLE_ORDERS": "300"}
     return subprocess.Popen(
         [BASH, str(ROOT / "scripts" / "serve.sh")],
         cwd=ROOT,
@@ -269,13 +273,7 @@ def test_bench_sh_runs_the_benchmark_on_serve_sh_s_install_and_stops_the_cluster
     runs on the clusters and settings serve.sh left, which bench.sh starts for it and stops
     after it. First without them: it says what to run instead of starting anything."""
     folder, pg_port = serve_dir
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/root"),
-        "LANG": "C.UTF-8",
-        "DEV_DIR": folder,
-        "DEV_PG_PORT": str(pg_port),
-    }
+    env = as_a_person_runs_it(folder, pg_port)
     bench_sh = [BASH, str(ROOT / "scripts" / "bench.sh")]
     first = subprocess.run(
         bench_sh, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
