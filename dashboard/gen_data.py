@@ -256,8 +256,9 @@ def interrupted_load_message(
 
     from dashboard.orders.engine import RISINGWAVE
     from dashboard.orders.sample import seed_id_range
+    from dashboard.outages import cancelled
 
-    if isinstance(error, InterfaceError | OperationalError):
+    if isinstance(error, InterfaceError | OperationalError) and not cancelled(error):
         reason = "the connection to the database was lost"
     else:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

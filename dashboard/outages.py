@@ -4,8 +4,11 @@ as the caller allows, with one line when the outage starts and one when it ends.
 
 Only connection faults are waited out (Django's OperationalError and InterfaceError, which
 wrap psycopg2's and the MySQL driver's); any other database error is a real error and is
-raised at once. A step must be safe to run again: each of gen_data's is (a bulk load replaces
-its seed's range in one transaction; a live tick starts from what the table holds).
+raised at once, and so is a cancelled statement (a statement timeout, pg_cancel_backend):
+psycopg2 calls it an OperationalError too, but the server is up and meant it, and a load
+tried again would only wait for the same end. A step must be safe to run again: each of
+gen_data's is (a bulk load replaces its seed's range in one transaction; a live tick starts
+from what the table holds).
 """
 
 import time
@@ -18,6 +21,14 @@ from django.db import InterfaceError, OperationalError, connections
 T = TypeVar("T")
 
 CONNECTION_FAULTS = (OperationalError, InterfaceError)
+QUERY_CANCELED = "57014"  # SQLSTATE of a statement timeout or a cancel request
+
+
+def cancelled(error: BaseException) -> bool:
+    """Whether `error` (Django's, wrapping the driver's) is a statement the server cancelled."""
+    return getattr(error.__cause__, "pgcode", None) == QUERY_CANCELED
+
+
 FIRST_WAIT, LONGEST_WAIT = 0.5, 5.0
 
 
@@ -54,8 +65,8 @@ class Patience:
             except CONNECTION_FAULTS as error:
                 connections.close_all()  # every connection of this thread may be broken
                 now = self.clock()
-                if self.seconds <= 0:
-                    raise  # no patience: the fault is the caller's to report
+                if self.seconds <= 0 or cancelled(error):
+                    raise  # no patience, or not a fault: the caller reports it
                 if started is None:
                     started = now
                     self.outages += 1

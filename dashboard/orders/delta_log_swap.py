@@ -21,7 +21,7 @@ What a swap costs readers: the drop comes last, so from there to the commit (the
 flush of the load's files: 0.6 to 0.9 s at 10M lines) reading the log waits; the other
 rollups stay readable throughout.
 
-Used by dashboard/orders/loading.py; imports binary_copy, loader_rollups and schema.
+Used by dashboard/orders/loading.py; imports binary_copy, loader_rollups, schema and session.
 """
 
 import threading
@@ -131,9 +131,17 @@ class DeltaLogBeside:
         self._thread.join()
 
     def _run(self, chunks: Iterable[list[np.ndarray]]) -> None:
+        # Here, not at the top: gen_data imports the loader before Django is set up, and
+        # session.py reaches the models through the router.
+        from dashboard.orders.session import set_statement_timeout
+
         try:
             # Set up as the load's connection is: the same role, time zone and options.
             self._side = connections.create_connection(self._alias)
+            # A new connection gets the site's statement timeout (5 s by default), and the COPY
+            # lasts as long as the load's stream: on a busy machine a 10M-line load outlasted
+            # it, was cancelled and began again. A load has no limit; neither has its log.
+            set_statement_timeout(self._side, 0)
             self._write(self._side, chunks)
         except BaseException as error:  # raised in the load's thread by swap_in
             self._error = error

@@ -6,13 +6,16 @@ and a load that fails at either connection leaves the old log as it was, with no
 left behind."""
 
 import threading
+import time
 
 import pytest
 from django.db import DatabaseError, connections, transaction
+from django.test import override_settings
 
 from dashboard.orders.loading import load_postgresql
 from dashboard.orders.sample import seed_id_range
 from dashboard.orders.schema import STATE_ITEM_DAY
+from dashboard.orders.session import without_statement_timeout
 from tests.orders.test_rollups import sample_batches
 from tests.support.orders import (
     all_orders,
@@ -141,6 +144,36 @@ def test_the_new_log_is_out_of_autovacuum_s_reach_until_it_is_the_log(empty_orde
     assert seen == [["autovacuum_enabled=false"]]
     assert log_oid() != before
     assert storage_parameters(LOG) is None
+    assert_rollups_match_orders()
+
+
+def test_the_second_connection_has_no_statement_timeout_either(empty_orders):
+    # gen_data lifts the site's statement timeout on its connection for the load; the second
+    # connection, new, started with the site's, and on a busy machine the log's COPY of a
+    # 10M-line load outlasted it (5 s), was cancelled, and the whole load began again. Here
+    # its first statement waits five times the timeout for a lock, then the load goes on.
+    failures = []
+
+    def load_without_timeout():
+        try:
+            with without_statement_timeout(connections["olap"]):
+                load(300)
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            connections["olap"].close()
+
+    before = log_oid()
+    with override_settings(OLAP_STATEMENT_TIMEOUT_MS=100):
+        with lock_held_by_another_client(LOG):
+            loader = threading.Thread(target=load_without_timeout)
+            loader.start()
+            backend_waiting_on_a_lock(f"CREATE TABLE {LOG}_next")
+            time.sleep(0.5)
+        # The lock released; the load goes on.
+        loader.join()
+    assert failures == []
+    assert log_oid() != before  # swapped in: the second connection wrote it
     assert_rollups_match_orders()
 
 

@@ -99,6 +99,30 @@ def test_a_bulk_load_waits_out_a_crash_of_the_olap_server_and_completes(empty_or
     assert_rollups_match_orders()
 
 
+def test_a_cancelled_load_is_reported_at_once_not_waited_out(empty_orders, loader):
+    # psycopg2 calls a cancelled statement (a statement timeout, pg_cancel_backend) an
+    # OperationalError, like a lost connection; but the server is up and meant it. A load
+    # cancelled by a statement timeout was waited out and run again from the start.
+    process = loader("--orders", "30000", "--seed", "4", "--quiet")
+    with (
+        loader_paused_mid_copy(process, settings.DATABASES["olap"]["NAME"]) as pid,
+        another_client() as cursor,
+    ):
+        cursor.execute("SELECT pg_cancel_backend(%s)", [pid])
+        assert cursor.fetchone() == (True,)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "unavailable" not in stderr and "Traceback" not in stderr, stderr
+    assert (
+        "gen_data.py: error: the load failed: canceling statement due to user request; "
+        "nothing from this load was kept (it runs in one transaction); 0 orders of seed 4 are "
+        "in the table. Run the same command again to complete it."
+    ) in stderr, stderr
+    assert "Loaded" not in stdout
+    assert all_orders() == []
+    assert_rollups_match_orders()
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_in_the_middle_of_a_copy_stops_the_load(empty_orders, loader, stop):
     # Python raises the signal's KeyboardInterrupt in the next code it runs: here, reading
