@@ -29,6 +29,13 @@ SERVE_SH_GUNICORN += ["--graceful-timeout", "5", "--log-level", "warning"]
 SERVE_SH_SETTINGS = {"DEBUG": "1", "CHARTJS_URL": "/static/vendor/chartjs/chart.umd.min.js"}
 
 
+def against_raw(seconds, raw_seconds):
+    """A stage's time as a multiple of the four raw GROUP BYs of the same run, which measure
+    the machine as it is right now: a slower or busier one still shows whether a change
+    helped (issue 21's point 4)."""
+    return f"{seconds / raw_seconds:.2f}x the four raw GROUP BYs of the same run, {raw_seconds:.1f} s"
+
+
 def database_url(alias):
     from django.conf import settings
 
