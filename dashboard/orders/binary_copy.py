@@ -8,6 +8,7 @@ base-10000 digits (PostgreSQL strips the leading zeros), from whole cents.
 """
 
 import queue
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -124,6 +125,31 @@ class ChunkReader:
         return bytes(piece)
 
 
+# psycopg2 also prints an error that ends a COPY (through sys.excepthook) before raising it:
+# the raised error is the one callers report, so the print is only noise. sys.excepthook is
+# the process's, and a load's two connections may each be in a COPY: the first to start
+# silences it, the last to end restores it.
+_silenced = 0
+_silencing = threading.Lock()
+_hook_before: Any = None
+
+
+@contextmanager
+def _driver_prints_suppressed() -> Iterator[None]:
+    global _silenced, _hook_before
+    with _silencing:
+        if _silenced == 0:
+            _hook_before, sys.excepthook = sys.excepthook, lambda *details: None
+        _silenced += 1
+    try:
+        yield
+    finally:
+        with _silencing:
+            _silenced -= 1
+            if _silenced == 0:
+                sys.excepthook, _hook_before = _hook_before, None
+
+
 def copy_from(cursor: Any, statement: str, chunks: Iterable[bytes], size: int = 1 << 20) -> None:
     """Run the `COPY ... FROM STDIN` statement on `cursor` with `chunks` as its data; what
     producing the chunks raised is raised as it was.
@@ -144,7 +170,8 @@ def copy_from(cursor: Any, statement: str, chunks: Iterable[bytes], size: int = 
     after "call" (a clean-clone CI run's SIGINT test: the load resumed and exited 0)."""
     reader = ChunkReader(chunks)
     try:
-        cursor.copy_expert(statement, reader, size)
+        with _driver_prints_suppressed():
+            cursor.copy_expert(statement, reader, size)
     except Exception as error:
         if reader.error is not None:
             raise reader.error from None

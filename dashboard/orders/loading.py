@@ -13,9 +13,7 @@ no read-write transactions, a load cut short is completed by running it again. W
 range to replace, a load only appends.
 """
 
-import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -134,18 +132,6 @@ def copy_tuples(lines: OrderLines, encoder: RowEncoder | None = None) -> bytes:
     return (encoder or RowEncoder(_ORDER_KINDS))(columns)
 
 
-@contextmanager
-def _driver_prints_suppressed() -> Iterator[None]:
-    """psycopg2 also prints an error that ends a COPY (through sys.excepthook) before raising
-    it; the raised error is the one callers report, so the print is only noise."""
-    previous = sys.excepthook
-    sys.excepthook = lambda *details: None
-    try:
-        yield
-    finally:
-        sys.excepthook = previous
-
-
 def _only_lines_replaced(cursor: CursorWrapper, replace: tuple[int, int] | None) -> bool:
     """Whether the table holds only lines of the range `replace` and the key setup_olap made;
     if so, writers now wait until the load commits (HOLD_WRITERS_SQL)."""
@@ -233,7 +219,7 @@ def load_postgresql(
                 skip_triggers(cursor, True)
         # copy_expert reaches the driver's cursor directly; wrap its errors as Django's
         # own, like every other query, so callers catch one kind of DatabaseError.
-        with connection.wrap_database_errors, _driver_prints_suppressed():
+        with connection.wrap_database_errors:
             copy = COPY_FROZEN_SQL if rebuild_key else COPY_SQL
             copy_from(cursor, copy, stream(work))
         deltas = rollups.deltas() if rollups else iter(())

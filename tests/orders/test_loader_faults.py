@@ -99,6 +99,28 @@ def test_a_bulk_load_waits_out_a_crash_of_the_olap_server_and_completes(empty_or
     assert_rollups_match_orders()
 
 
+def test_a_load_whose_second_connection_is_cut_off_mid_copy_runs_again_quietly(empty_orders, loader):
+    # A first load writes the (state, day, item) delta log on a second connection
+    # (dashboard/orders/delta_log_swap.py). Cut off in its COPY, the load is tried again like
+    # any outage; psycopg2's print of that COPY's error (a traceback, and "SystemError:
+    # <function decode> returned a result with an exception set") no longer reaches stderr.
+    process = loader("--orders", "30000", "--seed", "4", "--quiet")
+    dbname = settings.DATABASES["olap"]["NAME"]
+    with (
+        loader_paused_mid_copy(process, dbname, table="orders_state_item_day_next") as pid,
+        another_client() as cursor,
+    ):
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    assert stderr.count("loading: a database is unavailable") == 1, stderr
+    assert re.search(r"loading: resumed after [\d.]+ s", stderr), stderr
+    assert len(stderr.splitlines()) == 2, stderr  # those two lines, nothing printed besides
+    assert "Loaded" in stdout
+    assert len({orderid for orderid, *_ in all_orders()}) == 30_000
+    assert_rollups_match_orders()
+
+
 def test_a_cancelled_load_is_reported_at_once_not_waited_out(empty_orders, loader):
     # psycopg2 calls a cancelled statement (a statement timeout, pg_cancel_backend) an
     # OperationalError, like a lost connection; but the server is up and meant it. A load

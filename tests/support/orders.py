@@ -89,10 +89,12 @@ def _backend(condition, params):
     return row and row[0]
 
 
-def _copy_in_progress(dbname):
-    """The process id of a server backend in the middle of `COPY orders (...)` in `dbname`
+def _copy_in_progress(dbname, table):
+    """The process id of a server backend in the middle of `COPY <table> (...)` in `dbname`
     (the statement active, the server reading the client's rows), if any."""
-    return _backend("datname = %s AND state = 'active' AND query LIKE 'COPY orders (%%'", [dbname])
+    return _backend(
+        "datname = %s AND state = 'active' AND starts_with(query, %s)", [dbname, f"COPY {table} ("]
+    )
 
 
 def backend_waiting_on_a_lock(statement_start, timeout=60):
@@ -111,9 +113,9 @@ def backend_waiting_on_a_lock(statement_start, timeout=60):
 
 
 @contextmanager
-def loader_paused_mid_copy(process, dbname, timeout=60):
-    """Freeze the loader `process` (SIGSTOP) while its COPY of order lines is under way in
-    `dbname`, and yield the server backend's pid; the loader runs on (SIGCONT) when the block
+def loader_paused_mid_copy(process, dbname, timeout=60, table="orders"):
+    """Freeze the loader `process` (SIGSTOP) while its COPY of order lines (or into `table`)
+    is under way in `dbname`, and yield the server backend's pid; the loader runs on (SIGCONT) when the block
     ends. A fault injected inside the block is bound to land inside the load's one
     transaction, with the COPY begun and rows sent, however fast the load and however small:
     no race against the load's own speed."""
@@ -121,11 +123,11 @@ def loader_paused_mid_copy(process, dbname, timeout=60):
     while True:
         assert process.poll() is None, "the loader ended before its COPY was caught"
         assert time.monotonic() < deadline, "the load never reached COPY"
-        if _copy_in_progress(dbname):
+        if _copy_in_progress(dbname, table):
             os.kill(process.pid, signal.SIGSTOP)
             # Seen before the stop; still under way after it? Then it stays so until SIGCONT:
             # the server waits for the rows of a client that cannot send them.
-            pid = _copy_in_progress(dbname)
+            pid = _copy_in_progress(dbname, table)
             if pid:
                 break
             os.kill(process.pid, signal.SIGCONT)
