@@ -10,6 +10,7 @@ retries every second, and says so again when the database is back. Nothing is lo
 changes wait in the replication slot or in the log until the next fold.
 """
 
+import gc
 import signal
 import threading
 import time
@@ -91,6 +92,11 @@ class Worker:
             link.failed(error, time.monotonic())
         else:
             link.worked(time.monotonic())
+            return
+        # Out of the except block, which keeps the exception alive: a failed fold's frames sit
+        # in reference cycles with its exception (Django's wrap_database_errors makes one),
+        # and only the cyclic collector frees what they hold, such as a bulk fold's sums.
+        gc.collect()
 
     def _fold(self) -> None:
         olap = self._olap()
