@@ -209,6 +209,11 @@ OLAP_STATEMENT_TIMEOUT_MS = env.integer("OLAP_STATEMENT_TIMEOUT_MS", 5000)
 # Rankings are cached per filter for this long (0: off), and identical requests arriving
 # together run the queries once per worker process.
 RANKINGS_CACHE_SECONDS = env.integer("RANKINGS_CACHE_SECONDS", 3)
+# Each worker process mirrors the rollups that the rankings and the trend read without a
+# state, kept current by the database's notices (dashboard/orders/mirror.py), up to this many
+# cells (days x keys: 32 bytes each, twice while a change is put in place); 0: off, every
+# answer from a statement.
+RANKINGS_MIRROR_CELLS = env.integer("RANKINGS_MIRROR_CELLS", 1_000_000, minimum=0)
 # Each worker process reuses the change marker (one cheap OLAP query: has anything changed,
 # and how far behind the shop's database are the figures) for this many milliseconds, for
 # every request (0: ask on each), so polling viewers cost a few queries a second per worker.

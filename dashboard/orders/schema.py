@@ -661,6 +661,108 @@ CREATE_TRUNCATE_TRIGGER = (
 )
 ENABLE_TRUNCATE_TRIGGER_ALWAYS = "ALTER TABLE orders ENABLE ALWAYS TRIGGER orders_rollups_truncate"
 
+# --- PostgreSQL: which rollup rows changed, for the web processes' mirrors ---------------
+#
+# Each web process keeps the day and total rollups that a date range without a state reads
+# (dashboard/orders/mirror.py). Every statement that changes one of those tables NOTIFYs
+# MIRROR_CHANNEL at its commit with what it changed: "days <first> <last>" (the days of the
+# rows it changed, from its transition table), "totals", or "all" for a TRUNCATE. Triggers on
+# the rollups themselves, so no writer (the orders' triggers, the capture's folds, the
+# loader, setup_olap's fill) can change them unannounced; ENABLE ALWAYS, so that a TRUNCATE
+# applied by logical replication (replica mode) announces itself too.
+MIRROR_CHANNEL = "dashboard_rollups_changed"
+MIRRORED_DAY_ROLLUPS = (DAY, STATE_DAY, ITEM_DAY)
+MIRRORED_TOTAL_ROLLUPS = (STATE_TOTAL, ITEM_TOTAL)
+NOTIFY_FUNCTIONS = [
+    dedent(f"""\
+    CREATE OR REPLACE FUNCTION orders_mirror_days_changed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        first_day date;
+        last_day date;
+    BEGIN
+    SELECT min(dt), max(dt) INTO first_day, last_day FROM changed;
+    IF first_day IS NOT NULL THEN
+        PERFORM pg_notify('{MIRROR_CHANNEL}',
+            'days ' || to_char(first_day, 'YYYY-MM-DD') || ' ' || to_char(last_day, 'YYYY-MM-DD'));
+    END IF;
+    RETURN NULL;
+    END $$"""),
+    dedent(f"""\
+    CREATE OR REPLACE FUNCTION orders_mirror_totals_changed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+    IF EXISTS (SELECT FROM changed) THEN PERFORM pg_notify('{MIRROR_CHANNEL}', 'totals'); END IF;
+    RETURN NULL;
+    END $$"""),
+    dedent(f"""\
+    CREATE OR REPLACE FUNCTION orders_mirror_emptied() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+    PERFORM pg_notify('{MIRROR_CHANNEL}', 'all');
+    RETURN NULL;
+    END $$"""),
+]
+# Every row change but an UPDATE's dt (a key) is in the transition table: NEW for inserts and
+# updates, OLD for deletes.
+_MIRROR_TRANSITION = {"insert": "NEW", "update": "NEW", "delete": "OLD"}
+
+
+# What a mirror reads (dashboard/orders/mirror.py): the day rollups' rows over a range of days
+# (bound), the total rollups' rows, each as (part, dt, state, itemid, lines, orders, qty_sum,
+# qty_lines, turnover in millionths, turnover_lines, whether that is exact); and first the
+# days and keys a full read would hold, the bound on its memory.
+_MICRO = "COALESCE(round(turnover * 1000000), 0)::bigint"
+_MICRO_EXACT = "(turnover * 1000000 = round(turnover * 1000000)) IS NOT FALSE"
+_MIRROR_COLUMNS = f"{_MICRO}, turnover_lines, {_MICRO_EXACT}"
+MIRROR_DAY_ROWS = (
+    "SELECT 0, dt, NULL::varchar, NULL::integer, lines, orders, 0::bigint, 0::bigint, "
+    f"{_MIRROR_COLUMNS} FROM {DAY.name} WHERE dt BETWEEN %(first)s AND %(last)s\n"
+    f"UNION ALL SELECT 1, dt, state, NULL, lines, orders, 0, 0, {_MIRROR_COLUMNS} "
+    f"FROM {STATE_DAY.name} WHERE dt BETWEEN %(first)s AND %(last)s\n"
+    f"UNION ALL SELECT 2, dt, NULL, itemid, 0, 0, COALESCE(qty_sum, 0), qty_lines, {_MIRROR_COLUMNS} "
+    f"FROM {ITEM_DAY.name} WHERE dt BETWEEN %(first)s AND %(last)s AND itemid IS NOT NULL"
+)
+MIRROR_TOTAL_ROWS = (
+    "SELECT 3, NULL::date, state, NULL::integer, lines, orders, 0::bigint, 0::bigint, "
+    f"{_MIRROR_COLUMNS} FROM {STATE_TOTAL.name}\n"
+    f"UNION ALL SELECT 4, NULL, NULL, itemid, 0, 0, COALESCE(qty_sum, 0), qty_lines, {_MIRROR_COLUMNS} "
+    f"FROM {ITEM_TOTAL.name} WHERE itemid IS NOT NULL"
+)
+MIRROR_EXTENT = (
+    f"SELECT least((SELECT min(dt) FROM {DAY.name}), (SELECT min(dt) FROM {STATE_DAY.name}), "
+    f"(SELECT min(dt) FROM {ITEM_DAY.name})), "
+    f"greatest((SELECT max(dt) FROM {DAY.name}), (SELECT max(dt) FROM {STATE_DAY.name}), "
+    f"(SELECT max(dt) FROM {ITEM_DAY.name})), "
+    f"(SELECT count(*) FROM {STATE_TOTAL.name}) + (SELECT count(*) FROM {ITEM_TOTAL.name})"
+)
+
+
+def mirror_trigger_statements() -> list[str]:
+    """The functions and triggers that announce changes to the mirrored rollups."""
+    statements = list(NOTIFY_FUNCTIONS)
+    for rollups, function in (
+        (MIRRORED_DAY_ROLLUPS, "orders_mirror_days_changed"),
+        (MIRRORED_TOTAL_ROLLUPS, "orders_mirror_totals_changed"),
+    ):
+        for rollup in rollups:
+            for event, transition in _MIRROR_TRANSITION.items():
+                trigger = f"orders_mirror_{event}"
+                statements += [
+                    f"CREATE OR REPLACE TRIGGER {trigger} AFTER {event.upper()} ON {rollup.name}\n"
+                    f"REFERENCING {transition} TABLE AS changed\n"
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+                    f"ALTER TABLE {rollup.name} ENABLE ALWAYS TRIGGER {trigger}",
+                ]
+    for rollup in MIRRORED_DAY_ROLLUPS + MIRRORED_TOTAL_ROLLUPS:
+        statements += [
+            f"CREATE OR REPLACE TRIGGER orders_mirror_truncate AFTER TRUNCATE ON {rollup.name}\n"
+            "FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_emptied()",
+            f"ALTER TABLE {rollup.name} ENABLE ALWAYS TRIGGER orders_mirror_truncate",
+        ]
+    return statements
+
+
 # --- PostgreSQL: changes that logical replication applies (ORDERS_SOURCE=cdc) ------------
 #
 # The apply worker fires no statement triggers, only row triggers set ENABLE REPLICA (or
@@ -855,6 +957,7 @@ def postgresql_trigger_statements() -> list[str]:
         DROP_LOG_CHANGE_TRIGGER,
         CREATE_LOG_CHANGE_TRIGGER,
         ENABLE_LOG_CHANGE_FOR_REPLICATION,
+        *mirror_trigger_statements(),
     ]
     return statements
 

@@ -24,6 +24,7 @@ from itertools import count
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import connections
 from django.db.models import (
@@ -40,6 +41,7 @@ from django.db.models.functions import Coalesce, NullIf
 from psycopg2 import sql
 
 from dashboard.dbrouter import OLAP
+from dashboard.orders import mirror
 from dashboard.orders.engine import RISINGWAVE, known_engine
 from dashboard.orders.errors import OlapUnavailable, olap_errors
 from dashboard.orders.models import (
@@ -390,7 +392,21 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     (lines with a known state): the day rollup, or for a state the (state, day) rollup.
     Without a start the range begins at the first order; without an end it ends `today`. A
     bucket with no orders is a zero; a week or month the range covers only in part is marked
-    `partial`."""
+    `partial`. Without a state, from this process's mirror of the day rollup when it has one."""
+    if filters.state is None and (mirrored := mirror.current()) is not None:
+        first_day, last_day = mirrored.first_and_last_day()
+        resolved = _trend_range(filters, filters.end or today, today, first_day, last_day)
+        if isinstance(resolved, Trend):
+            return resolved
+        start, end = resolved
+        bucket = bucket_for(start, end)
+        firsts = bucket_starts(start, end, bucket)
+        sums = mirrored.day_sums([max(first, start) for first in firsts], end)
+        found = {
+            first: (Decimal(int(turnover)).scaleb(-6), int(orders))
+            for first, turnover, orders in zip(firsts, sums["turnover"], sums["orders"], strict=True)
+        }
+        return _trend_points(found, start, end, bucket)
     by_state = filters.state is not None
     state = [filters.state] if filters.state else []
     end = filters.end or today
@@ -426,16 +442,10 @@ def trend(filters: OrderFilters, today: date) -> Trend:
             )
             cursor.execute(first_and_last, state)
             first_day, last_day = cursor.fetchone()
-        start = filters.start or first_day
-        if start is None or start > end:
-            return Trend(DAY, start, end, [])
-        if (end.year - start.year) * 12 > MAX_MONTHS:
-            if first_day is None or last_day is None:
-                return Trend(MONTH, start, end, [])  # centuries with no order at all
-            start = max(start, first_day)
-            end = min(end, max(last_day, today))
-            if start > end:
-                return Trend(DAY, start, end, [])
+        resolved = _trend_range(filters, end, today, first_day, last_day)
+        if isinstance(resolved, Trend):
+            return resolved
+        start, end = resolved
         bucket = bucket_for(start, end)
         if filters.start is None:
             _OPEN_START_BUCKET[by_state] = bucket
@@ -452,6 +462,30 @@ def trend(filters: OrderFilters, today: date) -> Trend:
                 prepare=_preparable(),
             )
             found = {first: (turnover, orders) for first, turnover, orders in cursor.fetchall()}
+    return _trend_points(found, start, end, bucket)
+
+
+def _trend_range(
+    filters: OrderFilters, end: date, today: date, first_day: date | None, last_day: date | None
+) -> tuple[date, date] | Trend:
+    """(start, end) of the trend of `filters` up to `end`, given the first and last day with
+    orders (needed only for an open start or a range of centuries), or the empty Trend when
+    there is nothing to show."""
+    start = filters.start or first_day
+    if start is None or start > end:
+        return Trend(DAY, start, end, [])
+    if (end.year - start.year) * 12 > MAX_MONTHS:
+        if first_day is None or last_day is None:
+            return Trend(MONTH, start, end, [])  # centuries with no order at all
+        start = max(start, first_day)
+        end = min(end, max(last_day, today))
+        if start > end:
+            return Trend(DAY, start, end, [])
+    return start, end
+
+
+def _trend_points(found: dict[date, tuple[Any, Any]], start: date, end: date, bucket: str) -> Trend:
+    """The trend from {bucket's first day: (turnover, orders)} (a bucket not there: zeros)."""
     points = []
     for first in bucket_starts(start, end, bucket):
         turnover, orders = found.get(first, (None, None))
@@ -590,6 +624,8 @@ def figures(
             previous_headline=headline(before, source) if before else None,
             state_place=state_place(filters, source),
         )
+    if not filters.state and (mirrored := mirror.current()) is not None:
+        return _figures_from_mirror(mirrored, filters, before, names)
     current, previous = _periods_from_rollups(filters, before)
     top, places = {}, {}
     for name in names:
@@ -611,6 +647,110 @@ def figures(
         headline=_headline_of(_covered_states(current, filters)),
         previous_headline=None if previous is None else _headline_of(_covered_states(previous, filters)),
         state_place=place,
+    )
+
+
+def _figures_from_mirror(
+    mirrored: mirror.Mirrored, filters: OrderFilters, before: OrderFilters | None, names: list[str]
+) -> Figures:
+    """figures() without a state, summed from this process's mirror of the rollups
+    (dashboard/orders/mirror.py) rather than by the figures' statement: the same rankings,
+    places and headlines, ranked in the same order."""
+    states, items = mirrored.over(filters.start, filters.end)
+    previous = mirrored.over(before.start, before.end) if before else None
+    top, places = {}, {}
+    for name in names:
+        ranked = RANKINGS[name]
+        sums = states if ranked.key == "state" else items
+        leaders = _mirror_order(sums, ranked)[:TOP]
+        top[name] = [(sums.keys[index], _mirror_value(sums, ranked, index)) for index in leaders]
+        if previous is not None:
+            earlier = previous[0] if ranked.key == "state" else previous[1]
+            places[name] = {
+                earlier.keys[index]: place for place, index in enumerate(_mirror_order(earlier, ranked), 1)
+            }
+    return Figures(
+        top=top,
+        previous_places=places,
+        headline=_mirror_headline(states),
+        previous_headline=None if previous is None else _mirror_headline(previous[0]),
+        state_place=None,
+    )
+
+
+# A value differing from its neighbour in the ranking by no more than this many units in the
+# last place of a float may be ordered differently by the server's average: see _mirror_order.
+_NEAR = 4
+
+
+def _mirror_order(sums: mirror.Sums, ranked: RankedBy) -> list[int]:
+    """The indexes of the keys whose value is known, in the ranking's order (value highest
+    first, ties by key ascending: the keys are ascending, and the sort is stable). An average
+    is ranked as the server's float of its numeric division (mirror.ratio_as_postgresql);
+    numpy's correctly rounded quotient is at most an ulp from it, so it orders them alike
+    except within a run of values a few ulps apart (equal averages, mostly), which is ordered
+    again by the server's values."""
+    value_name, known_name = _MIRROR_METRICS[ranked.metric]
+    known = np.flatnonzero(sums.measures[known_name] != 0)
+    if value_name is not None:
+        values = sums.measures[value_name][known]
+        return known[np.argsort(-values, kind="stable")].tolist()
+    qty_sum, qty_lines = sums.measures["qty_sum"][known], sums.measures["qty_lines"][known]
+    if len(known) and max(int(np.abs(qty_sum).max()), int(np.abs(qty_lines).max())) >= 2**53:
+        near = np.ones(max(len(known) - 1, 0), dtype=bool)  # not exact as floats: every one
+        order = np.arange(len(known))
+    else:
+        averages = qty_sum / qty_lines
+        order = np.argsort(-averages, kind="stable")
+        ordered = averages[order]
+        near = np.abs(np.diff(ordered)) <= _NEAR * np.spacing(np.abs(ordered[1:]))
+    positions = order.tolist()
+    for run_start, run_end in _runs(near):
+        run = positions[run_start : run_end + 1]
+        exact = {
+            position: mirror.ratio_as_postgresql(int(qty_sum[position]), int(qty_lines[position]))
+            for position in run
+        }
+        positions[run_start : run_end + 1] = sorted(sorted(run), key=lambda position: -exact[position])
+    return known[positions].tolist()
+
+
+def _runs(near: np.ndarray) -> list[tuple[int, int]]:
+    """[(first, last)] of the runs of neighbours that `near` marks (near[i]: i and i + 1)."""
+    runs: list[tuple[int, int]] = []
+    for index in np.flatnonzero(near).tolist():
+        if runs and runs[-1][1] == index:
+            runs[-1] = (runs[-1][0], index + 1)
+        else:
+            runs.append((index, index + 1))
+    return runs
+
+
+# Each metric's (value, count of the lines that make it known) in the mirror's measures; the
+# average is qty_sum / qty_lines.
+_MIRROR_METRICS = {
+    "turnover": ("turnover", "turnover_lines"),
+    "avg_qty": (None, "qty_lines"),
+    "total_qty": ("qty_sum", "qty_lines"),
+}
+
+
+def _mirror_value(sums: mirror.Sums, ranked: RankedBy, index: int) -> Value:
+    if ranked.metric == "turnover":
+        return as_money(sums.money("turnover", index))
+    if ranked.metric == "avg_qty":
+        return mirror.ratio_as_postgresql(
+            int(sums.measures["qty_sum"][index]), int(sums.measures["qty_lines"][index])
+        )
+    return int(sums.measures["qty_sum"][index])
+
+
+def _mirror_headline(states: mirror.Sums) -> Headline:
+    """The headline of every state's sums, as _headline_of sums the statement's groups."""
+    return Headline(
+        turnover=as_money(Decimal(int(states.measures["turnover"].sum())).scaleb(-6)),
+        orders=int(states.measures["orders"].sum()),
+        lines=int(states.measures["lines"].sum()),
     )
 
 

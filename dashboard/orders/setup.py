@@ -19,6 +19,7 @@ from dashboard.orders.schema import (
     CREATE_ORDERS,
     CREATE_SHOP_LINES,
     CREATE_SHOP_LINES_KEY,
+    MIRROR_CHANNEL,
     ORDERS_IS_CAPTURED,
     ROLLUPS,
     SHOP_LINES_KEY,
@@ -280,6 +281,9 @@ def _prepare_postgresql(
             cursor.execute(fill_rollup(rollup))
         for statement in postgresql_trigger_statements():
             cursor.execute(statement)
+        # A rollup rebuilt above was filled before its triggers were in place: the web
+        # processes' mirrors read everything again at this commit.
+        cursor.execute("SELECT pg_notify(%s, 'all')", [MIRROR_CHANNEL])
         if captured and not mapped:
             # Rows the subscription applies are stamped for the fold, and direct writers'
             # rows are not (the statements above leave the column without a default and the
