@@ -25,6 +25,7 @@ Imports Django and psycopg2 only, nothing of the project: any layer may use it.
 """
 
 import hashlib
+import select
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -56,6 +57,18 @@ def own_server_process(connection: Any) -> bool:
         cursor.execute("SELECT pg_backend_pid()")
         (server_pid,) = cursor.fetchone()
     return bool(server_pid == connection.info.backend_pid)
+
+
+def read_what_arrived(connection: Any) -> None:
+    """Read everything that reached the psycopg2 `connection`'s socket, without waiting: its
+    notices (into connection.notifies), or the end of a connection the server closed, which
+    raises. One poll() is not enough for that: it reads the server's farewell message
+    without a word, and the end of the stream after it only on the next."""
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
+    connection.poll()
+    while poller.poll(0):
+        connection.poll()
 
 
 # Django's connections belong to one thread each: per thread, for each database alias, the

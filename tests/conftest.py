@@ -10,6 +10,7 @@ from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 from dashboard.catalog import versions
 from dashboard.catalog.models import Item
 from dashboard.dbrouter import OLAP
+from dashboard.orders import mirror
 from tests.support.http import free_port
 from tests.support.oscar_shop import MIGRATED_TEMPLATE, TemplateMigration, drop_shop_database
 
@@ -21,9 +22,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # Nothing is migrated onto the OLAP side: its schema comes from setup_olap, as in
     # production.
     if not connections[OLAP].settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX):
+        yield
         return  # no test of this run uses the OLAP database, so no test database was made
     with django_db_blocker.unblock():
         call_command("setup_olap", verbosity=0)
+    yield
+    # The rollups' mirror keeps two connections to the test database, which could not be
+    # dropped with them open.
+    mirror.stop()
 
 
 @pytest.fixture

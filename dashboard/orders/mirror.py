@@ -30,7 +30,8 @@ exact), or sums beyond 64-bit integers.
 Written here rather than taken from a library: the caches Django offers keep answers, not
 figures to compute them from, and expire by time, not by what changed.
 
-Imports numpy, psycopg2, Django and dashboard.orders.{engine,schema,session}.
+Imports numpy, psycopg2, Django, dashboard.orders.{engine,schema,session} and
+dashboard.statements.
 """
 
 import contextlib
@@ -53,8 +54,9 @@ from dashboard.dbrouter import OLAP
 from dashboard.orders.engine import RISINGWAVE, known_engine
 from dashboard.orders.schema import MIRROR_CHANNEL, MIRROR_DAY_ROWS, MIRROR_EXTENT, MIRROR_TOTAL_ROWS
 from dashboard.orders.session import set_statement_timeout
+from dashboard.statements import own_server_process, read_what_arrived
 
-__all__ = ["Mirrored", "Sums", "current", "ratio_as_postgresql", "stop"]
+__all__ = ["Mirrored", "Sums", "current", "ratio_as_postgresql", "stop", "synced"]
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +264,8 @@ def read_everything(cursor: Any, max_cells: int) -> Mirrored:
             states, _running(_per_day(parts[_STATES], _STATE, states, STATE_MEASURES, first, days))
         ),
         items=_Running(items, _running(_per_day(parts[_ITEMS], _ITEMID, items, ITEM_MEASURES, first, days))),
-        day=_Running([None], _running(_per_day(parts[_DAYS], _PART, [0], DAY_MEASURES, first, days))),
+        # One column, keyed by the rows' part: orders_day has no key but the day.
+        day=_Running([_DAYS], _running(_per_day(parts[_DAYS], _PART, [_DAYS], DAY_MEASURES, first, days))),
         state_totals=_totals(parts[_STATE_TOTALS], _STATE, STATE_MEASURES),
         item_totals=_totals(parts[_ITEM_TOTALS], _ITEMID, ITEM_MEASURES),
     )
@@ -355,6 +358,9 @@ class _Mirror:
         self.pending: list[str] = []  # notices taken, not yet read again
         self.broken = False  # a request found the listening connection down
         self.refused: str | None = None
+        # The last "sync <token>" notice read: a point in the notices' order that tests (and
+        # anyone checking the mirror) can wait for; no other meaning.
+        self.synced: str | None = None
 
     # In a request's thread.
 
@@ -366,7 +372,7 @@ class _Mirror:
             if self.mirrored is None or self.pending or self.broken:
                 return None
             try:
-                self.listening.poll()
+                read_what_arrived(self.listening)
             except psycopg2.Error:
                 self.broken = True
                 self.mirrored = None
@@ -420,6 +426,9 @@ class _Mirror:
                 logger.warning("Rankings without a state are read from the database: %s.", refused)
             except (DatabaseError, psycopg2.Error, OSError) as error:
                 logger.info("The rollups' mirror lost its connection (%s); trying again.", error)
+            except Exception:
+                # A fault of its own must not end the thread: the statements answer meanwhile.
+                logger.exception("The rollups' mirror failed; reading everything again.")
             finally:
                 with self.lock:
                     self.mirrored = None
@@ -434,6 +443,9 @@ class _Mirror:
     def _follow(self, listener: BaseDatabaseWrapper, reader: BaseDatabaseWrapper) -> None:
         listener.ensure_connection()
         listener.connection.autocommit = True
+        if not own_server_process(listener.connection):
+            # A pooler between: its notices could go to another of its clients.
+            raise Refused("the OLAP connection goes through a pooler, which LISTEN cannot")
         with listener.connection.cursor() as cursor:
             cursor.execute(f"LISTEN {MIRROR_CHANNEL}")
         reader.ensure_connection()
@@ -448,7 +460,7 @@ class _Mirror:
                 with self.lock:
                     if self.broken:
                         raise psycopg2.OperationalError("the listening connection is down")
-                    listener.connection.poll()
+                    read_what_arrived(listener.connection)
                     self._take_notices()
                     pending = list(self.pending)
                     if not pending:  # nothing announced since `mirrored` was read
@@ -465,6 +477,9 @@ class _Mirror:
                         os.read(self.wake_read, 4096)
 
     def _read_again(self, cursor: Any, mirrored: Mirrored, notices: list[str], max_cells: int) -> Mirrored:
+        synced = [notice[len("sync ") :] for notice in notices if notice.startswith("sync ")]
+        if synced:
+            self.synced = synced[-1]
         if "all" in notices:
             return read_everything(cursor, max_cells)
         days = [notice.split()[1:] for notice in notices if notice.startswith("days ")]
@@ -503,6 +518,11 @@ def current() -> Mirrored | None:
     except DatabaseError:
         return None
     return _mirror.current()
+
+
+def synced() -> str | None:
+    """The token of the last "sync <token>" notice this process's mirror has read."""
+    return _mirror.synced
 
 
 def stop() -> None:

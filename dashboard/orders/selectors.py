@@ -394,8 +394,7 @@ def trend(filters: OrderFilters, today: date) -> Trend:
     bucket with no orders is a zero; a week or month the range covers only in part is marked
     `partial`. Without a state, from this process's mirror of the day rollup when it has one."""
     if filters.state is None and (mirrored := mirror.current()) is not None:
-        first_day, last_day = mirrored.first_and_last_day()
-        resolved = _trend_range(filters, filters.end or today, today, first_day, last_day)
+        resolved = _trend_range(filters, filters.end or today, today, *mirrored.first_and_last_day())
         if isinstance(resolved, Trend):
             return resolved
         start, end = resolved

@@ -34,7 +34,6 @@ trip, to another server to run; signed-cookie sessions cannot be revoked at all.
 Imports Django, psycopg2 and dashboard.statements only.
 """
 
-import select
 import threading
 from datetime import datetime
 from typing import Any
@@ -43,7 +42,7 @@ import psycopg2
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg2 import sql
 
-from dashboard.statements import own_server_process
+from dashboard.statements import own_server_process, read_what_arrived
 
 # The channel migration 0011's triggers notify. Changing it needs a migration.
 CHANNEL = "dashboard_sessions_changed"
@@ -92,7 +91,7 @@ def kept_rows(wrapper: BaseDatabaseWrapper) -> dict[str, Row] | None:
             return kept.rows
         if kept.rows is None:
             return None
-        _read_what_arrived(connection)
+        read_what_arrived(connection)
     except psycopg2.Error:
         # Ended by the server (it heard nothing since), or unable to listen (a standby):
         # nothing kept on this connection, and no second try on it.
@@ -120,18 +119,6 @@ def _listening(connection: Any) -> dict[str, Row] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
     return {}
-
-
-def _read_what_arrived(connection: Any) -> None:
-    """Read everything that reached `connection`'s socket: its notices, or the end of a
-    connection the server closed, which raises. One poll() is not enough for that: it
-    reads the server's farewell message without a word, and the end of the stream after it
-    only on the next."""
-    poller = select.poll()
-    poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
-    connection.poll()
-    while poller.poll(0):
-        connection.poll()
 
 
 def live(row: Row, now: datetime) -> bool:

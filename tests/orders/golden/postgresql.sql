@@ -1018,3 +1018,146 @@ CREATE TRIGGER orders_log_change BEFORE UPDATE OR DELETE ON orders
 FOR EACH ROW EXECUTE FUNCTION orders_log_change();
 
 ALTER TABLE orders ENABLE REPLICA TRIGGER orders_log_change;
+
+CREATE OR REPLACE FUNCTION orders_mirror_days_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    first_day date;
+    last_day date;
+BEGIN
+SELECT min(dt), max(dt) INTO first_day, last_day FROM changed;
+IF first_day IS NOT NULL THEN
+    PERFORM pg_notify('dashboard_rollups_changed',
+        'days ' || to_char(first_day, 'YYYY-MM-DD') || ' ' || to_char(last_day, 'YYYY-MM-DD'));
+END IF;
+RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION orders_mirror_totals_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+IF EXISTS (SELECT FROM changed) THEN PERFORM pg_notify('dashboard_rollups_changed', 'totals'); END IF;
+RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION orders_mirror_emptied() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+PERFORM pg_notify('dashboard_rollups_changed', 'all');
+RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER orders_mirror_insert AFTER INSERT ON orders_day
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_days_changed();
+
+ALTER TABLE orders_day ENABLE ALWAYS TRIGGER orders_mirror_insert;
+
+CREATE OR REPLACE TRIGGER orders_mirror_update AFTER UPDATE ON orders_day
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_days_changed();
+
+ALTER TABLE orders_day ENABLE ALWAYS TRIGGER orders_mirror_update;
+
+CREATE OR REPLACE TRIGGER orders_mirror_delete AFTER DELETE ON orders_day
+REFERENCING OLD TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_days_changed();
+
+ALTER TABLE orders_day ENABLE ALWAYS TRIGGER orders_mirror_delete;
+
+CREATE OR REPLACE TRIGGER orders_mirror_insert AFTER INSERT ON orders_state_day
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_days_changed();
+
+ALTER TABLE orders_state_day ENABLE ALWAYS TRIGGER orders_mirror_insert;
+
+CREATE OR REPLACE TRIGGER orders_mirror_update AFTER UPDATE ON orders_state_day
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_days_changed();
+
+ALTER TABLE orders_state_day ENABLE ALWAYS TRIGGER orders_mirror_update;
+
+CREATE OR REPLACE TRIGGER orders_mirror_delete AFTER DELETE ON orders_state_day
+REFERENCING OLD TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_days_changed();
+
+ALTER TABLE orders_state_day ENABLE ALWAYS TRIGGER orders_mirror_delete;
+
+CREATE OR REPLACE TRIGGER orders_mirror_insert AFTER INSERT ON orders_item_day
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_days_changed();
+
+ALTER TABLE orders_item_day ENABLE ALWAYS TRIGGER orders_mirror_insert;
+
+CREATE OR REPLACE TRIGGER orders_mirror_update AFTER UPDATE ON orders_item_day
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_days_changed();
+
+ALTER TABLE orders_item_day ENABLE ALWAYS TRIGGER orders_mirror_update;
+
+CREATE OR REPLACE TRIGGER orders_mirror_delete AFTER DELETE ON orders_item_day
+REFERENCING OLD TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_days_changed();
+
+ALTER TABLE orders_item_day ENABLE ALWAYS TRIGGER orders_mirror_delete;
+
+CREATE OR REPLACE TRIGGER orders_mirror_insert AFTER INSERT ON orders_state_total
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_totals_changed();
+
+ALTER TABLE orders_state_total ENABLE ALWAYS TRIGGER orders_mirror_insert;
+
+CREATE OR REPLACE TRIGGER orders_mirror_update AFTER UPDATE ON orders_state_total
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_totals_changed();
+
+ALTER TABLE orders_state_total ENABLE ALWAYS TRIGGER orders_mirror_update;
+
+CREATE OR REPLACE TRIGGER orders_mirror_delete AFTER DELETE ON orders_state_total
+REFERENCING OLD TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_totals_changed();
+
+ALTER TABLE orders_state_total ENABLE ALWAYS TRIGGER orders_mirror_delete;
+
+CREATE OR REPLACE TRIGGER orders_mirror_insert AFTER INSERT ON orders_item_total
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_totals_changed();
+
+ALTER TABLE orders_item_total ENABLE ALWAYS TRIGGER orders_mirror_insert;
+
+CREATE OR REPLACE TRIGGER orders_mirror_update AFTER UPDATE ON orders_item_total
+REFERENCING NEW TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_totals_changed();
+
+ALTER TABLE orders_item_total ENABLE ALWAYS TRIGGER orders_mirror_update;
+
+CREATE OR REPLACE TRIGGER orders_mirror_delete AFTER DELETE ON orders_item_total
+REFERENCING OLD TABLE AS changed
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_totals_changed();
+
+ALTER TABLE orders_item_total ENABLE ALWAYS TRIGGER orders_mirror_delete;
+
+CREATE OR REPLACE TRIGGER orders_mirror_truncate AFTER TRUNCATE ON orders_day
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_emptied();
+
+ALTER TABLE orders_day ENABLE ALWAYS TRIGGER orders_mirror_truncate;
+
+CREATE OR REPLACE TRIGGER orders_mirror_truncate AFTER TRUNCATE ON orders_state_day
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_emptied();
+
+ALTER TABLE orders_state_day ENABLE ALWAYS TRIGGER orders_mirror_truncate;
+
+CREATE OR REPLACE TRIGGER orders_mirror_truncate AFTER TRUNCATE ON orders_item_day
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_emptied();
+
+ALTER TABLE orders_item_day ENABLE ALWAYS TRIGGER orders_mirror_truncate;
+
+CREATE OR REPLACE TRIGGER orders_mirror_truncate AFTER TRUNCATE ON orders_state_total
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_emptied();
+
+ALTER TABLE orders_state_total ENABLE ALWAYS TRIGGER orders_mirror_truncate;
+
+CREATE OR REPLACE TRIGGER orders_mirror_truncate AFTER TRUNCATE ON orders_item_total
+FOR EACH STATEMENT EXECUTE FUNCTION orders_mirror_emptied();
+
+ALTER TABLE orders_item_total ENABLE ALWAYS TRIGGER orders_mirror_truncate;
