@@ -32,6 +32,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
     mirror.stop()
 
 
+@pytest.fixture(autouse=True)
+def fresh_mirror():
+    """Each test that starts the rollups' mirror (dashboard/orders/mirror.py: any committed
+    request for figures without a state) leaves none behind: the next starts anew, so what
+    one test's data made of it (a refusal, say) does not carry over."""
+    yield
+    if mirror.started():
+        mirror.stop()
+
+
 @pytest.fixture
 def olap_cursor():
     with connections[OLAP].cursor() as cursor:

@@ -39,6 +39,7 @@ import logging
 import os
 import select
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -56,7 +57,7 @@ from dashboard.orders.schema import MIRROR_CHANNEL, MIRROR_DAY_ROWS, MIRROR_EXTE
 from dashboard.orders.session import set_statement_timeout
 from dashboard.statements import own_server_process, read_what_arrived
 
-__all__ = ["Mirrored", "Sums", "current", "ratio_as_postgresql", "stop", "synced"]
+__all__ = ["Mirrored", "Sums", "current", "ratio_as_postgresql", "refused", "started", "stop", "synced"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ DAY_MEASURES = ("orders", "turnover", "rows")
 _MONEY_LIMIT = float(2**62)
 # Seconds between attempts to reach the OLAP database again after its connection failed.
 RETRY_SECONDS = 1.0
+# A process that could not mirror the rollups (too large, money not exact) tries again after
+# this many seconds: rollups change (a reload, a shop's data cleaned up).
+REFUSED_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -183,29 +187,44 @@ def _check(rows: list[tuple[Any, ...]]) -> None:
         raise Refused("the rollups hold money with more than six decimal places")
 
 
-def _per_day(
-    rows: list[tuple[Any, ...]],
-    key_column: int,
-    keys: list[Any],
-    measures: tuple[str, ...],
-    first: date,
-    days: int,
-) -> dict[str, np.ndarray]:
-    """The rows' values as a (days, len(keys)) array per measure."""
-    column_of = {key: column for column, key in enumerate(keys)}
-    values = {name: np.zeros((days, len(keys)), dtype=np.int64) for name in measures}
-    if not rows:
-        return values
-    at_day = np.fromiter(((row[_DT] - first).days for row in rows), dtype=np.int64, count=len(rows))
-    at_key = np.fromiter((column_of[row[key_column]] for row in rows), dtype=np.int64, count=len(rows))
-    for name in measures:
-        if name == "rows":
-            column = np.ones(len(rows), dtype=np.int64)
-        else:
-            index = _VALUES[name]
-            column = np.fromiter((row[index] for row in rows), dtype=np.int64, count=len(rows))
-        np.add.at(values[name], (at_day, at_key), column)
-    return values
+class _Days:
+    """One day rollup's rows added up as they are read, into a (days, keys) array per
+    measure; keys are added as they come (a column each), and put in order at the end."""
+
+    def __init__(self, key_column: int, keys: list[Any], measures: tuple[str, ...], first: date, days: int):
+        self.key_column, self.measures, self.first = key_column, measures, first
+        self.keys = list(keys)
+        self.column_of = {key: column for column, key in enumerate(self.keys)}
+        self.values = {name: np.zeros((days, len(self.keys)), dtype=np.int64) for name in measures}
+
+    def add(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        new = sorted({row[self.key_column] for row in rows} - self.column_of.keys())
+        if new:  # a key with day rows but no total row: rare, so the arrays grow for it
+            self.column_of.update({key: len(self.keys) + offset for offset, key in enumerate(new)})
+            self.keys += new
+            self.values = {
+                name: np.pad(values, ((0, 0), (0, len(new)))) for name, values in self.values.items()
+            }
+        at_day = np.fromiter(((row[_DT] - self.first).days for row in rows), dtype=np.int64, count=len(rows))
+        at_key = np.fromiter(
+            (self.column_of[row[self.key_column]] for row in rows), dtype=np.int64, count=len(rows)
+        )
+        for name in self.measures:
+            if name == "rows":
+                column = np.ones(len(rows), dtype=np.int64)
+            else:
+                index = _VALUES[name]
+                column = np.fromiter((row[index] for row in rows), dtype=np.int64, count=len(rows))
+            np.add.at(self.values[name], (at_day, at_key), column)
+
+    def in_order(self) -> tuple[list[Any], dict[str, np.ndarray]]:
+        """(the keys ascending, each measure's values with its columns in that order)."""
+        order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
+        return [self.keys[column] for column in order], {
+            name: values[:, order] for name, values in self.values.items()
+        }
 
 
 def _running(per_day: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -217,13 +236,16 @@ def _running(per_day: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+def _running_of(days: _Days) -> _Running:
+    keys, values = days.in_order()
+    return _Running(keys, _running(values))
+
+
 def _totals(rows: list[tuple[Any, ...]], key_column: int, measures: tuple[str, ...]) -> Sums:
     rows = sorted(rows, key=lambda row: row[key_column])
     keys = [row[key_column] for row in rows]
     arrays = {
-        name: np.ones(len(rows), dtype=np.int64)
-        if name == "rows"
-        else np.fromiter((row[_VALUES[name]] for row in rows), dtype=np.int64, count=len(rows))
+        name: np.fromiter((row[_VALUES[name]] for row in rows), dtype=np.int64, count=len(rows))
         for name in measures
     }
     return Sums(keys, arrays)
@@ -235,96 +257,122 @@ def _check_money(*arrays: np.ndarray) -> None:
             raise Refused("the rollups' money adds up beyond 64-bit integers")
 
 
-def read_everything(cursor: Any, max_cells: int) -> Mirrored:
-    """The mirror of the rollups as `cursor`'s connection sees them now, in one snapshot."""
-    cursor.execute(MIRROR_EXTENT)
-    first, last, keys = cursor.fetchone()
-    if first is None:
-        first = last = date.today()
-    days = (last - first).days + 1
-    if days * (keys + 1) > max_cells:
-        raise Refused(
-            f"the rollups span {days:,} days and {keys:,} keys: more cells than "
-            f"RANKINGS_MIRROR_CELLS ({max_cells:,})"
-        )
-    cursor.execute(f"{MIRROR_DAY_ROWS} UNION ALL {MIRROR_TOTAL_ROWS}", {"first": first, "last": last})
-    rows = cursor.fetchall()
-    _check(rows)
-    parts: dict[int, list[tuple[Any, ...]]] = {part: [] for part in range(5)}
-    for row in rows:
-        parts[row[_PART]].append(row)
-    if any(not first <= row[_DT] <= last for part in (_DAYS, _STATES, _ITEMS) for row in parts[part]):
-        raise Refused("a writer changed the days while they were read")  # not in one snapshot
-    states = sorted({row[_STATE] for row in parts[_STATES]})
-    items = sorted({row[_ITEMID] for row in parts[_ITEMS]})
+# Rows fetched at a time by a full read: its memory is the arrays and one batch of rows, not
+# every row as a Python tuple (about 400 bytes each).
+BATCH_ROWS = 20_000
+
+
+def read_everything(connection: Any, max_cells: int) -> Mirrored:
+    """The mirror of the rollups as the psycopg2 `connection` (not in autocommit, at
+    REPEATABLE READ: one snapshot for every statement below) sees them now."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(MIRROR_EXTENT)
+            first, last, keys = cursor.fetchone()
+            if first is None:
+                first = last = date.today()
+            days = (last - first).days + 1
+            if days * (keys + 1) > max_cells:
+                raise Refused(
+                    f"the rollups span {days:,} days and {keys:,} keys: more cells than "
+                    f"RANKINGS_MIRROR_CELLS ({max_cells:,})"
+                )
+            cursor.execute(MIRROR_TOTAL_ROWS)
+            totals = cursor.fetchall()
+        _check(totals)
+        state_totals = _totals([row for row in totals if row[_PART] == _STATE_TOTALS], _STATE, STATE_MEASURES)
+        item_totals = _totals([row for row in totals if row[_PART] == _ITEM_TOTALS], _ITEMID, ITEM_MEASURES)
+        parts = {
+            _STATES: _Days(_STATE, state_totals.keys, STATE_MEASURES, first, days),
+            _ITEMS: _Days(_ITEMID, item_totals.keys, ITEM_MEASURES, first, days),
+            # One column, keyed by the rows' part: orders_day has no key but the day.
+            _DAYS: _Days(_PART, [_DAYS], DAY_MEASURES, first, days),
+        }
+        with connection.cursor(name="rollups_mirror") as cursor:
+            cursor.execute(MIRROR_DAY_ROWS, {"first": first, "last": last})
+            while rows := cursor.fetchmany(BATCH_ROWS):
+                _check(rows)
+                for part, days_of_part in parts.items():
+                    days_of_part.add([row for row in rows if row[_PART] == part])
+    finally:
+        connection.commit()
     mirrored = Mirrored(
         first=first,
         days=days,
-        states=_Running(
-            states, _running(_per_day(parts[_STATES], _STATE, states, STATE_MEASURES, first, days))
-        ),
-        items=_Running(items, _running(_per_day(parts[_ITEMS], _ITEMID, items, ITEM_MEASURES, first, days))),
-        # One column, keyed by the rows' part: orders_day has no key but the day.
-        day=_Running([_DAYS], _running(_per_day(parts[_DAYS], _PART, [_DAYS], DAY_MEASURES, first, days))),
-        state_totals=_totals(parts[_STATE_TOTALS], _STATE, STATE_MEASURES),
-        item_totals=_totals(parts[_ITEM_TOTALS], _ITEMID, ITEM_MEASURES),
+        states=_running_of(parts[_STATES]),
+        items=_running_of(parts[_ITEMS]),
+        day=_running_of(parts[_DAYS]),
+        state_totals=state_totals,
+        item_totals=item_totals,
     )
     _check_money(
         mirrored.states.cumulative["turnover"][-1],
         mirrored.items.cumulative["turnover"][-1],
-        mirrored.state_totals.measures["turnover"],
-        mirrored.item_totals.measures["turnover"],
+        state_totals.measures["turnover"],
+        item_totals.measures["turnover"],
     )
     return mirrored
 
 
-def read_days(cursor: Any, mirrored: Mirrored, first: date, last: date) -> Mirrored | None:
-    """`mirrored` with the days first .. last read again; None when they hold what it cannot
-    take in place (a day outside its days, a key it has no column for): read everything."""
+def read_days(connection: Any, mirrored: Mirrored, first: date, last: date) -> Mirrored | None:
+    """`mirrored` with the days first .. last read again (through the psycopg2 `connection`,
+    as read_everything); None when they hold what it cannot take in place (a day outside its
+    days, a key it has no column for): read everything then."""
     if first < mirrored.first or (last - mirrored.first).days >= mirrored.days:
         return None
-    cursor.execute(MIRROR_DAY_ROWS, {"first": first, "last": last})
-    rows = cursor.fetchall()
-    _check(rows)
-    parts: dict[int, list[tuple[Any, ...]]] = {_DAYS: [], _STATES: [], _ITEMS: []}
-    for row in rows:
-        parts[row[_PART]].append(row)
-    known_states, known_items = set(mirrored.states.keys), set(mirrored.items.keys)
-    if any(row[_STATE] not in known_states for row in parts[_STATES]) or any(
-        row[_ITEMID] not in known_items for row in parts[_ITEMS]
-    ):
-        return None
     low, count = (first - mirrored.first).days, (last - first).days + 1
+    parts = {
+        _STATES: _Days(_STATE, mirrored.states.keys, STATE_MEASURES, first, count),
+        _ITEMS: _Days(_ITEMID, mirrored.items.keys, ITEM_MEASURES, first, count),
+        _DAYS: _Days(_PART, [_DAYS], DAY_MEASURES, first, count),
+    }
+    try:
+        with connection.cursor(name="rollups_mirror") as cursor:
+            cursor.execute(MIRROR_DAY_ROWS, {"first": first, "last": last})
+            while rows := cursor.fetchmany(BATCH_ROWS):
+                _check(rows)
+                for part, days_of_part in parts.items():
+                    days_of_part.add([row for row in rows if row[_PART] == part])
+    finally:
+        connection.commit()
+    if len(parts[_STATES].keys) > len(mirrored.states.keys) or len(parts[_ITEMS].keys) > len(
+        mirrored.items.keys
+    ):
+        return None  # a new key
 
-    def replaced(running: _Running, part: int, key_column: int, measures: tuple[str, ...]) -> _Running:
-        fresh = _per_day(parts[part], key_column, running.keys, measures, first, count)
+    def replaced(running: _Running, fresh: _Days) -> _Running:
         cumulative = {}
         for name, sums in running.cumulative.items():
             before = sums[low + 1 : low + count + 1] - sums[low : low + count]
-            change = np.cumsum(fresh[name] - before, axis=0)
+            change = np.cumsum(fresh.values[name] - before, axis=0)
             updated = sums.copy()
             updated[low + 1 : low + count + 1] += change
             updated[low + count + 1 :] += change[-1]
             cumulative[name] = updated
         return _Running(running.keys, cumulative)
 
-    states = replaced(mirrored.states, _STATES, _STATE, STATE_MEASURES)
-    items = replaced(mirrored.items, _ITEMS, _ITEMID, ITEM_MEASURES)
+    states = replaced(mirrored.states, parts[_STATES])
+    items = replaced(mirrored.items, parts[_ITEMS])
     _check_money(states.cumulative["turnover"][-1], items.cumulative["turnover"][-1])
     return Mirrored(
         first=mirrored.first,
         days=mirrored.days,
         states=states,
         items=items,
-        day=replaced(mirrored.day, _DAYS, _PART, DAY_MEASURES),
+        day=replaced(mirrored.day, parts[_DAYS]),
         state_totals=mirrored.state_totals,
         item_totals=mirrored.item_totals,
     )
 
 
-def read_totals(cursor: Any, mirrored: Mirrored) -> Mirrored:
-    cursor.execute(MIRROR_TOTAL_ROWS)
-    rows = cursor.fetchall()
+def read_totals(connection: Any, mirrored: Mirrored) -> Mirrored:
+    """`mirrored` with the total rollups read again."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(MIRROR_TOTAL_ROWS)
+            rows = cursor.fetchall()
+    finally:
+        connection.commit()
     _check(rows)
     state_totals = _totals([row for row in rows if row[_PART] == _STATE_TOTALS], _STATE, STATE_MEASURES)
     item_totals = _totals([row for row in rows if row[_PART] == _ITEM_TOTALS], _ITEMID, ITEM_MEASURES)
@@ -358,6 +406,7 @@ class _Mirror:
         self.pending: list[str] = []  # notices taken, not yet read again
         self.broken = False  # a request found the listening connection down
         self.refused: str | None = None
+        self.refused_at = 0.0  # time.monotonic() then
         # The last "sync <token>" notice read: a point in the notices' order that tests (and
         # anyone checking the mirror) can wait for; no other meaning.
         self.synced: str | None = None
@@ -422,7 +471,7 @@ class _Mirror:
                 reader = connections.create_connection(OLAP)
                 self._follow(listener, reader)
             except Refused as refused:
-                self.refused = str(refused)
+                self.refused, self.refused_at = str(refused), time.monotonic()
                 logger.warning("Rankings without a state are read from the database: %s.", refused)
             except (DatabaseError, psycopg2.Error, OSError) as error:
                 logger.info("The rollups' mirror lost its connection (%s); trying again.", error)
@@ -450,48 +499,51 @@ class _Mirror:
             cursor.execute(f"LISTEN {MIRROR_CHANNEL}")
         reader.ensure_connection()
         set_statement_timeout(reader, 0)  # a background read, which may take seconds
-        reader.connection.autocommit = True
+        # Each read in a transaction of its own, each statement of it in one snapshot.
+        reader.connection.set_session(isolation_level="REPEATABLE READ", autocommit=False)
         with self.lock:
             self.listening = listener.connection
         max_cells = settings.RANKINGS_MIRROR_CELLS
-        with reader.connection.cursor() as cursor:
-            mirrored = read_everything(cursor, max_cells)
-            while not self.stopping.is_set():
+        connection = reader.connection
+        mirrored = read_everything(connection, max_cells)
+        while not self.stopping.is_set():
+            with self.lock:
+                if self.broken:
+                    raise psycopg2.OperationalError("the listening connection is down")
+                read_what_arrived(listener.connection)
+                self._take_notices()
+                pending = list(self.pending)
+                if not pending:  # nothing announced since `mirrored` was read
+                    self.mirrored = mirrored
+            if pending:
+                mirrored = self._read_again(connection, mirrored, pending, max_cells)
                 with self.lock:
-                    if self.broken:
-                        raise psycopg2.OperationalError("the listening connection is down")
-                    read_what_arrived(listener.connection)
-                    self._take_notices()
-                    pending = list(self.pending)
-                    if not pending:  # nothing announced since `mirrored` was read
-                        self.mirrored = mirrored
-                if pending:
-                    mirrored = self._read_again(cursor, mirrored, pending, max_cells)
-                    with self.lock:
-                        # Those are read; any that came meanwhile keep it stale until they are.
-                        del self.pending[: len(pending)]
-                    continue
-                readable, _, _ = select.select([listener.connection, self.wake_read], [], [], 5.0)
-                if self.wake_read in readable:
-                    with contextlib.suppress(BlockingIOError):
-                        os.read(self.wake_read, 4096)
+                    # Those are read; any that came meanwhile keep it stale until they are.
+                    del self.pending[: len(pending)]
+                continue
+            readable, _, _ = select.select([listener.connection, self.wake_read], [], [], 5.0)
+            if self.wake_read in readable:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self.wake_read, 4096)
 
-    def _read_again(self, cursor: Any, mirrored: Mirrored, notices: list[str], max_cells: int) -> Mirrored:
+    def _read_again(
+        self, connection: Any, mirrored: Mirrored, notices: list[str], max_cells: int
+    ) -> Mirrored:
         synced = [notice[len("sync ") :] for notice in notices if notice.startswith("sync ")]
         if synced:
             self.synced = synced[-1]
         if "all" in notices:
-            return read_everything(cursor, max_cells)
+            return read_everything(connection, max_cells)
         days = [notice.split()[1:] for notice in notices if notice.startswith("days ")]
         if days:
             first = min(date.fromisoformat(first) for first, _ in days)
             last = max(date.fromisoformat(last) for _, last in days)
-            updated = read_days(cursor, mirrored, first, last)
+            updated = read_days(connection, mirrored, first, last)
             if updated is None:
-                return read_everything(cursor, max_cells)
+                return read_everything(connection, max_cells)
             mirrored = updated
         if "totals" in notices:
-            mirrored = read_totals(cursor, mirrored)
+            mirrored = read_totals(connection, mirrored)
         return mirrored
 
 
@@ -511,7 +563,9 @@ def current() -> Mirrored | None:
     if _mirror.pid != os.getpid():  # a forked child: the thread stayed with the parent
         _mirror = _Mirror()
     if _mirror.refused is not None:
-        return None
+        if time.monotonic() - _mirror.refused_at < REFUSED_SECONDS:
+            return None
+        _mirror.stop()  # and start again: the next call reads them anew
     try:
         if known_engine(olap) == RISINGWAVE:
             return None
@@ -520,12 +574,23 @@ def current() -> Mirrored | None:
     return _mirror.current()
 
 
+def refused() -> str | None:
+    """Why this process does not mirror the rollups (None: it does, or may)."""
+    return _mirror.refused
+
+
 def synced() -> str | None:
     """The token of the last "sync <token>" notice this process's mirror has read."""
     return _mirror.synced
 
 
+def started() -> bool:
+    """Whether this process has started mirroring (and not stopped since)."""
+    return _mirror.thread is not None or _mirror.refused is not None
+
+
 def stop() -> None:
     """Stop mirroring in this process and close its connections (tests, before their
-    databases are dropped); the next current() starts again."""
+    databases are dropped; a refused process, to try again); the next current() starts
+    again."""
     _mirror.stop()

@@ -222,10 +222,10 @@ def test_a_state_a_transaction_or_a_small_budget_read_the_statements(empty_order
     mirror.stop()
     with override_settings(RANKINGS_MIRROR_CELLS=1):
         deadline = time.monotonic() + 5
-        while mirror._mirror.refused is None and time.monotonic() < deadline:
+        while mirror.refused() is None and time.monotonic() < deadline:
             assert mirror.current() is None
             time.sleep(0.02)
-        assert "more cells than RANKINGS_MIRROR_CELLS (1)" in mirror._mirror.refused
+        assert "more cells than RANKINGS_MIRROR_CELLS (1)" in mirror.refused()
         assert figures(OrderFilters()).headline.lines == 99
     mirror.stop()
 
