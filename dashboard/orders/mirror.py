@@ -399,8 +399,10 @@ class _Mirror:
         self.pid = os.getpid()
         self.thread: threading.Thread | None = None
         self.stopping = threading.Event()
+        # Written to wake the thread, never waiting: a full pipe has woken it already.
         self.wake_read, self.wake_write = os.pipe()
         os.set_blocking(self.wake_read, False)
+        os.set_blocking(self.wake_write, False)
         self.listening: Any = None  # the psycopg2 connection that LISTENs, once it does
         self.mirrored: Mirrored | None = None  # None: not usable now
         self.pending: list[str] = []  # notices taken, not yet read again
