@@ -57,7 +57,17 @@ from dashboard.orders.schema import MIRROR_CHANNEL, MIRROR_DAY_ROWS, MIRROR_EXTE
 from dashboard.orders.session import set_statement_timeout
 from dashboard.statements import own_server_process, read_what_arrived
 
-__all__ = ["Mirrored", "Sums", "current", "ratio_as_postgresql", "refused", "started", "stop", "synced"]
+__all__ = [
+    "Mirrored",
+    "Sums",
+    "current",
+    "generation",
+    "ratio_as_postgresql",
+    "refused",
+    "started",
+    "stop",
+    "synced",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -412,6 +422,9 @@ class _Mirror:
         # The last "sync <token>" notice read: a point in the notices' order that tests (and
         # anyone checking the mirror) can wait for; no other meaning.
         self.synced: str | None = None
+        # How many times a new state of the mirror was put in place: what the web's change
+        # marker adds to the OLAP side's version (see generation()).
+        self.generation = 0
 
     # In a request's thread.
 
@@ -515,8 +528,9 @@ class _Mirror:
                 read_what_arrived(listener.connection)
                 self._take_notices()
                 pending = list(self.pending)
-                if not pending:  # nothing announced since `mirrored` was read
+                if not pending and mirrored is not self.mirrored:  # nothing announced since it was read
                     self.mirrored = mirrored
+                    self.generation += 1
             if pending:
                 mirrored = self._read_again(connection, mirrored, pending, max_cells)
                 with self.lock:
@@ -574,6 +588,15 @@ def current() -> Mirrored | None:
     except DatabaseError:
         return None
     return _mirror.current()
+
+
+def generation() -> int:
+    """A number that changes whenever this process's mirror changes. The OLAP side's version
+    (schema.ROLLUPS_VERSION) moves when a writer changes the rollups, which can be seen before
+    the notice of its commit has reached the mirror: figures computed in between, from the
+    mirror as it was, must not be kept under the new version alone (the rankings cache, the
+    API's ETag), or they would stay on show until the cache's time bucket ends."""
+    return _mirror.generation
 
 
 def refused() -> str | None:

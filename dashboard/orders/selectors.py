@@ -83,6 +83,7 @@ __all__ = [
     "figures",
     "freshness",
     "headline",
+    "mirror_generation",
     "positions",
     "previous_period",
     "shop_item_titles",
@@ -536,6 +537,12 @@ class Freshness:
 
     version: int | None
     behind_seconds: float | None
+
+
+def mirror_generation() -> int:
+    """Changes whenever this process's mirror of the rollups does (mirror.generation()): the
+    figures on offer depend on it as on Freshness.version."""
+    return mirror.generation()
 
 
 @olap_errors()

@@ -1,10 +1,14 @@
 """How current the figures are, asked on every poll of an open dashboard.
 
 The change marker: the OLAP side's version (dashboard.orders.selectors.freshness(), which
-moves whenever the figures may have changed) and a time bucket of RANKINGS_CACHE_SECONDS (at
-least 1 s). The rankings cache and the API's ETag are keyed by it, so new orders show at once,
-and what the version does not follow (item names from the catalog; RisingWave, which keeps no
-version) still shows within one bucket.
+moves whenever the figures may have changed), this process's mirror of the rollups
+(selectors.mirror_generation(), which moves when the mirror takes in a change: the version
+can show a commit before its notice reaches the mirror) and a time bucket of
+RANKINGS_CACHE_SECONDS (at least 1 s). The rankings cache and the API's ETag are keyed by it,
+so new orders show at once, and what the version does not follow (item names from the
+catalog; RisingWave, which keeps no version) still shows within one bucket. The mirror's part
+differs between worker processes: a poll that reaches another worker is answered in full
+(from that worker's mirror, in about a millisecond) rather than with 304.
 
 freshness() is one cheap query, and each worker process reuses its answer for
 FRESHNESS_CACHE_MS: however many viewers poll, a worker asks a few times a second at most.
@@ -20,7 +24,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from dashboard.orders.selectors import Freshness, OrderFilters, freshness
+from dashboard.orders.selectors import Freshness, OrderFilters, freshness, mirror_generation
 
 # The page says how far behind the shop's database its figures are once they are more than
 # this many seconds behind.
@@ -34,6 +38,10 @@ class Marker:
     version: int | None
     bucket: int
     behind_seconds: float | None
+    # This process's mirror of the rollups (selectors.mirror_generation()): asked on every
+    # request, not kept, since a commit's notice can reach the mirror after its version is
+    # seen here.
+    mirrored: int = 0
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,7 @@ def change_marker() -> Marker:
         version=asked.answer.version,
         bucket=int(asked.wall // period),
         behind_seconds=asked.answer.behind_seconds,
+        mirrored=mirror_generation(),
     )
 
 
@@ -115,6 +124,7 @@ def figures_key(marker: Marker, filters: OrderFilters, branch: str) -> str:
     parts = (
         settings.RANKINGS_SOURCE,
         marker.version,
+        marker.mirrored,
         marker.bucket,
         filters.start,
         filters.end,

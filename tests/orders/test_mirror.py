@@ -5,7 +5,6 @@ raw GROUP BY's, and it steps aside (the statements answer) whenever it cannot be
 import datetime
 import random
 import time
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -15,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard.orders import mirror
-from dashboard.orders.schema import MIRROR_CHANNEL
 from dashboard.orders.selectors import (
     FROM_RAW,
     RANKING_NAMES,
@@ -27,6 +25,7 @@ from dashboard.orders.selectors import (
     trend,
 )
 from tests.support.clusters import cluster
+from tests.support.mirror import change_unannounced, settled
 from tests.support.orders import insert_orders
 from tests.support.reference import expected, expected_headline, turnover
 
@@ -34,26 +33,6 @@ OLAP = "olap"
 COMMITTED = pytest.mark.django_db(transaction=True, databases=["default", OLAP, "catalog"])
 TODAY = datetime.date(2026, 3, 1)
 FIRST_DAY = datetime.date(2026, 1, 1)
-
-
-def settled(timeout=20.0):
-    """The mirror once it has read every notice committed before this call (a "sync" notice
-    sent now, once it listens, comes after them in the notices' order), and is current."""
-    deadline = time.monotonic() + timeout
-
-    def waited(done):
-        while time.monotonic() < deadline:
-            mirrored = mirror.current()  # the first call starts it
-            if mirrored is not None and done():
-                return mirrored
-            time.sleep(0.01)
-        raise AssertionError("the mirror did not read the notices within the time")
-
-    waited(lambda: True)  # listening, and everything read
-    token = uuid.uuid4().hex
-    with connections[OLAP].cursor() as cursor:
-        cursor.execute("SELECT pg_notify(%s, %s)", [MIRROR_CHANNEL, f"sync {token}"])
-    return waited(lambda: mirror.synced() == token)
 
 
 def statements(filters):
@@ -90,14 +69,6 @@ def assert_mirror_agrees(filters_list, rows=None):
             covered = covered_by(rows, filters)
             assert from_mirror.top["states_by_turnover"] == expected(covered, "state", turnover)
             assert from_mirror.headline == expected_headline(covered)
-
-
-def change_unannounced(cursor):
-    """Change a rollup's rows without its notice (its trigger off for the statement): the
-    mirror cannot know, which shows whether an answer came from it."""
-    cursor.execute("ALTER TABLE orders_state_total DISABLE TRIGGER orders_mirror_update")
-    cursor.execute("UPDATE orders_state_total SET lines = 99")
-    cursor.execute("ALTER TABLE orders_state_total ENABLE ALWAYS TRIGGER orders_mirror_update")
 
 
 @pytest.mark.django_db(databases=[OLAP])
