@@ -402,11 +402,14 @@ def trend(filters: OrderFilters, today: date) -> Trend:
         bucket = bucket_for(start, end)
         firsts = bucket_starts(start, end, bucket)
         sums = mirrored.day_sums([max(first, start) for first in firsts], end)
+        # Millionths to cents, half away from zero (as_money's rounding), in one go.
+        micro = sums["turnover"]
+        cents = np.sign(micro) * ((np.abs(micro) + 5_000) // 10_000)
         found = {
-            first: (Decimal(int(turnover)).scaleb(-6), int(orders))
-            for first, turnover, orders in zip(firsts, sums["turnover"], sums["orders"], strict=True)
+            first: (Decimal(turnover).scaleb(-2), orders)
+            for first, turnover, orders in zip(firsts, cents.tolist(), sums["orders"].tolist(), strict=True)
         }
-        return _trend_points(found, start, end, bucket)
+        return _trend_points(found, start, end, bucket, firsts)
     by_state = filters.state is not None
     state = [filters.state] if filters.state else []
     end = filters.end or today
@@ -484,10 +487,13 @@ def _trend_range(
     return start, end
 
 
-def _trend_points(found: dict[date, tuple[Any, Any]], start: date, end: date, bucket: str) -> Trend:
-    """The trend from {bucket's first day: (turnover, orders)} (a bucket not there: zeros)."""
+def _trend_points(
+    found: dict[date, tuple[Any, Any]], start: date, end: date, bucket: str, firsts: list[date] | None = None
+) -> Trend:
+    """The trend from {bucket's first day: (turnover, orders)} (a bucket not there: zeros);
+    `firsts`: the buckets' first days, if known already."""
     points = []
-    for first in bucket_starts(start, end, bucket):
+    for first in bucket_starts(start, end, bucket) if firsts is None else firsts:
         turnover, orders = found.get(first, (None, None))
         # Only the first bucket can begin before the range, and only the last end after it.
         points.append(TrendPoint(first, as_money(turnover or Decimal(0)), int(orders or 0), first < start))
