@@ -222,3 +222,20 @@ def test_with_the_olap_server_down_nothing_is_answered_from_the_mirror(empty_ord
         [OrderFilters(), OrderFilters(start=FIRST_DAY, end=FIRST_DAY)],
         [*rows, (3, 1, 1, Decimal("1.00"), FIRST_DAY, "CA")],
     )
+
+
+@COMMITTED
+def test_changes_are_read_again_only_once_a_request_asks(empty_orders):
+    """A process nobody asks spends nothing on a stream of writes: the notices make its
+    mirror stale, and the days are read again when a request finds it so."""
+    insert_orders([(1, 1, 2, Decimal("10.00"), FIRST_DAY, "CA")])
+    settled()
+    read = mirror.generation()
+    insert_orders([(2, 1, 1, Decimal("1.00"), FIRST_DAY, "TX")])
+    time.sleep(1)  # the notice has long arrived, and no request has asked
+    assert mirror.generation() == read
+    assert mirror.current() is None  # stale: the statements answer this one
+    assert _figures_from_mirror(settled(), OrderFilters(), None, ["states_by_turnover"]).top == {
+        "states_by_turnover": [("CA", Decimal("20.00")), ("TX", Decimal("1.00"))]
+    }
+    assert mirror.generation() > read
