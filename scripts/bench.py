@@ -365,8 +365,12 @@ def mirror_read(timeout=60):
     as a web process's is a second after its first request: the rollup rows time what a
     running site answers, not its first requests (none without a mirror: RisingWave, or
     RANKINGS_MIRROR_CELLS 0)."""
+    from django.conf import settings
+
     from dashboard.orders import mirror
 
+    if settings.RANKINGS_MIRROR_CELLS <= 0:
+        return
     deadline = time.monotonic() + timeout
     while mirror.current() is None and time.monotonic() < deadline:
         if mirror.refused() is not None:
