@@ -658,6 +658,11 @@ def main(argv=None):
         raw_p95, api_rows = measure_api(args, client)
         rows += api_rows + measure_http(args, password, raw_p95)
         if args.capture:
+            from dashboard.orders import mirror
+
+            # This process's own mirror (started by the in-process rows) is done with: the
+            # capture stage times the shop's writers in this process, beside its thread.
+            mirror.stop()
             rows += measure_capture(args, password, database_url("default"), raw_seconds)
         rows += measure_load_stage(args, password)
         if args.shop:  # last: it re-keys the OLAP orders table for the shop's lines, then empties it

@@ -16,7 +16,7 @@ reached that connection (psycopg2's poll(), which never waits: a few microsecond
 kept sessions do (dashboard/sessions/kept.py); a notice makes the mirror stale at once, and
 once a request has found it so, the thread reads the days announced again on a second
 connection and puts the new arrays in place (a process nobody asks reads nothing, and none
-spends more than a fifth of its time reading, however fast the writes come). So a commit
+spends more than a twenty-first of its time reading, however fast the writes come). So a commit
 counts from the moment its notice reaches the process, microseconds after it
 (docs/benchmarks.md), and while the mirror is stale, starting, or its connection is down,
 every answer comes from the statements, as without a mirror.
@@ -85,8 +85,9 @@ _MONEY_LIMIT = float(2**62)
 # Seconds between attempts to reach the OLAP database again after its connection failed.
 RETRY_SECONDS = 1.0
 # After a read that took t seconds, the next waits READ_SPACING x t: reading takes at most a
-# fifth of a process's time however fast the rollups change.
-READ_SPACING = 4.0
+# twenty-first of a process's time however fast the rollups change (between reads, the
+# statements answer).
+READ_SPACING = 20.0
 # A process that could not mirror the rollups (too large, money not exact) tries again after
 # this many seconds: rollups change (a reload, a shop's data cleaned up).
 REFUSED_SECONDS = 600.0
@@ -406,6 +407,26 @@ def read_totals(connection: Any, mirrored: Mirrored) -> Mirrored:
 # --- Following the notices ------------------------------------------------------------------
 
 
+# More notices than this waiting are merged into the few that say the same (merged()).
+MAX_PENDING = 64
+
+
+def merged(notices: list[str]) -> list[str]:
+    """Notices that ask for the same reads as `notices`: "all", or one range of days from the
+    first to the last named and "totals" if any asked it; the last "sync" kept."""
+    out = []
+    if "all" in notices:
+        out.append("all")
+    else:
+        days = [notice.split()[1:] for notice in notices if notice.startswith("days ")]
+        if days:
+            out.append(f"days {min(first for first, _ in days)} {max(last for _, last in days)}")
+        if "totals" in notices:
+            out.append("totals")
+    synced = [notice for notice in notices if notice.startswith("sync ")]
+    return out + synced[-1:]
+
+
 class _Mirror:
     """This process's mirror and the thread that keeps it current."""
 
@@ -468,9 +489,12 @@ class _Mirror:
         self.thread.start()
 
     def _take_notices(self) -> None:
-        """Move the notices that reached the listening connection to `pending` (the lock held)."""
+        """Move the notices that reached the listening connection to `pending` (the lock held),
+        merged when they pile up (a process nobody asks reads none of them)."""
         self.pending += [notice.payload for notice in self.listening.notifies]
         self.listening.notifies.clear()
+        if len(self.pending) > MAX_PENDING:
+            self.pending = merged(self.pending)
         if self.pending:
             self._wake()
 
@@ -557,7 +581,7 @@ class _Mirror:
             if pending and wait <= 0:
                 began = time.monotonic()
                 mirrored = self._read_again(connection, mirrored, pending, max_cells)
-                # At most a fifth of the time spent reading: under a stream of writes over many
+                # At most a twenty-first of the time spent reading: under a stream of writes over many
                 # days (a bulk import), the statements answer between reads, as without a mirror.
                 next_read = time.monotonic() + READ_SPACING * (time.monotonic() - began)
                 with self.lock:

@@ -239,3 +239,9 @@ def test_changes_are_read_again_only_once_a_request_asks(empty_orders):
         "states_by_turnover": [("CA", Decimal("20.00")), ("TX", Decimal("1.00"))]
     }
     assert mirror.generation() > read
+
+
+def test_notices_that_pile_up_are_merged_into_the_same_reads():
+    notices = ["days 2026-01-05 2026-01-09", "totals", "sync a", "days 2025-12-30 2026-01-02", "sync b"]
+    assert mirror.merged(notices) == ["days 2025-12-30 2026-01-09", "totals", "sync b"]
+    assert mirror.merged([*notices, "all"]) == ["all", "sync b"]
