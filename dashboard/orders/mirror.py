@@ -278,6 +278,27 @@ def _check_money(*arrays: np.ndarray) -> None:
 BATCH_ROWS = 20_000
 
 
+def _read_day_rows(
+    connection: Any, first: date, last: date, states: list[Any], items: list[Any]
+) -> dict[int, _Days]:
+    """The day rollups' rows of first .. last, added up per part ({_STATES, _ITEMS, _DAYS}:
+    _Days with columns for `states` and `items` to begin with), read in batches."""
+    days = (last - first).days + 1
+    parts = {
+        _STATES: _Days(_STATE, states, STATE_MEASURES, first, days),
+        _ITEMS: _Days(_ITEMID, items, ITEM_MEASURES, first, days),
+        # One column, keyed by the rows' part: orders_day has no key but the day.
+        _DAYS: _Days(_PART, [_DAYS], DAY_MEASURES, first, days),
+    }
+    with connection.cursor(name="rollups_mirror") as cursor:
+        cursor.execute(MIRROR_DAY_ROWS, {"first": first, "last": last})
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            _check(rows)
+            for part, days_of_part in parts.items():
+                days_of_part.add([row for row in rows if row[_PART] == part])
+    return parts
+
+
 def read_everything(connection: Any, max_cells: int) -> Mirrored:
     """The mirror of the rollups as the psycopg2 `connection` (not in autocommit, at
     REPEATABLE READ: one snapshot for every statement below) sees them now."""
@@ -298,18 +319,7 @@ def read_everything(connection: Any, max_cells: int) -> Mirrored:
         _check(totals)
         state_totals = _totals([row for row in totals if row[_PART] == _STATE_TOTALS], _STATE, STATE_MEASURES)
         item_totals = _totals([row for row in totals if row[_PART] == _ITEM_TOTALS], _ITEMID, ITEM_MEASURES)
-        parts = {
-            _STATES: _Days(_STATE, state_totals.keys, STATE_MEASURES, first, days),
-            _ITEMS: _Days(_ITEMID, item_totals.keys, ITEM_MEASURES, first, days),
-            # One column, keyed by the rows' part: orders_day has no key but the day.
-            _DAYS: _Days(_PART, [_DAYS], DAY_MEASURES, first, days),
-        }
-        with connection.cursor(name="rollups_mirror") as cursor:
-            cursor.execute(MIRROR_DAY_ROWS, {"first": first, "last": last})
-            while rows := cursor.fetchmany(BATCH_ROWS):
-                _check(rows)
-                for part, days_of_part in parts.items():
-                    days_of_part.add([row for row in rows if row[_PART] == part])
+        parts = _read_day_rows(connection, first, last, state_totals.keys, item_totals.keys)
     finally:
         connection.commit()
     mirrored = Mirrored(
@@ -337,18 +347,8 @@ def read_days(connection: Any, mirrored: Mirrored, first: date, last: date) -> M
     if first < mirrored.first or (last - mirrored.first).days >= mirrored.days:
         return None
     low, count = (first - mirrored.first).days, (last - first).days + 1
-    parts = {
-        _STATES: _Days(_STATE, mirrored.states.keys, STATE_MEASURES, first, count),
-        _ITEMS: _Days(_ITEMID, mirrored.items.keys, ITEM_MEASURES, first, count),
-        _DAYS: _Days(_PART, [_DAYS], DAY_MEASURES, first, count),
-    }
     try:
-        with connection.cursor(name="rollups_mirror") as cursor:
-            cursor.execute(MIRROR_DAY_ROWS, {"first": first, "last": last})
-            while rows := cursor.fetchmany(BATCH_ROWS):
-                _check(rows)
-                for part, days_of_part in parts.items():
-                    days_of_part.add([row for row in rows if row[_PART] == part])
+        parts = _read_day_rows(connection, first, last, mirrored.states.keys, mirrored.items.keys)
     finally:
         connection.commit()
     if len(parts[_STATES].keys) > len(mirrored.states.keys) or len(parts[_ITEMS].keys) > len(
